@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install system-deps bench clean
+
+# espeak-ng gives the synthetic Speech class real synthesised voices; without it
+# tbfl falls back to a procedural voice and says so. Best effort: never fatal.
+system-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing espeak-ng (Debian) for synthetic speech"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
+	      || echo "warning: could not install espeak-ng; Speech falls back to a procedural voice"; \
+	  else echo "note: espeak-ng not found; Speech falls back to a procedural voice"; fi; }
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) system-deps
+
+demo: install
+	$(BIN)/tbfl demo
+
+test: install
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+bench: install
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
