@@ -1,0 +1,5 @@
+import sys
+
+from tbfl.cli import main
+
+sys.exit(main())

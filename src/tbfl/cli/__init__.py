@@ -1,0 +1,43 @@
+"""The ``tbfl`` command: one thin sub-module per sub-command.
+
+Each sub-module of ``tbfl.cli`` defines ``add_parser(subparsers)`` (registers its
+sub-command and sets ``func``) and keeps the heavy imports inside its ``run``
+function, so ``tbfl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Sub-command modules, in the order ``tbfl --help`` lists them.
+COMMANDS = ("weights", "stats", "synth", "train", "evaluate", "sweep", "report", "detect", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tbfl", description="Sound event detection with the Time-Balanced Focal Loss.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"tbfl.cli.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"tbfl.cli.{name}":
+                raise
+            continue  # sub-command not built yet
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``tbfl`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        print(f"tbfl {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
