@@ -1,0 +1,51 @@
+"""``tbfl weights``: TBFL class weights from V_c and r_c given on the command line or in a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "weights",
+        help="time-balanced class weights w_c(V_c, r_c, k)",
+        description="Print the TBFL class weights (eq. 4) for data volumes V_c and frame ratios r_c. "
+        "Without --volumes/--frame-ratios/--stats, the paper's Table 1 (DESED 2021) is used.",
+    )
+    parser.add_argument("--volumes", type=float, nargs="+", metavar="V", help="V_c per class (number of source files)")
+    parser.add_argument("--frame-ratios", type=float, nargs="+", metavar="R", help="r_c per class (share of positive frames)")
+    parser.add_argument("--classes", nargs="+", help="class names (default: the 10 DESED classes)")
+    parser.add_argument("--stats", help="JSON or YAML file with 'volumes', 'frame_ratios' and optional 'classes' (e.g. from `tbfl stats --json`)")
+    parser.add_argument("--k", type=float, default=1000.0, help="k, ratio-to-samples factor (default 1000; 'inf' for volumes only)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tbfl.weights import class_names, time_balanced_weights
+    from tbfl.weights_table import PAPER_TABLE1, load_statistics
+
+    if args.stats:
+        classes, volumes, ratios = load_statistics(args.stats)
+    elif args.volumes or args.frame_ratios:
+        if not (args.volumes and args.frame_ratios):
+            raise ValueError("give both --volumes and --frame-ratios (or --stats FILE)")
+        classes, volumes, ratios = args.classes, args.volumes, args.frame_ratios
+    else:
+        classes, volumes, ratios = PAPER_TABLE1.classes, PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios
+    classes = class_names(len(volumes), classes)
+    weights = time_balanced_weights(volumes, ratios, args.k, classes=classes)
+    rows = [
+        {"class": name, "volume": float(v), "frame_ratio": float(r), "exponent": "inf" if math.isinf(args.k) else math.floor(args.k * r), "weight": float(w)}
+        for name, v, r, w in zip(classes, volumes, ratios, weights)
+    ]
+    if args.json:
+        print(json.dumps({"k": "inf" if math.isinf(args.k) else args.k, "classes": rows}, indent=2))
+        return 0
+    print(f"TBFL weights, k = {args.k:g} (sum = {sum(weights):.3f})")
+    print(f"{'class':<28} {'V_c':>6} {'r_c':>8} {'floor(k r_c)':>13} {'w_c':>7}")
+    for row in rows:
+        print(f"{row['class']:<28} {row['volume']:>6g} {row['frame_ratio']:>8.4f} {row['exponent']:>13} {row['weight']:>7.3f}")
+    return 0

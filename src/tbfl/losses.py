@@ -1,0 +1,298 @@
+"""The paper's loss family: BCE, focal (eq. 1), class-balanced focal (eq. 3), TBFL (eq. 4).
+
+All four are one elementwise formula evaluated at a (possibly soft) target y:
+
+    loss = -w_c * [ a_pos * y * (1 - p)**gamma * log(p) + a_neg * (1 - y) * p**gamma * log(1 - p) ]
+
+- BCE:   gamma = 0, a_pos = a_neg = 1, w_c = 1
+- FL:    a_pos = alpha, a_neg = 1 - alpha (both 1 when alpha is None), w_c = 1
+- CBFL:  a_pos = a_neg = 1, w_c = class-balanced weights (Cui et al.), sum C
+- TBFL:  a_pos = a_neg = 1, w_c = time-balanced weights (tbfl.weights), sum C
+
+Inputs are logits (default) or probabilities (``from_logits=False``, e.g. the
+attention-pooled weak output of the CRNN). From logits, log p = logsigmoid(x)
+and log(1 - p) = logsigmoid(-x), and the modulating factors are
+exp(gamma * log(1 - p)) and exp(gamma * log p): finite values and gradients for
+any logit and any gamma >= 0, including 0 < gamma < 1. From probabilities, p is
+clamped to [eps, 1 - eps] (eps = 1e-7) before the logs. Half-precision inputs
+(autocast) are computed in float32.
+
+Shapes: ``input`` and ``target`` are (B, C) or (B, C, T) (any shape with a
+class axis ``class_dim``); ``weight`` is (C,). ``mask`` broadcasts to
+``input``; "mean" averages over unmasked elements, i.e. over batch, classes and
+frames as in the paper, so BCE "mean" equals
+``F.binary_cross_entropy_with_logits(x, y)``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from tbfl.weights import class_balanced_weights
+
+Reduction = Literal["mean", "sum", "none"]
+PROBABILITY_EPS = 1e-7
+
+
+def _log_probabilities(input: Tensor, from_logits: bool) -> tuple[Tensor, Tensor]:
+    """(log p, log(1 - p)) of the positive class, in float32 or float64."""
+    if input.dtype in (torch.float16, torch.bfloat16):
+        input = input.float()
+    if from_logits:
+        return nn.functional.logsigmoid(input), nn.functional.logsigmoid(-input)
+    p = input.clamp(PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+    return torch.log(p), torch.log1p(-p)
+
+
+class _FocalFromLogits(torch.autograd.Function):
+    """Elementwise weighted focal loss from logits with a closed-form gradient.
+
+    With p = sigmoid(x), q = 1 - p, lp = log p = logsigmoid(x), lq = log q = lp - x:
+        loss     = -w [a_pos y q^g lp + a_neg (1 - y) p^g lq]
+        dloss/dx =  w [a_neg (1 - y) p^g (p - g q lq) - a_pos y q^g (q - g p lp)]
+    Every factor is finite for any logit and any g >= 0 (p, q in [0, 1], lp, lq
+    finite). One transcendental pass (logsigmoid) and a few fused multiply-adds
+    instead of autograd's chain of exp/log kernels (benchmarks/bench_losses.py).
+    ``weight`` broadcasts to ``x`` or is None.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, y: Tensor, weight: Tensor | None, gamma: float, a_pos: float, a_neg: float) -> Tensor:
+        log_p = nn.functional.logsigmoid(x)
+        log_q = log_p - x
+        p = torch.sigmoid(x)
+        q = 1.0 - p
+        if weight is None:
+            pos, neg = y, 1.0 - y
+        else:
+            pos = y * weight
+            neg = weight - pos  # (1 - y) w
+        if a_pos != 1.0 or a_neg != 1.0:
+            pos, neg = pos * a_pos, neg * a_neg
+        if gamma != 0:
+            pos = pos * torch.pow(q, gamma)
+            neg = neg * torch.pow(p, gamma)
+        loss = torch.addcmul(neg * log_q, pos, log_p).neg_()
+        ctx.save_for_backward(log_p, log_q, p, q, pos, neg)
+        ctx.gamma = gamma
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad_loss: Tensor):
+        log_p, log_q, p, q, pos, neg = ctx.saved_tensors
+        gamma = ctx.gamma
+        negative_part = torch.addcmul(p, q, log_q, value=-gamma) if gamma != 0 else p  # p - g q lq
+        positive_part = torch.addcmul(q, p, log_p, value=-gamma) if gamma != 0 else q  # q - g p lp
+        grad = torch.addcmul(neg * negative_part, pos, positive_part, value=-1.0)
+        return grad.mul_(grad_loss), None, None, None, None, None
+
+
+def _class_weight_shape(weight: Tensor, ndim: int, class_dim: int) -> Tensor:
+    """Reshape a (C,) weight so it broadcasts along ``class_dim`` of an ``ndim`` tensor."""
+    shape = [1] * ndim
+    shape[class_dim] = -1
+    return weight.reshape(shape)
+
+
+def _reduce(loss: Tensor, mask: Tensor | None, reduction: Reduction) -> Tensor:
+    if mask is not None:
+        mask = mask.to(loss.dtype).expand_as(loss)
+        loss = loss * mask
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "mean":
+        if mask is None:
+            return loss.mean()
+        return loss.sum() / mask.sum().clamp(min=1.0)
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def weighted_focal_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    weight: Tensor | Sequence[float] | None = None,
+    from_logits: bool = True,
+    class_dim: int = 1,
+    mask: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """The general elementwise formula above; the four losses are special cases.
+
+    Args:
+        input: logits or probabilities, (B, C) or (B, C, T).
+        target: same shape, values in [0, 1] (soft targets allowed).
+        gamma: focusing parameter >= 0 (0 gives cross-entropy).
+        alpha: weight of the positive term in (0, 1); the negative term gets 1 - alpha.
+        weight: (C,) per-class weights along ``class_dim``.
+        mask: broadcastable to ``input``; masked-out elements count neither in the sum nor in the mean.
+    """
+    if gamma < 0:
+        raise ValueError(f"gamma must be >= 0, got {gamma}")
+    if alpha is not None and not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    if input.shape != target.shape:
+        raise ValueError(f"input {tuple(input.shape)} and target {tuple(target.shape)} must have the same shape")
+    if weight is not None:
+        weight = torch.as_tensor(weight, device=input.device)
+        if weight.ndim != 1 or weight.numel() != input.shape[class_dim]:
+            raise ValueError(f"weight must be ({input.shape[class_dim]},) along class_dim={class_dim}, got {tuple(weight.shape)}")
+    a_pos, a_neg = (1.0, 1.0) if alpha is None else (alpha, 1.0 - alpha)
+    if from_logits and not target.requires_grad and (weight is None or not weight.requires_grad):
+        x = input.float() if input.dtype in (torch.float16, torch.bfloat16) else input
+        class_weight = None if weight is None else _class_weight_shape(weight.to(x.dtype), x.ndim, class_dim)
+        loss = _FocalFromLogits.apply(x, target.to(x.dtype), class_weight, float(gamma), a_pos, a_neg)
+        return _reduce(loss, mask, reduction)
+    log_p, log_1mp = _log_probabilities(input, from_logits)
+    target = target.to(log_p.dtype)
+    positive = target * log_p
+    negative = (1.0 - target) * log_1mp
+    if gamma != 0:
+        positive = positive * torch.exp(gamma * log_1mp)  # (1 - p)**gamma
+        negative = negative * torch.exp(gamma * log_p)  # p**gamma
+    loss = -(a_pos * positive + a_neg * negative)
+    if weight is not None:
+        loss = loss * _class_weight_shape(weight.to(loss.dtype), loss.ndim, class_dim)
+    return _reduce(loss, mask, reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    *,
+    from_logits: bool = True,
+    weight: Tensor | Sequence[float] | None = None,
+    class_dim: int = 1,
+    mask: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Binary cross-entropy, the baseline's loss: -[y log p + (1 - y) log(1 - p)] (times w_c)."""
+    return weighted_focal_loss(
+        input, target, gamma=0.0, weight=weight, from_logits=from_logits, class_dim=class_dim, mask=mask, reduction=reduction
+    )
+
+
+def focal_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    gamma: float = 2.0,
+    alpha: float | None = None,
+    from_logits: bool = True,
+    class_dim: int = 1,
+    mask: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Alpha-balanced focal loss (eq. 1); ``alpha=None`` weights both terms by 1."""
+    return weighted_focal_loss(
+        input, target, gamma=gamma, alpha=alpha, from_logits=from_logits, class_dim=class_dim, mask=mask, reduction=reduction
+    )
+
+
+def class_balanced_focal_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    counts: Sequence[float],
+    beta: float,
+    gamma: float = 2.0,
+    from_logits: bool = True,
+    class_dim: int = 1,
+    mask: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Class-balanced focal loss (eq. 3) with weights 1 / E(n_c, beta) normalised to sum C."""
+    weight = torch.as_tensor(class_balanced_weights(counts, beta))
+    return weighted_focal_loss(
+        input, target, gamma=gamma, weight=weight, from_logits=from_logits, class_dim=class_dim, mask=mask, reduction=reduction
+    )
+
+
+def time_balanced_focal_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | Sequence[float],
+    *,
+    gamma: float = 2.0,
+    from_logits: bool = True,
+    class_dim: int = 1,
+    mask: Tensor | None = None,
+    reduction: Reduction = "mean",
+) -> Tensor:
+    """Time-balanced focal loss (eq. 4); ``weight`` is (C,) from :func:`tbfl.weights.time_balanced_weights`."""
+    return weighted_focal_loss(
+        input, target, gamma=gamma, weight=weight, from_logits=from_logits, class_dim=class_dim, mask=mask, reduction=reduction
+    )
+
+
+class _WeightedFocalLoss(nn.Module):
+    """Module form: fixed gamma, alpha and class weights (a buffer, so it follows ``.to(device)`` and checkpoints)."""
+
+    def __init__(
+        self,
+        weight: Tensor | Sequence[float] | None = None,
+        *,
+        gamma: float = 2.0,
+        alpha: float | None = None,
+        from_logits: bool = True,
+        class_dim: int = 1,
+        reduction: Reduction = "mean",
+    ) -> None:
+        super().__init__()
+        self.gamma, self.alpha, self.from_logits = gamma, alpha, from_logits
+        self.class_dim, self.reduction = class_dim, reduction
+        self.register_buffer("weight", None if weight is None else torch.as_tensor(weight, dtype=torch.float32))
+
+    def forward(self, input: Tensor, target: Tensor, mask: Tensor | None = None, *, from_logits: bool | None = None) -> Tensor:
+        """``from_logits`` overrides the module's setting for one call (e.g. the weak, pooled probabilities)."""
+        return weighted_focal_loss(
+            input,
+            target,
+            gamma=self.gamma,
+            alpha=self.alpha,
+            weight=self.weight,
+            from_logits=self.from_logits if from_logits is None else from_logits,
+            class_dim=self.class_dim,
+            mask=mask,
+            reduction=self.reduction,
+        )
+
+    def extra_repr(self) -> str:
+        weight = None if self.weight is None else [round(w, 3) for w in self.weight.tolist()]
+        return f"gamma={self.gamma}, alpha={self.alpha}, weight={weight}, from_logits={self.from_logits}"
+
+
+class BinaryCrossEntropy(_WeightedFocalLoss):
+    """Module form of :func:`binary_cross_entropy`."""
+
+    def __init__(self, weight=None, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
+        super().__init__(weight, gamma=0.0, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
+
+
+class FocalLoss(_WeightedFocalLoss):
+    """Module form of :func:`focal_loss`."""
+
+    def __init__(self, gamma: float = 2.0, alpha: float | None = None, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
+        super().__init__(None, gamma=gamma, alpha=alpha, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
+
+
+class ClassBalancedFocalLoss(_WeightedFocalLoss):
+    """Module form of :func:`class_balanced_focal_loss`."""
+
+    def __init__(self, counts: Sequence[float], beta: float, gamma: float = 2.0, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
+        weight = class_balanced_weights(counts, beta)
+        super().__init__(weight, gamma=gamma, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
+
+
+class TimeBalancedFocalLoss(_WeightedFocalLoss):
+    """Module form of :func:`time_balanced_focal_loss`."""
+
+    def __init__(self, weight: Tensor | Sequence[float], gamma: float = 2.0, from_logits: bool = True, *, class_dim: int = 1, reduction: Reduction = "mean") -> None:
+        super().__init__(weight, gamma=gamma, from_logits=from_logits, class_dim=class_dim, reduction=reduction)

@@ -1,0 +1,129 @@
+"""Class weights from effective numbers of samples: class-balanced and time-balanced.
+
+Effective number (Cui et al., the paper's eq. 2):  E(n, beta) = (1 - beta**n) / (1 - beta).
+
+Time-balanced weights (the paper's eq. 4):
+
+    w_c  ∝  (1 - beta_c) / (1 - beta_c ** floor(k * r_c)),   beta_c = (V_c - 1) / V_c,   sum_c w_c = C
+
+with V_c the data volume (number of source recordings of class c) and r_c the
+share of positive frames of class c among all positive frames. Since
+(1 - beta_c) / (1 - beta_c**n) = 1 / E(n, beta_c), both weightings are
+"inverse effective number, normalised to sum to C".
+
+Edge cases (all documented, none silent):
+- ``floor(k * r_c) == 0`` (a rare class or a small k) makes the paper's formula
+  0/0. The exponent is raised to 1, which gives E = 1 (one effective sample,
+  the largest weight any class can get) and a ``UserWarning`` naming the class.
+  A class with r_c = 0 (no positive frame) takes the same rule.
+- ``V_c == 1``: beta_c = 0 and E = 1 for every exponent >= 1.
+- ``k = math.inf``: E = V_c, so w_c ∝ 1 / V_c = 1 - beta_c.
+- Volumes must be finite and >= 1, frame ratios finite and in [0, 1], k > 0
+  (``math.inf`` allowed); anything else is a ``ValueError`` naming the class.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Sequence
+
+import numpy as np
+
+from tbfl.constants import DESED_CLASSES
+
+
+def effective_number(n: float | np.ndarray, beta: float | np.ndarray) -> np.ndarray:
+    """Effective number of samples (1 - beta**n) / (1 - beta), elementwise.
+
+    Args:
+        n: number of samples (>= 1; ``inf`` gives 1 / (1 - beta)).
+        beta: in [0, 1).
+    Computed as -expm1(n * log(beta)) / (1 - beta), accurate for beta near 1.
+    """
+    n = np.asarray(n, dtype=np.float64)
+    beta = np.asarray(beta, dtype=np.float64)
+    if np.any(~np.isfinite(beta)) or np.any((beta < 0) | (beta >= 1)):
+        raise ValueError(f"beta must be in [0, 1), got {beta}")
+    if np.any(np.isnan(n)) or np.any(n < 1):
+        raise ValueError(f"n must be >= 1, got {n}")
+    with np.errstate(divide="ignore"):
+        log_beta = np.log(beta)  # -inf for beta = 0: beta**n = 0
+    with np.errstate(invalid="ignore"):
+        power = n * log_beta  # n = inf, beta = 0 -> -inf; n = inf, beta > 0 -> -inf
+    return -np.expm1(power) / (1.0 - beta)
+
+
+def _normalise(inverse_effective: np.ndarray) -> np.ndarray:
+    """Scale weights so that they sum to the number of classes."""
+    return inverse_effective * (inverse_effective.size / inverse_effective.sum())
+
+
+def class_names(n_classes: int, classes: Sequence[str] | None = None) -> Sequence[str]:
+    """``classes`` checked against ``n_classes``; default: the DESED classes when there are 10, else 'class i'."""
+    if classes is None:
+        classes = DESED_CLASSES if n_classes == len(DESED_CLASSES) else [f"class {i}" for i in range(n_classes)]
+    if len(classes) != n_classes:
+        raise ValueError(f"{len(classes)} class names given for {n_classes} classes")
+    return classes
+
+
+def class_balanced_weights(counts: Sequence[float], beta: float, *, classes: Sequence[str] | None = None) -> np.ndarray:
+    """Class-balanced weights of Cui et al.: w_c ∝ (1 - beta) / (1 - beta**n_c), sum = C.
+
+    Args:
+        counts: (C,) number of samples per class, each >= 1.
+        beta: shared hyper-parameter in [0, 1) (0 gives equal weights).
+    Returns:
+        (C,) float64 weights summing to C.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    names = class_names(counts.size, classes)
+    for name, count in zip(names, counts):
+        if not math.isfinite(count) or count < 1:
+            raise ValueError(f"class {name!r}: sample count must be finite and >= 1, got {count}")
+    return _normalise(1.0 / effective_number(counts, beta))
+
+
+def time_balanced_weights(
+    volumes: Sequence[float],
+    frame_ratios: Sequence[float],
+    k: float,
+    *,
+    classes: Sequence[str] | None = None,
+) -> np.ndarray:
+    """TBFL class weights (eq. 4): w_c ∝ 1 / E(floor(k * r_c), (V_c - 1) / V_c), sum = C.
+
+    Args:
+        volumes: (C,) data volume V_c, the number of source recordings per class (>= 1).
+        frame_ratios: (C,) r_c, share of positive frames per class (in [0, 1]).
+        k: converts ratios to a number of samples (> 0; ``math.inf`` allowed).
+        classes: names used in errors and warnings (default: DESED classes when C = 10).
+    Returns:
+        (C,) float64 weights summing to C.
+    """
+    volumes = np.asarray(volumes, dtype=np.float64)
+    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
+    if volumes.shape != frame_ratios.shape or volumes.ndim != 1:
+        raise ValueError(f"volumes {volumes.shape} and frame_ratios {frame_ratios.shape} must be 1-D of equal length")
+    names = class_names(volumes.size, classes)
+    if not (k > 0):  # also rejects NaN
+        raise ValueError(f"k must be > 0 (math.inf allowed), got {k}")
+    for name, volume, ratio in zip(names, volumes, frame_ratios):
+        if not math.isfinite(volume) or volume < 1:
+            raise ValueError(f"class {name!r}: volume V_c must be finite and >= 1, got {volume}")
+        if not math.isfinite(ratio) or not 0 <= ratio <= 1:
+            raise ValueError(f"class {name!r}: frame ratio r_c must be in [0, 1], got {ratio}")
+
+    exponents = np.floor(k * frame_ratios) if math.isfinite(k) else np.full_like(frame_ratios, np.inf)
+    starved = [name for name, n in zip(names, exponents) if n < 1]
+    if starved:
+        warnings.warn(
+            f"floor(k * r_c) = 0 for {starved} (k = {k}): the paper's weight is 0/0 there; "
+            "using an exponent of 1 (effective number 1, the largest weight)",
+            UserWarning,
+            stacklevel=2,
+        )
+    exponents = np.maximum(exponents, 1.0)
+    betas = (volumes - 1.0) / volumes
+    return _normalise(1.0 / effective_number(exponents, betas))
