@@ -1,0 +1,134 @@
+"""The training recipe as one validated config, read from YAML.
+
+Sections mirror the YAML files in ``configs/``: ``data``, ``features``,
+``model``, ``loss``, ``training``. Unknown keys are errors (a typo must not
+silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+LOSSES = ("bce", "focal", "cbfl", "tbfl")
+
+
+@dataclass
+class DataConfig:
+    root: str = "data/small"  # dataset root (DesedLayout), relative to the config's working directory
+    layout: dict[str, str] = field(default_factory=dict)  # DesedLayout overrides
+    weak_validation_fraction: float = 0.1  # the baseline holds out 10% of weak clips for validation
+    cache_dir: str = ".cache/features"
+    num_workers: int = 0
+
+
+@dataclass
+class LossConfig:
+    name: str = "bce"  # bce | focal | cbfl | tbfl
+    gamma: float = 2.0
+    alpha: float | None = None  # focal only
+    k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
+    beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
+    uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
+
+
+@dataclass
+class TrainingConfig:
+    seed: int = 42
+    max_epochs: int = 200
+    batch_sizes: tuple[int, int, int] = (12, 12, 24)  # strong, weak, unlabeled
+    learning_rate: float = 1e-3
+    rampup_epochs: float = 50.0  # consistency and learning-rate ramp-up length T
+    max_consistency: float = 2.0
+    ema_decay: float = 0.999
+    mixup_probability: float = 0.5
+    mixup_beta: float = 0.2
+    validate_every_n_epochs: int = 1
+    checkpoint_every_n_steps: int = 50  # "last.ckpt" for --resume
+    monitor: str = "val/objective"  # best-checkpoint metric (maximised)
+    eval_model: str = "teacher"  # teacher | student: which network writes the final scores
+    median_filter_s: float = 0.45
+    precision: str = "32-true"
+    log_every_n_steps: int = 10
+    limit_train_batches: int | float = 1.0
+
+
+@dataclass
+class RecipeConfig:
+    """The whole recipe; ``features`` and ``model`` are passed through to FeatureConfig / CRNNConfig."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    features: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+    loss: LossConfig = field(default_factory=LossConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["training"]["batch_sizes"] = list(self.training.batch_sizes)
+        if math.isinf(self.loss.k):
+            data["loss"]["k"] = "inf"
+        return data
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+
+def _build(cls, values: Mapping[str, Any], where: str):
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; known: {sorted(names)}")
+    return cls(**values)
+
+
+def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> RecipeConfig:
+    """Build and validate a RecipeConfig; ``where`` names the source in errors."""
+    values = dict(values or {})
+    unknown = sorted(set(values) - {"data", "features", "model", "loss", "training"})
+    if unknown:
+        raise ValueError(f"{where}: unknown section(s) {unknown}")
+    training = dict(values.get("training") or {})
+    if "batch_sizes" in training:
+        training["batch_sizes"] = tuple(int(b) for b in training["batch_sizes"])
+    loss = dict(values.get("loss") or {})
+    if "k" in loss:
+        loss["k"] = float(loss["k"])  # accepts "inf"
+    config = RecipeConfig(
+        data=_build(DataConfig, values.get("data") or {}, f"{where}: data"),
+        features=dict(values.get("features") or {}),
+        model=dict(values.get("model") or {}),
+        loss=_build(LossConfig, loss, f"{where}: loss"),
+        training=_build(TrainingConfig, training, f"{where}: training"),
+    )
+    if config.loss.name not in LOSSES:
+        raise ValueError(f"{where}: loss.name must be one of {LOSSES}, got {config.loss.name!r}")
+    if len(config.training.batch_sizes) != 3 or min(config.training.batch_sizes) < 1:
+        raise ValueError(f"{where}: training.batch_sizes must be three positive sizes (strong, weak, unlabeled)")
+    if config.training.eval_model not in ("teacher", "student"):
+        raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
+    return config
+
+
+def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:
+    """Read a YAML recipe and apply dotted overrides, e.g. ``{"loss.name": "tbfl"}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: config file not found")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}{line}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        if not key:
+            raise ValueError(f"override {dotted!r} must look like section.key")
+        values.setdefault(section, {})[key] = value
+    return recipe_from_dict(values, where=str(path))

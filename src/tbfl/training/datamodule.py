@@ -1,0 +1,184 @@
+"""Clips, targets and batches of the DCASE2021 recipe as a LightningDataModule.
+
+A training batch is a dict of three sub-batches drawn by three ordinary
+DataLoaders combined by Lightning (``CombinedLoader``, "max_size_cycle": an
+epoch is one pass over the strong set, the others cycle). Under DDP Lightning
+gives each loader its own ``DistributedSampler``, so there is no custom batch
+sampler to break multi-GPU runs (the original recipe's problem).
+
+    batch["strong"]    = (features (Bs, M, F), strong targets (Bs, C, T), clip indices (Bs,))
+    batch["weak"]      = (features (Bw, M, F), weak targets (Bw, C), clip indices (Bw,))
+    batch["unlabeled"] = (features (Bu, M, F), clip indices (Bu,))
+
+Features are the cached, unscaled log-mel (see ``tbfl.features``); the
+LightningModule scales them per clip on the device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
+from tbfl.data.desed import read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
+from tbfl.data.labels import encode_strong, encode_weak
+from tbfl.data.layout import DesedLayout
+from tbfl.features import FeatureCache, FeatureConfig
+
+
+@dataclass
+class ClipSet:
+    """Clips of one set: audio paths and their targets.
+
+    ``strong``: (N, C, T) frame targets or None; ``weak``: (N, C) clip tags or None.
+    """
+
+    name: str
+    filenames: list[str]
+    audio_paths: list[Path]
+    strong: np.ndarray | None = None
+    weak: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.filenames)
+
+
+class ClipDataset(Dataset):
+    """Items ``(features, [strong targets], [weak targets], index)``: the targets the set has.
+
+    Features come from the on-disk cache; the index maps outputs back to clip names
+    (under DDP the validation clips of one rank are interleaved and padded).
+    """
+
+    def __init__(self, clips: ClipSet, cache: FeatureCache) -> None:
+        self.clips, self.cache = clips, cache
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
+        features = torch.from_numpy(np.array(self.cache.get(self.clips.audio_paths[index]), dtype=np.float32))
+        item = [features]
+        if self.clips.strong is not None:
+            item.append(torch.from_numpy(self.clips.strong[index]))
+        if self.clips.weak is not None:
+            item.append(torch.from_numpy(self.clips.weak[index]))
+        item.append(torch.tensor(index))
+        return tuple(item)
+
+
+def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str]) -> ClipSet:
+    """A strongly labelled set: (N, C, T) frame targets at the model's frame rate."""
+    labels = read_strong_tsv(tsv, classes)
+    events_by_clip = dict(tuple(labels.events.groupby("filename", sort=False)))
+    empty = labels.events.iloc[:0]
+    strong = np.stack(
+        [encode_strong(events_by_clip.get(f, empty), classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S) for f in labels.filenames]
+    ).astype(np.float32)
+    return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong)
+
+
+def weak_clip_sets(tsv: Path, audio_dir: Path, classes: Sequence[str], validation_fraction: float, seed: int) -> tuple[ClipSet, ClipSet]:
+    """The weak set split into train and validation parts (the baseline holds out 10%), deterministic for ``seed``."""
+    weak = read_weak_tsv(tsv, classes)
+    order = np.random.default_rng(seed).permutation(len(weak))
+    n_validation = int(round(validation_fraction * len(weak)))
+    parts = []
+    for name, indices in (("weak_train", np.sort(order[n_validation:])), ("weak_validation", np.sort(order[:n_validation]))):
+        rows = weak.iloc[indices]
+        targets = np.stack([encode_weak(tags, classes) for tags in rows["event_labels"]]) if len(rows) else np.zeros((0, len(classes)), np.float32)
+        names = list(rows["filename"])
+        parts.append(ClipSet(name, names, [audio_dir / f for f in names], weak=targets.astype(np.float32)))
+    return parts[0], parts[1]
+
+
+class DesedDataModule(L.LightningDataModule):
+    """Strong + weak + unlabeled training batches; synthetic-validation and weak-validation sets.
+
+    Args:
+        layout: where the DESED sets live.
+        batch_sizes: per-device sub-batch sizes (strong, weak, unlabeled), 12/12/24 in the baseline.
+        feature_config: log-mel settings (keys of the on-disk cache).
+        cache_dir: feature cache folder.
+    """
+
+    def __init__(
+        self,
+        layout: DesedLayout,
+        *,
+        batch_sizes: tuple[int, int, int] = (12, 12, 24),
+        feature_config: FeatureConfig | None = None,
+        cache_dir: str | Path = ".cache/features",
+        weak_validation_fraction: float = 0.1,
+        seed: int = 42,
+        num_workers: int = 0,
+        classes: Sequence[str] = DESED_CLASSES,
+    ) -> None:
+        super().__init__()
+        self.layout, self.batch_sizes, self.classes = layout, tuple(batch_sizes), tuple(classes)
+        self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
+        self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
+        self.sets: dict[str, ClipSet] = {}
+
+    def load_sets(self) -> dict[str, ClipSet]:
+        """Read every label file once (cheap) and return the clip sets by name."""
+        if not self.sets:
+            layout = self.layout
+            weak_train, weak_validation = weak_clip_sets(
+                layout.path("weak_tsv"), layout.path("weak_audio"), self.classes, self.weak_validation_fraction, self.seed
+            )
+            unlabeled = read_unlabeled_tsv(layout.path("unlabeled_tsv"))
+            self.sets = {
+                "strong_train": strong_clip_set("strong_train", layout.path("synth_train_tsv"), layout.path("synth_train_audio"), self.classes),
+                "weak_train": weak_train,
+                "unlabeled_train": ClipSet("unlabeled_train", unlabeled, [layout.path("unlabeled_audio") / f for f in unlabeled]),
+                "synth_validation": strong_clip_set("synth_validation", layout.path("synth_val_tsv"), layout.path("synth_val_audio"), self.classes),
+                "weak_validation": weak_validation,
+            }
+        return self.sets
+
+    def prepare_data(self) -> None:
+        """Fill the feature cache for every clip (rank 0 only; later runs hit the cache)."""
+        for clips in self.load_sets().values():
+            self.cache.fill(clips.audio_paths, description=f"features {clips.name}")
+
+    def setup(self, stage: str | None = None) -> None:
+        self.load_sets()
+
+    def _loader(self, name: str, batch_size: int, shuffle: bool) -> DataLoader:
+        clips = self.sets[name]
+        return DataLoader(
+            ClipDataset(clips, self.cache),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle and len(clips) >= batch_size,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def train_dataloader(self):
+        from lightning.pytorch.utilities import CombinedLoader
+
+        strong, weak, unlabeled = self.batch_sizes
+        loaders = {
+            "strong": self._loader("strong_train", strong, shuffle=True),
+            "weak": self._loader("weak_train", weak, shuffle=True),
+            "unlabeled": self._loader("unlabeled_train", unlabeled, shuffle=True),
+        }
+        return CombinedLoader(loaders, mode="max_size_cycle")
+
+    def val_dataloader(self) -> list[DataLoader]:
+        batch = sum(self.batch_sizes)
+        return [self._loader("synth_validation", batch, shuffle=False), self._loader("weak_validation", batch, shuffle=False)]
+
+    def validation_ground_truth(self) -> tuple:
+        """(synthetic-validation StrongLabels, its durations) for the validation metrics."""
+        labels = read_strong_tsv(self.layout.path("synth_val_tsv"), self.classes)
+        durations = read_durations_tsv(self.layout.path("synth_val_durations_tsv"))
+        return labels, durations

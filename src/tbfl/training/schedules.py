@@ -1,0 +1,57 @@
+"""Mean-teacher schedules of the DCASE2021 baseline: ramp-up, EMA, mixup."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+def exp_rampup(step: int | float, rampup_steps: int | float) -> float:
+    """exp(-5 (1 - t/T)^2) for t < T, then 1 (Laine & Aila's ramp-up, used for consistency and lr)."""
+    if rampup_steps <= 0 or step >= rampup_steps:
+        return 1.0
+    phase = 1.0 - max(step, 0) / rampup_steps
+    return math.exp(-5.0 * phase * phase)
+
+
+def ema_decay(step: int, max_decay: float = 0.999) -> float:
+    """The baseline's teacher decay: min(1 - 1/(step + 1), max_decay)."""
+    return min(1.0 - 1.0 / (step + 1), max_decay)
+
+
+@torch.no_grad()
+def update_ema(teacher: nn.Module, student: nn.Module, decay: float) -> None:
+    """teacher <- decay * teacher + (1 - decay) * student, parameters and float buffers alike."""
+    for teacher_param, student_param in zip(teacher.parameters(), student.parameters()):
+        teacher_param.mul_(decay).add_(student_param.detach(), alpha=1.0 - decay)
+    for teacher_buffer, student_buffer in zip(teacher.buffers(), student.buffers()):
+        if teacher_buffer.dtype.is_floating_point:
+            teacher_buffer.mul_(decay).add_(student_buffer, alpha=1.0 - decay)
+        else:
+            teacher_buffer.copy_(student_buffer)
+
+
+def mixup(features: Tensor, targets: Tensor, generator: torch.Generator, beta: float = 0.2) -> tuple[Tensor, Tensor]:
+    """Mix each clip with a random other clip of the same sub-batch (soft labels).
+
+    Args:
+        features: (B, ...); targets: (B, ...) in [0, 1].
+    Returns:
+        mixed features and targets, lam * a + (1 - lam) * b with lam ~ Beta(beta, beta), one lam per batch as in the baseline.
+    """
+    if features.shape[0] < 2:
+        return features, targets
+    lam = _beta_sample(beta, generator)
+    permutation = torch.randperm(features.shape[0], generator=generator).to(features.device)
+    mixed_features = lam * features + (1.0 - lam) * features[permutation]
+    mixed_targets = (lam * targets + (1.0 - lam) * targets[permutation]).clamp(0.0, 1.0)
+    return mixed_features, mixed_targets
+
+
+def _beta_sample(beta: float, generator: torch.Generator) -> float:
+    """Beta(beta, beta) from two Gamma draws made with ``generator`` (reproducible)."""
+    gamma_a = torch._standard_gamma(torch.tensor([beta]), generator=generator)
+    gamma_b = torch._standard_gamma(torch.tensor([beta]), generator=generator)
+    return float(gamma_a / (gamma_a + gamma_b))

@@ -1,0 +1,177 @@
+"""``tbfl train``: one run of the recipe into its own folder.
+
+Run folder:
+    config.yaml              the recipe used (a resumed run must have the same)
+    class_weights.json       dataset statistics (V_c, r_c, ...) and the loss's class weights
+    checkpoints/last.ckpt    every ``checkpoint_every_n_steps`` steps and at the end (for --resume)
+    checkpoints/best-*.ckpt  best by ``training.monitor``
+    logs/                    CSV (metrics.csv) and TensorBoard logs
+    scores/validation/       frame scores of the validation set, sed_scores TSV, one file per clip
+    weak_validation_logits.npz  frame logits of the weak-validation clips (for the histograms)
+    metrics.json             the validation set's metrics; written last: its presence marks a finished run
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import yaml
+
+from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
+from tbfl.data.layout import DesedLayout
+from tbfl.io import atomic_path, atomic_write_text
+from tbfl.training.config import RecipeConfig, recipe_from_dict
+
+METRICS_FILE = "metrics.json"
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    metrics: dict
+    global_step: int
+    interrupted: bool
+
+
+def class_weights_for(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES) -> tuple[list[float] | None, dict]:
+    """Measure the dataset's statistics and compute the loss's class weights (None for bce/focal)."""
+    from tbfl.data.stats import measure_stats
+    from tbfl.weights import class_balanced_weights, time_balanced_weights
+
+    stats = measure_stats(layout, classes)
+    loss = recipe.loss
+    weights: list[float] | None = None
+    if loss.name == "tbfl":
+        weights = [1.0] * len(classes) if loss.uniform_weights else time_balanced_weights(stats.volumes, stats.frame_ratios, loss.k, classes=classes).tolist()
+    elif loss.name == "cbfl":
+        weights = class_balanced_weights(stats.volumes, loss.beta, classes=classes).tolist()
+    record = {"loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict()}
+    return weights, record
+
+
+def _check_or_write_config(run_dir: Path, recipe: RecipeConfig, resume: bool) -> None:
+    path = run_dir / "config.yaml"
+    if path.exists() and resume:
+        saved = recipe_from_dict(yaml.safe_load(path.read_text()), where=str(path))
+        if saved.to_dict() != recipe.to_dict():
+            raise ValueError(f"{path}: the run folder holds a different config; use a new --out or drop --resume")
+        return
+    atomic_write_text(path, recipe.to_yaml())
+
+
+def train_run(
+    recipe: RecipeConfig,
+    run_dir: str | Path,
+    *,
+    devices: int | str = 1,
+    accelerator: str = "auto",
+    num_nodes: int = 1,
+    resume: bool = False,
+    progress: bool = True,
+    callbacks: Sequence = (),
+    classes: Sequence[str] = DESED_CLASSES,
+) -> RunResult:
+    """Train one model, then score and evaluate the validation set with the best checkpoint."""
+    import lightning as L
+    from lightning.pytorch.callbacks import ModelCheckpoint
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    from tbfl.features import FeatureConfig
+    from tbfl.training.datamodule import DesedDataModule
+    from tbfl.training.module import MeanTeacherSED
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_or_write_config(run_dir, recipe, resume)
+    layout = DesedLayout.from_config(recipe.data.root, recipe.data.layout)
+    class_weights, weights_record = class_weights_for(recipe, layout, classes)
+    atomic_write_text(run_dir / "class_weights.json", json.dumps(weights_record, indent=2))
+
+    training = recipe.training
+    L.seed_everything(training.seed, workers=True, verbose=False)
+    datamodule = DesedDataModule(
+        layout,
+        batch_sizes=training.batch_sizes,
+        feature_config=FeatureConfig(**recipe.features),
+        cache_dir=recipe.data.cache_dir,
+        weak_validation_fraction=recipe.data.weak_validation_fraction,
+        seed=training.seed,
+        num_workers=recipe.data.num_workers,
+        classes=classes,
+    )
+    module = MeanTeacherSED(recipe.model, recipe.to_dict()["loss"], recipe.to_dict()["training"], class_weights, classes)
+    module.validation_ground_truth = datamodule.validation_ground_truth()
+
+    checkpoints = run_dir / "checkpoints"
+    best = ModelCheckpoint(dirpath=checkpoints, filename="best-{epoch:03d}", monitor=training.monitor, mode="max", save_top_k=1)
+    last = ModelCheckpoint(dirpath=checkpoints, filename="last", every_n_train_steps=training.checkpoint_every_n_steps, save_top_k=1, enable_version_counter=False)
+    multi = (isinstance(devices, int) and devices > 1) or num_nodes > 1
+    trainer = L.Trainer(
+        default_root_dir=run_dir,
+        max_epochs=training.max_epochs,
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy="ddp" if multi else "auto",
+        precision=training.precision,
+        callbacks=[best, last, *callbacks],
+        logger=[CSVLogger(run_dir, name="logs", version=""), TensorBoardLogger(run_dir, name="logs", version="")],
+        check_val_every_n_epoch=training.validate_every_n_epochs,
+        log_every_n_steps=training.log_every_n_steps,
+        limit_train_batches=training.limit_train_batches,
+        num_sanity_val_steps=0,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+    )
+    last_checkpoint = checkpoints / "last.ckpt"
+    trainer.fit(module, datamodule=datamodule, ckpt_path=last_checkpoint if resume and last_checkpoint.exists() else None)
+    if trainer.interrupted:
+        return RunResult(run_dir, {}, trainer.global_step, True)
+    trainer.save_checkpoint(last_checkpoint)
+    metrics: dict = {}
+    if trainer.is_global_zero:
+        best_path = best.best_model_path or str(last_checkpoint)
+        metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes)
+    return RunResult(run_dir, metrics, trainer.global_step, False)
+
+
+def score_and_evaluate(checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str]) -> dict:
+    """Score the validation set (and the weak-validation clips) with one checkpoint; write scores and metrics."""
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.evaluation import evaluate_scores, write_scores_dir
+    from tbfl.training.module import MeanTeacherSED
+    from tbfl.training.predict import predict_frames
+
+    module = MeanTeacherSED.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
+    network = module.network(recipe.training.eval_model).eval()
+    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
+    durations = read_durations_tsv(layout.path("validation_durations_tsv"))
+    filenames = sorted(durations)
+    audio_dir = layout.path("validation_audio")
+    probabilities, _ = predict_frames(network, datamodule.cache, [audio_dir / f for f in filenames])
+    scores = dict(zip(filenames, probabilities))
+    write_scores_dir(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
+
+    weak = datamodule.sets["weak_validation"]
+    _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
+    with atomic_path(run_dir / "weak_validation_logits.npz") as tmp:
+        np.savez_compressed(tmp, filenames=np.array(weak.filenames), logits=weak_logits, weak_targets=weak.weak, classes=np.array(classes))
+
+    result = evaluate_scores(scores, labels, durations, classes, frame_hop_s=FRAME_HOP_S, median_filter_s=recipe.training.median_filter_s)
+    metrics = {**result.to_dict(), "checkpoint": str(Path(checkpoint).name), "eval_model": recipe.training.eval_model}
+    atomic_write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default))
+    return metrics
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    raise TypeError(f"not JSON serialisable: {type(value)}")
