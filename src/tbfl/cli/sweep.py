@@ -1,0 +1,30 @@
+"""``tbfl sweep``: run a grid of trainings (losses, k, gamma, seeds), skipping finished runs."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sweep", help="run a grid of trainings, one folder each, resumable")
+    parser.add_argument("--config", required=True, help="base recipe YAML")
+    parser.add_argument("--grid", required=True, help="grid YAML (see configs/grid-paper.yaml)")
+    parser.add_argument("--out", required=True, help="folder for the run folders")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (and GPU, if any)")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, train nothing")
+    parser.add_argument("--no-progress", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tbfl.experiments.sweep import is_finished, load_grid, run_sweep
+
+    if args.dry_run:
+        for planned in load_grid(args.grid):
+            state = "finished" if is_finished(Path(args.out) / planned.name) else "to run"
+            print(f"{planned.name:<28} {state:<9} {dict(planned.overrides)}")
+        return 0
+    run_sweep(args.config, args.grid, args.out, jobs=args.jobs, progress=not args.no_progress)
+    return 0

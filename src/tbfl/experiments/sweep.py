@@ -1,0 +1,187 @@
+"""``tbfl sweep``: a grid of training runs, each in its own folder, resumable.
+
+Grid file (YAML)::
+
+    seeds: [1, 2, 3]
+    runs:
+      - {loss: {name: bce}}
+      - {loss: {name: tbfl, uniform_weights: true, gamma: 2.0}}      # "w_c = 1"
+      - {loss: {name: tbfl, gamma: 2.0}, sweep: {loss.k: [10, 100, 1000, 10000, inf]}}
+      - {loss: {name: tbfl, k: 1000}, sweep: {loss.gamma: [0.5, 1, 2, 3, 5]}}
+
+Each entry gives config sections to override and, optionally, ``sweep``: dotted
+keys with lists of values (their cartesian product). Every combination runs
+once per seed; a run's folder name says what it is (``tbfl_k1000_g2_s1``), so
+a configuration listed twice (k=1000, gamma=2 above) runs once. A run whose
+``metrics.json`` exists is skipped; a started one resumes from its last
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from tbfl.training.train import METRICS_FILE
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One training run of a sweep: its folder name and config overrides (dotted keys)."""
+
+    name: str
+    overrides: tuple[tuple[str, Any], ...]
+
+    def override_dict(self) -> dict[str, Any]:
+        return dict(self.overrides)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    if isinstance(value, str) and value.lower() in ("inf", "infinity"):
+        return "inf"
+    return f"{float(value):g}"
+
+
+def run_name(overrides: Mapping[str, Any]) -> str:
+    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed)."""
+    loss = overrides.get("loss.name", "bce")
+    if loss == "bce":
+        return "bce"
+    gamma = f"g{_number(overrides.get('loss.gamma', 2.0))}"
+    if loss == "focal":
+        alpha = overrides.get("loss.alpha")
+        return f"focal_{gamma}" + ("" if alpha is None else f"_a{_number(alpha)}")
+    if loss == "cbfl":
+        return f"cbfl_b{_number(overrides.get('loss.beta', 0.999))}_{gamma}"
+    if overrides.get("loss.uniform_weights"):
+        return f"tbfl-uniform_{gamma}"
+    return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"
+
+
+def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
+    flat = {}
+    for section, values in entry.items():
+        if section == "sweep":
+            continue
+        if not isinstance(values, Mapping):
+            raise ValueError(f"{where}: section {section!r} must be a mapping of keys to values")
+        for key, value in values.items():
+            flat[f"{section}.{key}"] = value
+    return flat
+
+
+def plan_runs(grid: Mapping[str, Any], where: str = "grid") -> list[PlannedRun]:
+    """Expand a grid into runs (deduplicated, in order: configuration-major, then seed)."""
+    seeds = grid.get("seeds", [42])
+    entries = grid.get("runs")
+    if not entries:
+        raise ValueError(f"{where}: no 'runs' listed")
+    unknown = sorted(set(grid) - {"seeds", "runs"})
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown}; expected 'seeds' and 'runs'")
+    planned: dict[str, PlannedRun] = {}
+    for number, entry in enumerate(entries, start=1):
+        base = _flatten(entry, f"{where}: run {number}")
+        sweep = entry.get("sweep") or {}
+        keys = list(sweep)
+        for values in itertools.product(*(sweep[key] for key in keys)) if keys else [()]:
+            overrides = {**base, **dict(zip(keys, values))}
+            name = run_name(overrides)
+            for seed in seeds:
+                run = PlannedRun(f"{name}_s{seed}", tuple(sorted({**overrides, "training.seed": seed}.items())))
+                planned.setdefault(run.name, run)
+    return list(planned.values())
+
+
+def load_grid(path: str | Path) -> list[PlannedRun]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: grid file not found")
+    return plan_runs(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, where=str(path))
+
+
+def is_finished(run_dir: Path) -> bool:
+    return (run_dir / METRICS_FILE).is_file()
+
+
+def _train_command(config: Path, run_dir: Path, run: PlannedRun) -> list[str]:
+    command = [sys.executable, "-m", "tbfl", "train", "--config", str(config), "--out", str(run_dir), "--resume", "--no-progress"]
+    for key, value in run.overrides:
+        command += ["--set", f"{key}={_yaml_scalar(value)}"]
+    return command
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "inf"
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+def run_sweep(config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs: int = 1, progress: bool = True, log=print) -> list[Path]:
+    """Run every planned run not finished yet; returns the run folders in plan order.
+
+    ``jobs > 1`` runs that many ``tbfl train`` processes at once, job i on GPU
+    ``i % n_gpus`` when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
+    """
+    from tbfl.training.config import load_recipe
+    from tbfl.training.train import train_run
+
+    config, out_dir = Path(config), Path(out_dir)
+    runs = load_grid(grid)
+    load_recipe(config)  # fail early on a bad config
+    todo = [run for run in runs if not is_finished(out_dir / run.name)]
+    log(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to go")
+    if jobs <= 1:
+        for number, run in enumerate(todo, start=1):
+            log(f"[{number}/{len(todo)}] {run.name}")
+            result = train_run(load_recipe(config, run.override_dict()), out_dir / run.name, resume=True, progress=progress)
+            if result.interrupted:
+                raise KeyboardInterrupt(f"sweep interrupted during {run.name}; run it again to continue")
+    else:
+        _run_parallel(config, out_dir, todo, jobs, log)
+    return [out_dir / run.name for run in runs]
+
+
+def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int, log) -> None:
+    import queue
+
+    import torch
+
+    n_gpus = torch.cuda.device_count()
+    free_slots: queue.Queue[int] = queue.Queue()
+    for slot in range(jobs):
+        free_slots.put(slot)
+    failures = []
+
+    def work(run: PlannedRun) -> None:
+        slot = free_slots.get()  # one run per slot at a time, so one run per GPU when jobs == n_gpus
+        try:
+            env = dict(os.environ)
+            if n_gpus:
+                env["CUDA_VISIBLE_DEVICES"] = str(slot % n_gpus)
+            run_dir = out_dir / run.name
+            run_dir.mkdir(parents=True, exist_ok=True)
+            with open(run_dir / "train.log", "a") as log_file:
+                code = subprocess.call(_train_command(config, run_dir, run), env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        finally:
+            free_slots.put(slot)
+        status = "done" if code == 0 else f"failed (exit {code}), see {run_dir / 'train.log'}"
+        log(f"{run.name}: {status}")
+        if code != 0:
+            failures.append(run.name)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(work, todo))
+    if failures:
+        raise RuntimeError(f"{len(failures)} run(s) failed: {failures}")
