@@ -1,0 +1,170 @@
+"""Dataset statistics of the paper's Table 1: V_c and source lengths of the soundbank, r_c and event durations of the strong set."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
+from tbfl.data.audio import audio_duration_s
+from tbfl.data.desed import StrongLabels, read_strong_tsv
+from tbfl.data.labels import encode_strong_clips
+from tbfl.data.layout import DesedLayout
+from tbfl.io import atomic_write_text
+
+#: Audio files counted in a soundbank folder (case-insensitive suffixes).
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+#: Scaper's variant folders: ``Dog_nOn`` (no onset), ``Frying_nOff`` (no offset), ``Blender_nOn_nOff``.
+_VARIANT_SUFFIX = re.compile(r"(_nOn|_nOff)+$")
+
+
+@dataclass(frozen=True, eq=False)
+class DatasetStats:
+    """Per-class statistics, arrays of shape (C,) in the order of ``classes``.
+
+    Attributes:
+        volumes: V_c, number of foreground source files of the class (int).
+        avg_source_length_s: mean duration of those files (s; NaN when none).
+        frame_ratios: r_c, positive frames of the class / all positive frames of the strong set.
+        avg_event_duration_s: mean offset - onset of the class's events (s; NaN when none).
+        n_events: number of events of the class in the strong set (int).
+    """
+
+    classes: tuple[str, ...]
+    volumes: np.ndarray
+    avg_source_length_s: np.ndarray
+    frame_ratios: np.ndarray
+    avg_event_duration_s: np.ndarray
+    n_events: np.ndarray
+
+    _ARRAYS = ("volumes", "avg_source_length_s", "frame_ratios", "avg_event_duration_s", "n_events")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping (NaN as None); readable by ``tbfl weights --stats``."""
+        out: dict[str, Any] = {"classes": list(self.classes)}
+        for name in self._ARRAYS:
+            out[name] = [None if isinstance(v, float) and math.isnan(v) else v for v in getattr(self, name).tolist()]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "DatasetStats":
+        """Inverse of :meth:`to_dict` (extra keys are ignored)."""
+        missing = [key for key in ("classes", *cls._ARRAYS) if key not in data]
+        if missing:
+            raise ValueError(f"statistics lack key(s) {missing}")
+        integer = {"volumes", "n_events"}
+        arrays = {
+            name: np.array([np.nan if v is None else v for v in data[name]], dtype=np.int64 if name in integer else np.float64)
+            for name in cls._ARRAYS
+        }
+        classes = tuple(data["classes"])
+        for name, values in arrays.items():
+            if values.shape != (len(classes),):
+                raise ValueError(f"statistics: {name} has {values.size} values for {len(classes)} classes")
+        return cls(classes=classes, **arrays)
+
+    def to_json(self, path: str | Path) -> None:
+        """Write :meth:`to_dict` as JSON, atomically."""
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+    def tbfl_weights(self, k: float) -> np.ndarray:
+        """(C,) TBFL class weights w_c(V_c, r_c, k) of :func:`tbfl.weights.time_balanced_weights`."""
+        from tbfl.weights import time_balanced_weights
+
+        return time_balanced_weights(self.volumes, self.frame_ratios, k, classes=self.classes)
+
+
+def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED_CLASSES) -> tuple[np.ndarray, np.ndarray]:
+    """Count and measure the foreground source files of each class.
+
+    ``foreground_dir`` holds one folder per class; ``<class>_nOn`` / ``<class>_nOff``
+    folders count for ``<class>``. Audio files (``*.wav``, ``*.flac``, ``*.ogg``,
+    hidden files skipped) directly inside are counted; their lengths come from the headers.
+    Folders of unknown classes are ignored with a warning listing them.
+
+    Returns:
+        volumes (C,) int64, avg_source_length_s (C,) float64 (NaN for a class without files).
+    """
+    foreground_dir = Path(foreground_dir)
+    if not foreground_dir.is_dir():
+        raise FileNotFoundError(f"{foreground_dir}: soundbank foreground folder not found")
+    index = {name: i for i, name in enumerate(classes)}
+    volumes = np.zeros(len(classes), dtype=np.int64)
+    total_length_s = np.zeros(len(classes), dtype=np.float64)
+    unknown = []
+    for folder in sorted(p for p in foreground_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        class_name = _VARIANT_SUFFIX.sub("", folder.name)
+        if class_name not in index:
+            unknown.append(folder.name)
+            continue
+        for audio in folder.iterdir():
+            if audio.is_file() and not audio.name.startswith(".") and audio.suffix.lower() in AUDIO_SUFFIXES:
+                volumes[index[class_name]] += 1
+                total_length_s[index[class_name]] += audio_duration_s(audio)
+    if unknown:
+        warnings.warn(f"{foreground_dir}: ignored folder(s) of unknown classes {unknown}; known: {list(classes)}", UserWarning, stacklevel=2)
+    with np.errstate(invalid="ignore"):
+        return volumes, total_length_s / volumes
+
+
+def frame_ratios(
+    strong: StrongLabels,
+    classes: Sequence[str] = DESED_CLASSES,
+    *,
+    n_frames: int = N_FRAMES,
+    frame_hop_s: float = FRAME_HOP_S,
+) -> np.ndarray:
+    """r_c: positive frames of class c / positive frames of all classes, over every clip of ``strong``.
+
+    Frames are those of :func:`tbfl.data.labels.encode_strong` (the model's frame rate).
+
+    Returns:
+        (C,) float64 summing to 1. ValueError when the set has no positive frame.
+    """
+    active = encode_strong_clips(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, dtype=bool)
+    positive = active.sum(axis=(0, 2), dtype=np.int64)
+    if positive.sum() == 0:
+        raise ValueError("the strong set has no positive frame: r_c is undefined")
+    return positive / positive.sum()
+
+
+def measure_stats(
+    layout: DesedLayout,
+    classes: Sequence[str] = DESED_CLASSES,
+    *,
+    n_frames: int = N_FRAMES,
+    frame_hop_s: float = FRAME_HOP_S,
+) -> DatasetStats:
+    """Table 1 of a dataset: the soundbank ``layout.path("soundbank_foreground")``
+    and the strong training set ``layout.path("synth_train_tsv")``."""
+    soundbank, tsv = layout.path("soundbank_foreground"), layout.path("synth_train_tsv")
+    if not layout.root.is_dir():
+        raise FileNotFoundError(f"{layout.root}: dataset folder not found")
+    missing = []
+    if not soundbank.is_dir():
+        missing.append(f"{soundbank} (soundbank foreground folder)")
+    if not tsv.is_file():
+        missing.append(f"{tsv} (strong training labels)")
+    if missing:
+        raise FileNotFoundError(f"not found: {'; '.join(missing)}")
+    volumes, avg_source_length_s = soundbank_volumes(soundbank, classes)
+    strong = read_strong_tsv(tsv, classes)
+    events = strong.events
+    by_class = (events["offset"] - events["onset"]).groupby(events["event_label"])
+    n_events = by_class.size().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
+    avg_event_duration_s = by_class.mean().reindex(list(classes)).to_numpy(dtype=np.float64)
+    return DatasetStats(
+        classes=tuple(classes),
+        volumes=volumes,
+        avg_source_length_s=avg_source_length_s,
+        frame_ratios=frame_ratios(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s),
+        avg_event_duration_s=avg_event_duration_s,
+        n_events=n_events,
+    )
