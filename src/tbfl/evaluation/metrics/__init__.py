@@ -1,0 +1,1 @@
+"""Event-based (collar), intersection-based and PSDS metrics on frame scores."""

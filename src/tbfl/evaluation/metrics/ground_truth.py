@@ -1,0 +1,73 @@
+"""Ground-truth events as arrays aligned with a :class:`~.detections.ScoreGrid`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tbfl.evaluation.metrics.detections import expand_ranges
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Reference events of every evaluated clip, sorted by (clip, class, onset).
+
+    Attributes:
+        row: (n,) ``clip * n_classes + class``, the same row numbering as the score grid.
+        onset_s, offset_s: (n,) event times in seconds.
+        row_start: (n_clips * n_classes + 1,) events of row ``r`` are ``row_start[r]:row_start[r + 1]``.
+        n_classes: number of classes C.
+    """
+
+    row: np.ndarray
+    onset_s: np.ndarray
+    offset_s: np.ndarray
+    row_start: np.ndarray
+    n_classes: int
+
+    @classmethod
+    def from_events(cls, events: pd.DataFrame, clip_ids: tuple[str, ...], classes: tuple[str, ...]) -> "GroundTruth":
+        """Events with columns ``clip_id, onset, offset, event_label`` (clip ids and labels already validated)."""
+        clip_index = pd.Index(clip_ids).get_indexer(events["clip_id"])
+        label_index = pd.Index(classes).get_indexer(events["event_label"])
+        row = clip_index * len(classes) + label_index
+        onset_s = events["onset"].to_numpy(dtype=np.float64)
+        offset_s = events["offset"].to_numpy(dtype=np.float64)
+        order = np.lexsort((offset_s, onset_s, row))
+        row_start = np.searchsorted(row[order], np.arange(len(clip_ids) * len(classes) + 1))
+        return cls(row[order], onset_s[order], offset_s[order], row_start, len(classes))
+
+    @property
+    def label(self) -> np.ndarray:
+        return self.row % self.n_classes
+
+    @property
+    def length_s(self) -> np.ndarray:
+        return self.offset_s - self.onset_s
+
+    def counts(self) -> np.ndarray:
+        """(C,) number of events per class."""
+        return np.bincount(self.label, minlength=self.n_classes)
+
+    def total_length_s(self) -> np.ndarray:
+        """(C,) summed event length per class in seconds."""
+        return np.bincount(self.label, weights=self.length_s, minlength=self.n_classes)
+
+    def pairs_with(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (item, event) pair where event ``event`` lies in row ``rows[item]``."""
+        first = self.row_start[rows]
+        return expand_ranges(first, self.row_start[rows + 1] - first)
+
+    def cumulative_overlap(self, boundaries_s: np.ndarray) -> np.ndarray:
+        """(n_rows, n_boundaries) summed overlap of each row's events with ``[0, boundary]``, in seconds.
+
+        The overlap of the span ``[b_i, b_j]`` with the events of a row is
+        ``result[row, j] - result[row, i]``.
+        """
+        n_rows = len(self.row_start) - 1
+        overlap = np.clip(boundaries_s[None, :] - self.onset_s[:, None], 0.0, self.length_s[:, None])
+        result = np.zeros((n_rows, len(boundaries_s)))
+        np.add.at(result, self.row, overlap)
+        return result

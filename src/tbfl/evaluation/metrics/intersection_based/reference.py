@@ -1,0 +1,99 @@
+"""The established implementations on the same input: psds_eval and sed_scores_eval.
+
+For tests and benchmarks only (both are test extras).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from tbfl.evaluation.scores import clip_id, scores_to_frame
+
+_DETECTION_COLUMNS = ["filename", "onset", "offset", "event_label"]
+
+
+def psds_eval_psds(
+    ground_truth: pd.DataFrame,
+    durations: Mapping[str, float],
+    detections_per_threshold: Iterable[pd.DataFrame],
+    *,
+    dtc: float,
+    gtc: float,
+    cttc: float | None,
+    alpha_ct: float,
+    alpha_st: float,
+    max_efpr: float = 100.0,
+) -> float:
+    """psds_eval's PSDS from one detection table per operating point.
+
+    psds_eval cannot take ``cttc=None``: 0.3 is passed then, which changes
+    nothing when ``alpha_ct`` is 0.
+    """
+    evaluator = _psds_evaluator(ground_truth, durations, dtc, gtc, 0.3 if cttc is None else cttc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicate operating points, pandas deprecations
+        for i, detections in enumerate(detections_per_threshold):
+            evaluator.add_operating_point(detections[_DETECTION_COLUMNS], info={"name": f"op{i}"})
+        return float(evaluator.psds(alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr).value)
+
+
+def psds_eval_macro_f1(
+    ground_truth: pd.DataFrame, durations: Mapping[str, float], detections: pd.DataFrame,
+    *, dtc: float = 0.5, gtc: float = 0.5, cttc: float = 0.3,
+) -> tuple[float, dict[str, float]]:
+    """psds_eval's intersection-based macro F1 and per-class F1 (NaN for a class without TP)."""
+    evaluator = _psds_evaluator(ground_truth, durations, dtc, gtc, cttc)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        macro, per_class = evaluator.compute_macro_f_score(detections[_DETECTION_COLUMNS])
+    return float(macro), {name: float(value) for name, value in per_class.items()}
+
+
+def sed_scores_eval_psds(
+    scores: Mapping[str, np.ndarray],
+    ground_truth: pd.DataFrame,
+    durations: Mapping[str, float],
+    classes: Iterable[str],
+    frame_hop_s: float,
+    *,
+    dtc: float,
+    gtc: float,
+    cttc: float | None,
+    alpha_ct: float,
+    alpha_st: float,
+    max_efpr: float = 100.0,
+) -> tuple[float, dict[str, float]]:
+    """sed_scores_eval's threshold-free PSDS and per-class PSDS from (C, n_frames) scores."""
+    from sed_scores_eval import intersection_based
+
+    classes = list(classes)
+    score_tables = {clip: scores_to_frame(values, classes, frame_hop_s) for clip, values in scores.items()}
+    reference = {clip: [] for clip in score_tables}
+    labelled = ground_truth[ground_truth["event_label"].notna()]
+    for filename, onset, offset, label in zip(labelled["filename"], labelled["onset"], labelled["offset"], labelled["event_label"]):
+        reference[clip_id(str(filename))].append((float(onset), float(offset), label))
+    value, per_class, *_ = intersection_based.psds(
+        scores=score_tables, ground_truth=reference,
+        audio_durations={clip_id(str(name)): float(seconds) for name, seconds in durations.items()},
+        dtc_threshold=dtc, gtc_threshold=gtc, cttc_threshold=cttc if alpha_ct > 0 else None,
+        alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr, unit_of_time="hour",
+    )
+    return float(value), {name: float(v) for name, v in per_class.items()}
+
+
+def _psds_evaluator(ground_truth, durations, dtc, gtc, cttc):
+    from psds_eval import PSDSEval
+
+    metadata = pd.DataFrame({"filename": [f"{clip_id(str(n))}.wav" for n in durations], "duration": list(durations.values())})
+    events = ground_truth[ground_truth["event_label"].notna()][_DETECTION_COLUMNS].copy()
+    events["filename"] = [f"{clip_id(str(f))}.wav" for f in events["filename"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return PSDSEval(
+            dtc_threshold=dtc, gtc_threshold=gtc, cttc_threshold=cttc,
+            ground_truth=events, metadata=metadata, duration_unit="hour",
+        )

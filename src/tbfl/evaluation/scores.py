@@ -1,0 +1,149 @@
+"""Frame scores in the sed_scores_eval TSV format: one ``<clip id>.tsv`` per clip.
+
+Each file has the columns ``onset offset <class ...>`` and one row per frame;
+frame ``i`` covers ``[i * hop, (i + 1) * hop)`` seconds. A clip id is the audio
+file name without ``.wav``. Files are written atomically and read back
+exactly (floats are written with full precision).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from tbfl.io import atomic_path
+
+#: Tolerance on frame times, as a fraction of the frame hop.
+_TIME_TOLERANCE = 1e-3
+
+
+def clip_id(filename: str) -> str:
+    """Clip id of an audio file name: the name without a trailing ``.wav``."""
+    return filename[: -len(".wav")] if filename.endswith(".wav") else filename
+
+
+def scores_to_frame(scores: np.ndarray, classes: Iterable[str], frame_hop_s: float) -> pd.DataFrame:
+    """sed_scores_eval score table (n_frames rows) from model output ``scores`` (C, n_frames)."""
+    classes = list(classes)
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != len(classes):
+        raise ValueError(f"scores must have shape (C={len(classes)}, n_frames), got {scores.shape}")
+    frame = np.arange(scores.shape[1])
+    table = pd.DataFrame(scores.T, columns=classes)
+    table.insert(0, "offset", (frame + 1) * frame_hop_s)
+    table.insert(0, "onset", frame * frame_hop_s)
+    return table
+
+
+def frame_to_scores(table: pd.DataFrame, classes: Iterable[str], *, source: str = "scores") -> tuple[np.ndarray, float]:
+    """Validated (C, n_frames) scores in ``classes`` order and the frame hop (s) of a score table.
+
+    Errors name ``source`` and the file line (the header is line 1).
+    """
+    classes = list(classes)
+    columns = [str(c) for c in table.columns]
+    if columns[:2] != ["onset", "offset"]:
+        raise ValueError(f"{source}: the first two columns must be 'onset' and 'offset', found {columns[:2]}")
+    _check_class_columns(columns[2:], classes, source)
+    if len(table) == 0:
+        raise ValueError(f"{source}: no frames")
+    values = {name: _numeric_column(table[name], name, source) for name in ["onset", "offset", *classes]}
+    frame_hop_s = _frame_hop(values["onset"], values["offset"], source)
+    return np.stack([values[name] for name in classes]), frame_hop_s
+
+
+def write_scores(
+    directory: str | Path, scores: Mapping[str, np.ndarray], classes: Iterable[str], frame_hop_s: float,
+    *, progress: bool = False,
+) -> None:
+    """Write ``scores[clip_id]`` (C, n_frames) to ``directory/<clip_id>.tsv``, each file atomically."""
+    directory = Path(directory)
+    classes = list(classes)
+    for clip, clip_scores in tqdm(scores.items(), desc="writing scores", unit="clip", disable=not progress):
+        table = scores_to_frame(clip_scores, classes, frame_hop_s)
+        with atomic_path(directory / f"{clip}.tsv") as tmp:
+            table.to_csv(tmp, sep="\t", index=False)
+
+
+def read_scores(
+    directory: str | Path, classes: Iterable[str], *, progress: bool = False,
+) -> tuple[dict[str, np.ndarray], float]:
+    """All ``<clip id>.tsv`` files of ``directory``: clip id -> (C, n_frames) scores, and the common frame hop (s)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"score directory not found: {directory}")
+    paths = sorted(directory.glob("*.tsv"))
+    if not paths:
+        raise ValueError(f"{directory}: no <clip id>.tsv score files")
+    classes = list(classes)
+    scores: dict[str, np.ndarray] = {}
+    first_hop: tuple[float, Path] | None = None
+    for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
+        try:
+            table = pd.read_csv(path, sep="\t")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+        scores[path.stem], frame_hop_s = frame_to_scores(table, classes, source=str(path))
+        if first_hop is None:
+            first_hop = (frame_hop_s, path)
+        elif abs(frame_hop_s - first_hop[0]) > 1e-9:
+            raise ValueError(
+                f"{path}: frame hop {frame_hop_s:.6g} s differs from {first_hop[0]:.6g} s in {first_hop[1]}; "
+                "all score files must share one frame hop"
+            )
+    return scores, first_hop[0]
+
+
+def _check_class_columns(found: list[str], classes: list[str], source: str) -> None:
+    missing = [c for c in classes if c not in found]
+    unexpected = [c for c in found if c not in classes]
+    duplicated = sorted({c for c in found if found.count(c) > 1})
+    if not (missing or unexpected or duplicated):
+        return
+    problems, suggested = [], set()
+    lowered = {c.lower(): c for c in unexpected}
+    for name in missing:
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+        if close:
+            suggested.add(lowered[close[0]])
+            problems.append(f"class column {name!r} is missing (is {lowered[close[0]]!r} meant to be {name!r}?)")
+        else:
+            problems.append(f"class column {name!r} is missing")
+    problems += [f"unexpected column {name!r}" for name in unexpected if name not in suggested]
+    problems += [f"duplicated column {name!r}" for name in duplicated]
+    raise ValueError(f"{source}: " + "; ".join(problems) + f". Expected columns: onset, offset, {', '.join(classes)}")
+
+
+def _numeric_column(column: pd.Series, name: str, source: str) -> np.ndarray:
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{source}, line {row + 2}: column {name!r} holds {column.iloc[row]!r}, not a finite number"
+            + (f" ({bad.sum()} such rows)" if bad.sum() > 1 else "")
+        )
+    return numbers
+
+
+def _frame_hop(onset_s: np.ndarray, offset_s: np.ndarray, source: str) -> float:
+    """The frame hop of a regular grid starting at 0 s (ValueError naming the first bad line otherwise)."""
+    frame_hop_s = float(offset_s[0] - onset_s[0])
+    if frame_hop_s <= 0:
+        raise ValueError(f"{source}, line 2: frame offset {offset_s[0]} is not after its onset {onset_s[0]}")
+    tolerance = _TIME_TOLERANCE * frame_hop_s
+    expected_onset = np.arange(len(onset_s)) * frame_hop_s
+    for times, expected, name in ((onset_s, expected_onset, "onset"), (offset_s, expected_onset + frame_hop_s, "offset")):
+        bad = np.flatnonzero(np.abs(times - expected) > tolerance)
+        if len(bad):
+            row = int(bad[0])
+            raise ValueError(
+                f"{source}, line {row + 2}: {name} {times[row]} breaks the regular frame grid "
+                f"(hop {frame_hop_s:.6g} s from 0 s: expected {expected[row]:.6g}); frames must be contiguous and equally spaced"
+            )
+    return frame_hop_s
