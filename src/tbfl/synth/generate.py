@@ -1,0 +1,203 @@
+"""Make a whole DESED-format dataset: soundbank, five sets of soundscapes, their TSVs.
+
+Deterministic for a seed: every source and every clip draws from its own RNG
+seeded by ``(seed, name, index)``, so ``jobs`` and the order of work do not
+matter. Resumable: a file is done when it exists (all writes are atomic);
+labels are re-derived from the seed and the TSVs are written when a set is
+complete. ``tbfl_synth.json`` at the root records the preset and seed so a
+rerun cannot mix two configurations in one folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, TypeVar
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from tbfl.constants import CLIP_DURATION_S
+from tbfl.data.desed import StrongLabels, write_durations_tsv, write_strong_tsv, write_unlabeled_tsv, write_weak_tsv
+from tbfl.data.layout import DesedLayout
+from tbfl.io import atomic_write_text
+from tbfl.synth.presets import Preset, get_preset
+from tbfl.synth.soundbank import (
+    SourceSpec,
+    bank_folder,
+    import_soundbank,
+    index_background,
+    index_foreground,
+    plan_soundbank,
+    stable_id,
+    write_credits,
+    write_source,
+    write_wav,
+)
+from tbfl.synth.soundscapes import ClipPlan, MixSettings, class_probabilities, plan_clip, render_clip
+from tbfl.synth.speech import speech_backend
+
+MANIFEST = "tbfl_synth.json"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    """One DESED set: its name (also the clip-name prefix), clip count field, layout entries, bank split."""
+
+    name: str
+    count_field: str
+    audio: str
+    labels: str  # "strong", "weak" or "none"
+    tsv: str
+    durations_tsv: str | None
+    bank_split: str
+
+
+SETS = (
+    SetSpec("synth_train", "n_synth_train", "synth_train_audio", "strong", "synth_train_tsv", None, "train"),
+    SetSpec("weak", "n_weak", "weak_audio", "weak", "weak_tsv", None, "train"),
+    SetSpec("unlabel_in_domain", "n_unlabeled", "unlabeled_audio", "none", "unlabeled_tsv", None, "train"),
+    SetSpec("synth_val", "n_synth_val", "synth_val_audio", "strong", "synth_val_tsv", "synth_val_durations_tsv", "train"),
+    SetSpec("validation", "n_validation", "validation_audio", "strong", "validation_tsv", "validation_durations_tsv", "validation"),
+)
+
+
+@dataclass
+class SynthReport:
+    """What a run made: files written now versus already present, and seconds per phase."""
+
+    root: Path
+    preset: str
+    seed: int
+    speech_backend: str
+    sources_written: int = 0
+    sources_total: int = 0
+    clips_written: dict[str, int] = field(default_factory=dict)
+    clips_total: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def generate_dataset(
+    out: str | Path,
+    preset: str | Preset = "small",
+    seed: int = 0,
+    jobs: int = 1,
+    soundbank: str | Path | None = None,
+    progress: bool = True,
+    settings: MixSettings = MixSettings(),
+) -> SynthReport:
+    """Write a DESED-format dataset under ``out`` (see ``DesedLayout``) and return a report.
+
+    ``soundbank=None`` makes a procedural soundbank (espeak-ng for Speech when
+    installed); otherwise ``soundbank`` is an existing folder with
+    ``foreground/<class>/`` and ``background/`` that is linked into the layout
+    (a seeded 20% per class held out for the validation set).
+    """
+    preset = get_preset(preset) if isinstance(preset, str) else preset
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    layout = DesedLayout(Path(out))
+    _claim_folder(layout, preset, seed, soundbank)
+    backend = speech_backend() if soundbank is None else "from soundbank"
+    report = SynthReport(layout.root, preset.name, seed, backend)
+
+    start = time.perf_counter()
+    if soundbank is None:
+        specs = plan_soundbank(preset, seed)
+        todo = [spec for spec in specs if not spec.path(layout).exists()]
+        write = functools.partial(_write_source, layout=layout, backend=backend)
+        report.sources_written = sum(_parallel(write, todo, jobs, "soundbank", progress))
+        report.sources_total = len(specs)
+    else:
+        report.sources_written = import_soundbank(Path(soundbank), layout, preset.heldout_fraction, seed)
+    write_credits(layout)
+    report.seconds["soundbank"] = time.perf_counter() - start
+
+    banks = {split: (index_foreground(bank_folder(layout, "foreground", split)), index_background(bank_folder(layout, "background", split))) for split in ("train", "validation")}
+    for set_spec in SETS:
+        start = time.perf_counter()
+        foreground, background = banks[set_spec.bank_split]
+        if not foreground or not background:
+            raise ValueError(f"{bank_folder(layout, 'foreground', set_spec.bank_split)}: no sources for the {set_spec.name} set")
+        plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings)
+        audio_dir = layout.path(set_spec.audio)
+        todo = [plan for plan in plans if not (audio_dir / plan.filename).exists()]
+        write = functools.partial(_write_clip, audio_dir=audio_dir, settings=settings)
+        report.clips_written[set_spec.name] = sum(_parallel(write, todo, jobs, set_spec.name, progress))
+        report.clips_total[set_spec.name] = len(plans)
+        audio_dir.mkdir(parents=True, exist_ok=True)
+        write_set_labels(layout, set_spec, plans)
+        report.seconds[set_spec.name] = time.perf_counter() - start
+    return report
+
+
+def plan_set(name: str, n_clips: int, seed: int, foreground, background, settings: MixSettings = MixSettings()) -> list[ClipPlan]:
+    """Plans of clips ``{name}_00000.wav ...`` of one set; clip i draws from RNG ``(seed, name, i)``."""
+    probabilities = class_probabilities(foreground, settings)
+    return [
+        plan_clip(np.random.default_rng([seed, stable_id(name), index]), f"{name}_{index:05d}.wav", foreground, background, probabilities, settings)
+        for index in range(n_clips)
+    ]
+
+
+def write_set_labels(layout: DesedLayout, set_spec: SetSpec, plans: list[ClipPlan]) -> None:
+    """Write the set's TSV (strong, weak or clip list) and its durations TSV when it has one."""
+    filenames = [plan.filename for plan in plans]
+    tsv = layout.path(set_spec.tsv)
+    if set_spec.labels == "strong":
+        rows = [row for plan in plans for row in plan.strong_rows()]
+        events = pd.DataFrame(rows, columns=["filename", "onset", "offset", "event_label"])
+        write_strong_tsv(tsv, StrongLabels(events, tuple(filenames)))
+    elif set_spec.labels == "weak":
+        write_weak_tsv(tsv, pd.DataFrame({"filename": filenames, "event_labels": [plan.tags() for plan in plans]}))
+    else:
+        write_unlabeled_tsv(tsv, filenames)
+    if set_spec.durations_tsv:
+        write_durations_tsv(layout.path(set_spec.durations_tsv), {name: CLIP_DURATION_S for name in filenames})
+
+
+def _write_source(spec: SourceSpec, layout: DesedLayout, backend: str) -> bool:
+    return write_source(spec, layout, backend)
+
+
+def _write_clip(plan: ClipPlan, audio_dir: Path, settings: MixSettings) -> bool:
+    path = audio_dir / plan.filename
+    if path.exists():
+        return False
+    write_wav(path, render_clip(plan, settings))
+    return True
+
+
+def _parallel(fn: Callable[[T], bool], items: list[T], jobs: int, what: str, progress: bool) -> Iterable[bool]:
+    """Apply ``fn`` to every item (in ``jobs`` processes when > 1) behind a progress bar."""
+    bar = tqdm(total=len(items), desc=what, unit="file", disable=not progress or not items, leave=False)
+    if jobs == 1 or len(items) < 2:
+        for item in items:
+            yield fn(item)
+            bar.update()
+    else:
+        chunk = max(1, min(16, len(items) // (4 * jobs)))
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done in pool.map(fn, items, chunksize=chunk):
+                yield done
+                bar.update()
+    bar.close()
+
+
+def _claim_folder(layout: DesedLayout, preset: Preset, seed: int, soundbank: str | Path | None) -> None:
+    """Record (or check) the preset, seed and soundbank this folder is generated with."""
+    wanted = {"preset": preset.name, "seed": seed, "soundbank": str(Path(soundbank).resolve()) if soundbank else "procedural"}
+    manifest = layout.root / MANIFEST
+    if manifest.exists():
+        found = json.loads(manifest.read_text(encoding="utf-8"))
+        if found != wanted:
+            raise ValueError(f"{manifest}: this folder was generated with {found}, not {wanted}; use another --out or the same options to resume")
+        return
+    atomic_write_text(manifest, json.dumps(wanted, indent=2) + "\n")
