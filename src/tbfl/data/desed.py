@@ -126,31 +126,29 @@ def read_strong_tsv(
     table = _read_table(path, STRONG_COLUMNS)
     empty_fields = table[list(STRONG_COLUMNS[1:])] == ""
     no_event = empty_fields.all(axis=1)
-    _check(path, table, empty_fields.any(axis=1) & ~no_event, _incomplete_event)
-    _check_duplicates(path, table.loc[no_event], ["filename"], "duplicate no-event row")
-
     rows = table.loc[~no_event]
     onset = pd.to_numeric(rows["onset"], errors="coerce")
     offset = pd.to_numeric(rows["offset"], errors="coerce")
-    _check(path, rows, ~np.isfinite(onset), lambda row: f"onset {row['onset']!r} is not a finite number")
-    _check(path, rows, ~np.isfinite(offset), lambda row: f"offset {row['offset']!r} is not a finite number")
-    _check(path, rows, onset < 0, lambda row: f"onset {row['onset']} is negative")
-    _check(path, rows, offset <= onset, lambda row: f"offset {row['offset']} is not after onset {row['onset']}")
-    _check_labels(path, rows, rows["event_label"], classes, "event_label")
     events = rows.assign(onset=onset, offset=offset)
-    _check_duplicates(path, events, list(STRONG_COLUMNS), "duplicate event")
-
     first_event_line = events.groupby("filename")["line"].min()
-    both = table.loc[no_event, "filename"].isin(first_event_line.index)
-    _check(
-        path,
-        table.loc[no_event],
-        both,
-        lambda row: f"clip {row['filename']!r} has this no-event row but also events (line {first_event_line[row['filename']]})",
+    _raise_first(
+        _empty_filenames(path, table),
+        _problem(path, table, empty_fields.any(axis=1) & ~no_event, _incomplete_event),
+        _duplicates(path, table.loc[no_event], ["filename"], "duplicate no-event row"),
+        _problem(path, rows, ~np.isfinite(onset), lambda row: f"onset {row['onset']!r} is not a finite number"),
+        _problem(path, rows, ~np.isfinite(offset), lambda row: f"offset {row['offset']!r} is not a finite number"),
+        _problem(path, rows, onset < 0, lambda row: f"onset {row['onset']} is negative"),
+        _problem(path, rows, offset <= onset, lambda row: f"offset {row['offset']} is not after onset {row['onset']}"),
+        _unknown_labels(path, rows, rows["event_label"], classes, "event_label"),
+        _duplicates(path, events, list(STRONG_COLUMNS), "duplicate event"),
+        _problem(
+            path,
+            table.loc[no_event],
+            table.loc[no_event, "filename"].isin(first_event_line.index),
+            lambda row: f"clip {row['filename']!r} has this no-event row but also events (line {first_event_line[row['filename']]})",
+        ),
+        *(() if durations is None else _duration_problems(path, table, events, durations, duration_tolerance_s)),
     )
-    if durations is not None:
-        _check_durations(path, table, events, durations, duration_tolerance_s)
-
     events = _merge_overlaps(path, events)
     return StrongLabels(events.loc[:, list(STRONG_COLUMNS)], filenames=tuple(pd.unique(table["filename"])))
 
@@ -164,12 +162,15 @@ def read_weak_tsv(path: str | Path, classes: Sequence[str] = DESED_CLASSES) -> p
     """
     path = Path(path)
     table = _read_table(path, WEAK_COLUMNS)
-    _check_duplicates(path, table, ["filename"], "duplicate clip")
     tagged = table.loc[table["event_labels"] != ""]
     labels = tagged["event_labels"].str.split(",").explode()
     rows = tagged.loc[labels.index]
-    _check(path, rows, (labels == "").to_numpy(), lambda row: f"empty label in event_labels {row['event_labels']!r}")
-    _check_labels(path, rows, labels, classes, "label")
+    _raise_first(
+        _empty_filenames(path, table),
+        _duplicates(path, table, ["filename"], "duplicate clip"),
+        _problem(path, rows, (labels == "").to_numpy(), lambda row: f"empty label in event_labels {row['event_labels']!r}"),
+        _unknown_labels(path, rows, labels, classes, "label"),
+    )
 
     counts = np.zeros((len(table), len(classes)), dtype=np.int64)
     row_positions = table.index.get_indexer(labels.index)
@@ -186,7 +187,7 @@ def read_unlabeled_tsv(path: str | Path) -> list[str]:
     """Read an unlabeled-set TSV: the clip names, in file order (unique)."""
     path = Path(path)
     table = _read_table(path, UNLABELED_COLUMNS)
-    _check_duplicates(path, table, ["filename"], "duplicate clip")
+    _raise_first(_empty_filenames(path, table), _duplicates(path, table, ["filename"], "duplicate clip"))
     return table["filename"].tolist()
 
 
@@ -194,10 +195,13 @@ def read_durations_tsv(path: str | Path) -> dict[str, float]:
     """Read a durations TSV: clip name -> duration (s, finite and > 0), in file order."""
     path = Path(path)
     table = _read_table(path, DURATIONS_COLUMNS)
-    _check_duplicates(path, table, ["filename"], "duplicate clip")
     duration = pd.to_numeric(table["duration"], errors="coerce")
-    _check(path, table, ~np.isfinite(duration), lambda row: f"duration {row['duration']!r} is not a finite number")
-    _check(path, table, duration <= 0, lambda row: f"duration {row['duration']} is not positive")
+    _raise_first(
+        _empty_filenames(path, table),
+        _duplicates(path, table, ["filename"], "duplicate clip"),
+        _problem(path, table, ~np.isfinite(duration), lambda row: f"duration {row['duration']!r} is not a finite number"),
+        _problem(path, table, duration <= 0, lambda row: f"duration {row['duration']} is not positive"),
+    )
     return dict(zip(table["filename"], duration.astype(float)))
 
 
@@ -302,7 +306,6 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if table.empty:
         table = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     table["line"] = line_nos
-    _check(path, table, table["filename"] == "", lambda row: "empty filename")
     return table
 
 
@@ -337,28 +340,39 @@ def _delimiter_hint(field: str, n_columns: int) -> str:
     return ""
 
 
-def _check(path: Path, rows: pd.DataFrame, bad: pd.Series | np.ndarray, problem: Callable[[object], str]) -> None:
-    """Raise TsvFormatError at the first of ``rows`` flagged ``bad``; ``problem(row)`` describes it."""
+def _problem(path: Path, rows: pd.DataFrame, bad: pd.Series | np.ndarray, problem: Callable[[object], str]) -> TsvFormatError | None:
+    """The error for the first of ``rows`` flagged ``bad`` (``problem(row)`` describes it), or None."""
     bad = np.asarray(bad, dtype=bool)
     if not bad.any():
-        return
+        return None
     flagged = rows.loc[bad].sort_values("line", kind="stable")
     first = flagged.iloc[0]
-    raise TsvFormatError(path, int(first.line), problem(first) + _more_lines(flagged["line"].to_numpy()))
+    return TsvFormatError(path, int(first["line"]), problem(first) + _more_lines(flagged["line"].to_numpy()))
 
 
-def _check_duplicates(path: Path, rows: pd.DataFrame, key: list[str], what: str) -> None:
+def _raise_first(*problems: TsvFormatError | None) -> None:
+    """Raise the problem found on the earliest line (the first listed on a tie)."""
+    found = [problem for problem in problems if problem is not None]
+    if found:
+        raise min(found, key=lambda problem: problem.line_no)
+
+
+def _empty_filenames(path: Path, table: pd.DataFrame) -> TsvFormatError | None:
+    return _problem(path, table, table["filename"] == "", lambda row: "empty filename")
+
+
+def _duplicates(path: Path, rows: pd.DataFrame, key: list[str], what: str) -> TsvFormatError | None:
     duplicate = rows.duplicated(key, keep="first")
-    if duplicate.any():
-        first_line = rows.groupby(key, sort=False)["line"].transform("min")
-        _check(path, rows.assign(first_line=first_line), duplicate, lambda row: f"{what} (first on line {row['first_line']})")
+    if not duplicate.any():
+        return None
+    first_line = rows.groupby(key, sort=False)["line"].transform("min")
+    return _problem(path, rows.assign(first_line=first_line), duplicate, lambda row: f"{what} (first on line {row['first_line']})")
 
 
-def _check_labels(path: Path, rows: pd.DataFrame, labels: pd.Series, classes: Sequence[str], what: str) -> None:
+def _unknown_labels(path: Path, rows: pd.DataFrame, labels: pd.Series, classes: Sequence[str], what: str) -> TsvFormatError | None:
     unknown = ~labels.isin(list(classes)).to_numpy()
-    if unknown.any():
-        rows = rows.assign(label_=labels.to_numpy())
-        _check(path, rows, unknown, lambda row: f"unknown {what} {row['label_']!r}{_suggestion(row['label_'], classes)}")
+    rows = rows.assign(label_=labels.to_numpy())
+    return _problem(path, rows, unknown, lambda row: f"unknown {what} {row['label_']!r}{_suggestion(row['label_'], classes)}")
 
 
 def _suggestion(label: str, classes: Sequence[str]) -> str:
@@ -374,10 +388,12 @@ def _incomplete_event(row) -> str:
     return f"empty {', '.join(empty)}: an event needs onset, offset and event_label (all three empty for a clip without events)"
 
 
-def _check_durations(path: Path, table: pd.DataFrame, events: pd.DataFrame, durations: Mapping[str, float], tolerance_s: float) -> None:
-    _check(path, table, ~table["filename"].isin(list(durations)), lambda row: f"clip {row['filename']!r} has no duration in the durations given")
+def _duration_problems(
+    path: Path, table: pd.DataFrame, events: pd.DataFrame, durations: Mapping[str, float], tolerance_s: float
+) -> tuple[TsvFormatError | None, TsvFormatError | None]:
+    unknown = _problem(path, table, ~table["filename"].isin(list(durations)), lambda row: f"clip {row['filename']!r} has no duration in the durations given")
     duration = events["filename"].map(durations).astype(float)
-    _check(
+    return unknown, _problem(
         path,
         events.assign(duration=duration),
         events["offset"] > duration + tolerance_s,

@@ -4,7 +4,8 @@ A time t (s) sits at frame t / frame_hop_s; an event covers the frames from
 floor(onset / hop) to ceil(offset / hop) (exclusive), both clipped to
 [0, n_frames]. A time within 1e-6 frame of a frame boundary counts as on it, so
 decoding and re-encoding is exact (the baseline leaves those cases to float
-rounding noise: 0.192 s * 16000 / 256 / 4 is 3.0000000000000004).
+rounding noise: with a 0.1 s hop, 0.3 / 0.1 is 2.9999999999999996). On the
+default 64 ms grid no 3-decimal time is affected, so the rule equals the baseline's there.
 """
 
 from __future__ import annotations
