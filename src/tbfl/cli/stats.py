@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _table(report: dict) -> str:
     def number(value, spec: str) -> str:
-        return "n/a" if value is None else format(value, spec)
+        return "n/a" if value is None else value if isinstance(value, str) else format(value, spec)
 
     weights = report["tbfl_weights"] or [None] * len(report["classes"])
     lines = [
-        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {report['k']}",
+        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}",
         f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'w_c':>6}",
     ]
     for i, name in enumerate(report["classes"]):

@@ -89,10 +89,12 @@ class StrongLabels:
         if unnamed:
             raise ValueError(f"events of clips missing from filenames: {unnamed[:5]}")
         events = events.sort_values(["filename", "onset", "event_label", "offset"], kind="stable").reset_index(drop=True)
-        positions = events.groupby("filename", sort=False).indices
+        names = events["filename"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, names[1:] != names[:-1]]) if len(names) else np.zeros(0, dtype=np.int64)
+        stops = np.r_[starts[1:], len(names)]
         object.__setattr__(self, "events", events)
         object.__setattr__(self, "filenames", filenames)
-        object.__setattr__(self, "_rows", {name: (int(rows[0]), int(rows[-1]) + 1) for name, rows in positions.items()})
+        object.__setattr__(self, "_rows", dict(zip(names[starts], zip(starts.tolist(), stops.tolist()))))
 
     def for_clip(self, filename: str) -> pd.DataFrame:
         """Events of one clip (an empty frame for a clip without events); KeyError for an unknown clip."""
@@ -413,8 +415,9 @@ def _merge_overlaps(path: Path, events: pd.DataFrame) -> pd.DataFrame:
     merged = events.groupby(segment, sort=False).agg(
         filename=("filename", "first"), onset=("onset", "min"), offset=("offset", "max"), event_label=("event_label", "first"), line=("line", "min")
     )
-    clips = events.loc[continues | continues.shift(-1, fill_value=False), ["filename", "line"]].groupby("filename", sort=False)["line"].agg(list)
-    listed = "; ".join(f"{name!r} (lines {_list_lines(lines)})" for name, lines in clips.head(3).items())
+    involved = events.loc[continues | continues.shift(-1, fill_value=False), ["filename", "line"]]
+    clips = pd.unique(involved["filename"])
+    listed = "; ".join(f"{name!r} (lines {_list_lines(sorted(involved.loc[involved['filename'] == name, 'line']))})" for name in clips[:3])
     warnings.warn(
         f"{path}: merged {int(continues.sum())} same-class overlapping or touching event(s) into earlier ones in "
         f"{len(clips)} clip(s): {listed}{' ...' if len(clips) > 3 else ''}",
