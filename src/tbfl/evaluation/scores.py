@@ -85,7 +85,7 @@ def read_scores(
     first_hop: tuple[float, Path] | None = None
     for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
         try:
-            table = pd.read_csv(path, sep="\t")
+            table = pd.read_csv(path, sep="\t", float_precision="round_trip")
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
         scores[path.stem], frame_hop_s = frame_to_scores(table, classes, source=str(path))
@@ -124,8 +124,10 @@ def _numeric_column(column: pd.Series, name: str, source: str) -> np.ndarray:
     bad = ~np.isfinite(numbers)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
+        value = column.iloc[row]
+        shown = repr(value) if isinstance(value, str) else str(float(value))
         raise ValueError(
-            f"{source}, line {row + 2}: column {name!r} holds {column.iloc[row]!r}, not a finite number"
+            f"{source}, line {row + 2}: column {name!r} holds {shown}, not a finite number"
             + (f" ({bad.sum()} such rows)" if bad.sum() > 1 else "")
         )
     return numbers

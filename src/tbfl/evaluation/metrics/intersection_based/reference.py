@@ -70,12 +70,7 @@ def sed_scores_eval_psds(
     """sed_scores_eval's threshold-free PSDS and per-class PSDS from (C, n_frames) scores."""
     from sed_scores_eval import intersection_based
 
-    classes = list(classes)
-    score_tables = {clip: scores_to_frame(values, classes, frame_hop_s) for clip, values in scores.items()}
-    reference = {clip: [] for clip in score_tables}
-    labelled = ground_truth[ground_truth["event_label"].notna()]
-    for filename, onset, offset, label in zip(labelled["filename"], labelled["onset"], labelled["offset"], labelled["event_label"]):
-        reference[clip_id(str(filename))].append((float(onset), float(offset), label))
+    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
     value, per_class, *_ = intersection_based.psds(
         scores=score_tables, ground_truth=reference,
         audio_durations={clip_id(str(name)): float(seconds) for name, seconds in durations.items()},
@@ -83,6 +78,29 @@ def sed_scores_eval_psds(
         alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr, unit_of_time="hour",
     )
     return float(value), {name: float(v) for name, v in per_class.items()}
+
+
+def sed_scores_eval_intersection_f1(
+    scores: Mapping[str, np.ndarray], ground_truth: pd.DataFrame, classes: Iterable[str], frame_hop_s: float,
+    threshold: float, *, dtc: float = 0.5, gtc: float = 0.5,
+) -> tuple[float, dict[str, float]]:
+    """sed_scores_eval's intersection-based macro F1 and per-class F1 at ``threshold`` (score > threshold)."""
+    from sed_scores_eval import intersection_based
+
+    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    f1, *_ = intersection_based.fscore(score_tables, reference, threshold, dtc_threshold=dtc, gtc_threshold=gtc)
+    return float(f1["macro_average"]), {name: float(f1[name]) for name in classes}
+
+
+def _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s):
+    """Score tables and ground-truth event lists keyed by clip id, as sed_scores_eval takes them."""
+    classes = list(classes)
+    score_tables = {clip: scores_to_frame(values, classes, frame_hop_s) for clip, values in scores.items()}
+    reference = {clip: [] for clip in score_tables}
+    labelled = ground_truth[ground_truth["event_label"].notna()]
+    for filename, onset, offset, label in zip(labelled["filename"], labelled["onset"], labelled["offset"], labelled["event_label"]):
+        reference[clip_id(str(filename))].append((float(onset), float(offset), label))
+    return score_tables, reference
 
 
 def _psds_evaluator(ground_truth, durations, dtc, gtc, cttc):
