@@ -94,13 +94,15 @@ class StrongLabels:
         stops = np.r_[starts[1:], len(names)]
         object.__setattr__(self, "events", events)
         object.__setattr__(self, "filenames", filenames)
-        object.__setattr__(self, "_rows", dict(zip(names[starts], zip(starts.tolist(), stops.tolist()))))
+        rows = dict.fromkeys(filenames, (0, 0))  # clips without events: an empty slice
+        rows.update(zip(names[starts], zip(starts.tolist(), stops.tolist())))
+        object.__setattr__(self, "_rows", rows)
 
     def for_clip(self, filename: str) -> pd.DataFrame:
         """Events of one clip (an empty frame for a clip without events); KeyError for an unknown clip."""
-        if filename not in self._rows and filename not in self.filenames:
+        if filename not in self._rows:
             raise KeyError(f"clip {filename!r} is not in these labels")
-        start, stop = self._rows.get(filename, (0, 0))
+        start, stop = self._rows[filename]
         return self.events.iloc[start:stop]
 
 
@@ -230,7 +232,8 @@ def write_strong_tsv(path: str | Path, labels: StrongLabels) -> None:
             "text": (events["filename"] + "\t" + np.char.mod("%.3f", onset) + "\t" + np.char.mod("%.3f", offset) + "\t" + events["event_label"]).to_numpy(),
         }
     )
-    silent = [name for name in labels.filenames if name not in labels._rows]
+    with_events = set(events["filename"])
+    silent = [name for name in labels.filenames if name not in with_events]
     empty_lines = pd.DataFrame({"clip": [position[name] for name in silent], "text": [f"{name}\t\t\t" for name in silent]})
     lines = pd.concat([event_lines, empty_lines], ignore_index=True).sort_values("clip", kind="stable")["text"]
     _write_lines(path, STRONG_COLUMNS, lines.tolist())
