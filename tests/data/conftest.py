@@ -1,6 +1,5 @@
 """Shared fixtures of the data-layer tests: the real DESED label files and a tiny DESED-layout dataset."""
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,14 +10,12 @@ import soundfile as sf
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
 
-#: The real DESED metadata (labels only); tests that need it are skipped where it is absent.
-DESED_METADATA = Path(os.environ.get("TBFL_DESED_METADATA", "/work/shared/desed-metadata"))
+#: The real DESED metadata (labels only, MIT licence), shipped with the tests; see its README.
+DESED_METADATA = Path(__file__).parent / "desed-metadata"
 
 
 @pytest.fixture
 def desed_metadata() -> Path:
-    if not (DESED_METADATA / "validation.tsv").is_file():
-        pytest.skip(f"real DESED metadata not found in {DESED_METADATA} (set TBFL_DESED_METADATA)")
     return DESED_METADATA
 
 
