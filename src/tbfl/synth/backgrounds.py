@@ -75,6 +75,3 @@ BACKGROUNDS: dict[str, Callable[[np.random.Generator, int], np.ndarray]] = {
     "distant_babble": distant_babble,
     "ventilation": ventilation,
 }
-
-#: Background file lengths are drawn in this range (s); soundscapes crop a random 10 s.
-BACKGROUND_LENGTH_S = (12.0, 20.0)

@@ -198,11 +198,24 @@ def active_rms(x: np.ndarray, frame_s: float = 0.05, range_db: float = 30.0) -> 
     return float(np.sqrt(np.mean(power[active])))
 
 
+def soft_limit(x: np.ndarray, knee: float = 0.5, ceiling: float = 0.99) -> np.ndarray:
+    """Leave ``|x| <= knee`` untouched and bend larger peaks smoothly (tanh) below ``ceiling``."""
+    magnitude = np.abs(x)
+    over = magnitude > knee
+    room = ceiling - knee
+    limited = knee + room * np.tanh((magnitude[over] - knee) / room)
+    out = np.array(x, dtype=float)
+    out[over] = np.sign(x[over]) * limited
+    return out
+
+
 def normalise(x: np.ndarray, rms_dbfs: float = -20.0, peak: float = 0.99) -> np.ndarray:
-    """Scale ``x`` so its active RMS is ``rms_dbfs``, then lower it if its peak exceeds ``peak``."""
+    """Scale ``x`` so its active RMS is ``rms_dbfs``; rare peaks above half scale are soft-limited below ``peak``.
+
+    The limiter touches only sounds with a crest factor above ~14 dB (crackles,
+    impacts), as a recording engineer's limiter would, so every class keeps the same loudness.
+    """
     level = active_rms(x)
     if level <= 0:
         return np.zeros_like(x)
-    x = x * (10 ** (rms_dbfs / 20) / level)
-    top = np.max(np.abs(x))
-    return x * (peak / top) if top > peak else x
+    return soft_limit(x * (10 ** (rms_dbfs / 20) / level), knee=0.5, ceiling=peak)

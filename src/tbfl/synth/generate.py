@@ -120,7 +120,9 @@ def generate_dataset(
     write_credits(layout)
     report.seconds["soundbank"] = time.perf_counter() - start
 
-    banks = {split: (index_foreground(bank_folder(layout, "foreground", split)), index_background(bank_folder(layout, "background", split))) for split in ("train", "validation")}
+    banks = {split: _index_bank(layout, split) for split in ("train", "validation")}
+    if not banks["validation"][1]:  # an existing bank with too few backgrounds to hold any out
+        banks["validation"] = (banks["validation"][0], banks["train"][1])
     for set_spec in SETS:
         start = time.perf_counter()
         foreground, background = banks[set_spec.bank_split]
@@ -161,6 +163,12 @@ def write_set_labels(layout: DesedLayout, set_spec: SetSpec, plans: list[ClipPla
         write_unlabeled_tsv(tsv, filenames)
     if set_spec.durations_tsv:
         write_durations_tsv(layout.path(set_spec.durations_tsv), {name: CLIP_DURATION_S for name in filenames})
+
+
+def _index_bank(layout: DesedLayout, split: str) -> tuple[tuple, tuple]:
+    """(foreground, background) source files of one bank split; empty where a folder is missing."""
+    folders = [bank_folder(layout, role, split) for role in ("foreground", "background")]
+    return tuple(index(folder) if folder.is_dir() else () for index, folder in zip((index_foreground, index_background), folders))
 
 
 def _write_source(spec: SourceSpec, layout: DesedLayout, backend: str) -> bool:

@@ -289,14 +289,17 @@ def frying(rng: np.random.Generator, n_samples: int) -> np.ndarray:
     hiss = dsp.bandpass(dsp.white(rng, n_samples), rng.uniform(1000, 2000), rng.uniform(5000, 7800))
     hiss *= 1 + 0.3 * dsp.smooth_random(rng, n_samples, rng.uniform(1, 5))
     rate_hz = rng.uniform(80, 400) * (1 + 0.7 * dsp.smooth_random(rng, n_samples, rng.uniform(0.5, 3)))
-    impulses = (rng.random(n_samples) < rate_hz / SR) * rng.lognormal(0, rng.uniform(0.6, 1.2), n_samples)
-    crackle = dsp.highpass(impulses, rng.uniform(1200, 3000))
+    sigma = rng.uniform(0.4, 0.9)
+    impulses = (rng.random(n_samples) < rate_hz / SR) * np.minimum(rng.lognormal(0, sigma, n_samples), np.exp(2.5 * sigma))
+    n_burst = int(rng.uniform(0.001, 0.003) * SR)  # each crackle is a 1-3 ms noise burst
+    burst = rng.standard_normal(n_burst) * np.exp(-np.arange(n_burst) / (n_burst / 3))
+    crackle = dsp.highpass(signal.fftconvolve(impulses, burst)[:n_samples], rng.uniform(1200, 3000))
     crackle = crackle + 0.7 * dsp.resonator(crackle, rng.uniform(2500, 7000), rng.uniform(500, 2000))
     pops = (rng.random(n_samples) < rng.uniform(1, 5) / SR) * rng.lognormal(1, 0.5, n_samples)
     pops = dsp.resonator(pops, rng.uniform(600, 2000), 400)
     bubbling = dsp.bandpass(dsp.white(rng, n_samples), rng.uniform(150, 400), rng.uniform(800, 2000))
     bubbling *= np.clip(1 + dsp.smooth_random(rng, n_samples, rng.uniform(10, 40)), 0, None)
-    mix = hiss / np.std(hiss) * 10 ** (rng.uniform(-12, 0) / 20) + crackle / (np.std(crackle) + 1e-12) + 0.5 * pops / (np.std(pops) + 1e-12)
+    mix = hiss / np.std(hiss) * 10 ** (rng.uniform(-12, 0) / 20) + (crackle + pops * rng.uniform(0.5, 1.5) * np.max(np.abs(crackle)) / (np.max(np.abs(pops)) + 1e-12)) / (np.std(crackle) + 1e-12)
     return mix + bubbling / np.std(bubbling) * 10 ** (rng.uniform(-30, 0) / 20)
 
 

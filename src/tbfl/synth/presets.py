@@ -31,6 +31,8 @@ class Preset:
     backgrounds_per_kind: int
     #: Share of all sources of a class held out for the validation set (on top of V_c).
     heldout_fraction: float = 0.2
+    #: Background file lengths are drawn in this range (s); clips crop a random 10 s.
+    background_length_s: tuple[float, float] = (12.0, 20.0)
 
     def heldout_count(self, n_train: int) -> int:
         """Held-out sources for a class (or background kind) with ``n_train`` training ones (at least 1)."""
@@ -56,6 +58,7 @@ PRESETS: dict[str, Preset] = {
         sources_per_class=(3,) * 10,
         mean_source_length_s=tuple(min(length, 6.0) for length in PAPER_AVG_SOURCE_LENGTH_S),
         backgrounds_per_kind=1,
+        background_length_s=(10.5, 11.5),
     ),
     "small": Preset(
         name="small",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_path, atomic_write_text
 from tbfl.synth import dsp
-from tbfl.synth.backgrounds import BACKGROUND_LENGTH_S, BACKGROUNDS
+from tbfl.synth.backgrounds import BACKGROUNDS
 from tbfl.synth.dsp import SR
 from tbfl.synth.generators import PROCEDURAL
 from tbfl.synth.presets import Preset
@@ -98,7 +99,7 @@ def plan_soundbank(preset: Preset, seed: int) -> list[SourceSpec]:
         rng = np.random.default_rng([seed, stable_id("background lengths"), stable_id(kind)])
         for index in range(n_train + preset.heldout_count(n_train)):
             split = "train" if index < n_train else "validation"
-            n_samples = int(round(rng.uniform(*BACKGROUND_LENGTH_S), 3) * SR)
+            n_samples = int(round(rng.uniform(*preset.background_length_s), 3) * SR)
             specs.append(SourceSpec("background", split, kind, index, n_samples, (seed, stable_id(kind), index)))
     return specs
 
@@ -225,6 +226,10 @@ def import_soundbank(source_root: Path, layout: DesedLayout, heldout_fraction: f
         raise ValueError(f"{source_root}: a soundbank needs audio files in both foreground/<class>/ and background/")
     n_placed = 0
     for (role, label), files in groups.items():
+        counts = Counter(Path(f.path).name for f in files)
+        clashes = sorted(f.path for f in files if counts[Path(f.path).name] > 1)
+        if clashes:
+            raise ValueError(f"{clashes[0]}: another {role} file of {label} has the same name ({len(clashes)} files clash); rename one")
         order = np.random.default_rng([seed, stable_id(role), stable_id(label)]).permutation(len(files))
         n_heldout = round(len(files) * heldout_fraction) if len(files) > 1 else 0
         for rank, file_index in enumerate(order):
@@ -239,8 +244,7 @@ def import_soundbank(source_root: Path, layout: DesedLayout, heldout_fraction: f
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
-    if target.exists():
-        raise ValueError(f"{source}: two soundbank files of one class share the name {target.name}")
+    """Hard-link ``source`` to ``target`` (no extra disk), or copy it atomically across file systems."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
