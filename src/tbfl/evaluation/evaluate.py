@@ -9,6 +9,7 @@ clip without reference events still counts its false alarms.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -23,7 +24,7 @@ from tbfl.evaluation.metrics.intersection_based import (
     Psds, intersection_curves, intersection_fscore, psds_at_thresholds, psds_threshold_free,
 )
 from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
-from tbfl.evaluation.scores import clip_id, frame_to_scores
+from tbfl.evaluation.scores import clip_id, frame_to_scores, read_scores
 
 #: The DCASE 2021 baseline's 50 operating points 0.01, 0.03, ..., 0.99.
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.01, 0.99, 50), 2)
@@ -123,6 +124,34 @@ class EvaluationResult:
             "settings": self.settings.to_dict(),
         }
 
+    def format_table(self) -> str:
+        """A plain-text table: per-class and macro values, then the best threshold and threshold-free PSDS."""
+        s = self.settings
+        header = (
+            f"{'class':<28} {'event F1':>9} {'best':>7} {'at':>5} {'inter F1':>9} {'PSDS1':>7} {'PSDS2':>7}"
+        )
+        lines = [
+            f"{self.n_clips} clips, {self.n_events} reference events; median filter {s.median_filter_frames} frames "
+            f"({s.median_filter_frames * s.frame_hop_s:.3f} s); F1 at threshold {s.f1_threshold:g}; "
+            f"PSDS from {len(s.thresholds)} thresholds",
+            header,
+            "-" * len(header),
+        ]
+        best = self.event_f1_best_per_class
+        for c, name in enumerate(s.classes):
+            lines.append(
+                f"{name:<28} {self.event_f1.f1[c]:>9.3f} {best.f1[c]:>7.3f} {best.thresholds[c]:>5.2f} "
+                f"{self.intersection_f1.f1[c]:>9.3f} {self.psds1.per_class[c]:>7.3f} {self.psds2.per_class[c]:>7.3f}"
+            )
+        lines += [
+            "-" * len(header),
+            f"{'macro':<28} {self.event_f1.f1_macro:>9.3f} {best.f1_macro:>7.3f} {'':>5} "
+            f"{self.intersection_f1.f1_macro:>9.3f} {self.psds1.value:>7.3f} {self.psds2.value:>7.3f}",
+            f"best single threshold: event F1 {self.event_f1_best.f1_macro:.3f} at {self.event_f1_best.thresholds[0]:g}",
+            f"threshold-free: PSDS1 {self.psds1_threshold_free.value:.3f}, PSDS2 {self.psds2_threshold_free.value:.3f}",
+        ]
+        return "\n".join(lines)
+
 
 def evaluate_scores(
     scores: Mapping[str, np.ndarray | pd.DataFrame],
@@ -208,6 +237,27 @@ def evaluate_scores(
         intersection_f1=intersection_fscore(intersection, f1_threshold),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
     )
+
+
+def evaluate_files(
+    scores_dir: str | Path,
+    ground_truth_tsv: str | Path,
+    durations_tsv: str | Path,
+    classes: tuple[str, ...] = DESED_CLASSES,
+    *,
+    median_filter_s: float = 0.45,
+    progress: bool = False,
+) -> EvaluationResult:
+    """:func:`evaluate_scores` on a directory of ``<clip id>.tsv`` score files, a strong-label TSV and a durations TSV.
+
+    The frame hop is read from the score files.
+    """
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+
+    scores, frame_hop_s = read_scores(scores_dir, classes, progress=progress)
+    ground_truth = read_strong_tsv(ground_truth_tsv, classes)
+    durations = read_durations_tsv(durations_tsv)
+    return evaluate_scores(scores, ground_truth, durations, classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s)
 
 
 def _score_arrays(scores, classes, frame_hop_s) -> dict[str, np.ndarray]:

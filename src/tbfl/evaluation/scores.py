@@ -52,9 +52,16 @@ def frame_to_scores(table: pd.DataFrame, classes: Iterable[str], *, source: str 
     _check_class_columns(columns[2:], classes, source)
     if len(table) == 0:
         raise ValueError(f"{source}: no frames")
-    values = {name: _numeric_column(table[name], name, source) for name in ["onset", "offset", *classes]}
-    frame_hop_s = _frame_hop(values["onset"], values["offset"], source)
-    return np.stack([values[name] for name in classes]), frame_hop_s
+    names = ["onset", "offset", *classes]
+    try:
+        values = table[names].to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):  # text in a column
+        values = np.full((len(table), len(names)), np.nan)
+    if not np.isfinite(values).all():
+        for name in names:
+            _check_numeric(table[name], name, source)
+    frame_hop_s = _frame_hop(values[:, 0], values[:, 1], source)
+    return np.ascontiguousarray(values[:, 2:].T), frame_hop_s
 
 
 def write_scores(
@@ -119,7 +126,8 @@ def _check_class_columns(found: list[str], classes: list[str], source: str) -> N
     raise ValueError(f"{source}: " + "; ".join(problems) + f". Expected columns: onset, offset, {', '.join(classes)}")
 
 
-def _numeric_column(column: pd.Series, name: str, source: str) -> np.ndarray:
+def _check_numeric(column: pd.Series, name: str, source: str) -> None:
+    """ValueError naming the first line of ``column`` that is not a finite number."""
     numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(numbers)
     if bad.any():
@@ -130,7 +138,6 @@ def _numeric_column(column: pd.Series, name: str, source: str) -> np.ndarray:
             f"{source}, line {row + 2}: column {name!r} holds {shown}, not a finite number"
             + (f" ({bad.sum()} such rows)" if bad.sum() > 1 else "")
         )
-    return numbers
 
 
 def _frame_hop(onset_s: np.ndarray, offset_s: np.ndarray, source: str) -> float:

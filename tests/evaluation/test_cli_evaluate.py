@@ -1,0 +1,72 @@
+"""``tbfl evaluate`` on real files: JSON, table, exit status 2 with a clear message on bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tbfl.cli import main
+from tbfl.evaluation.evaluate import evaluate_scores
+from tbfl.evaluation.scores import write_scores
+
+
+@pytest.fixture
+def files(tmp_path, random_cases):
+    case = random_cases[2]
+    write_scores(tmp_path / "scores", case.scores, case.classes, case.frame_hop_s)
+    no_event_rows = [(f"{clip}.wav", "", "", "") for clip in case.scores if not (case.events["filename"] == f"{clip}.wav").any()]
+    rows = [(f, f"{on:.3f}", f"{off:.3f}", label) for f, on, off, label in case.events.itertuples(index=False)] + no_event_rows
+    (tmp_path / "gt.tsv").write_text("filename\tonset\toffset\tevent_label\n" + "".join("\t".join(r) + "\n" for r in rows))
+    (tmp_path / "durations.tsv").write_text(
+        "filename\tduration\n" + "".join(f"{clip}.wav\t{seconds}\n" for clip, seconds in case.durations.items())
+    )
+    return case, tmp_path
+
+
+def run(tmp_path, *extra):
+    return main([
+        "evaluate", "--scores", str(tmp_path / "scores"), "--ground-truth", str(tmp_path / "gt.tsv"),
+        "--durations", str(tmp_path / "durations.tsv"), "--no-progress", *extra,
+    ])
+
+
+def test_writes_json_and_prints_a_table(files, capsys):
+    case, tmp_path = files
+    assert run(tmp_path, "--out", str(tmp_path / "out" / "metrics.json")) == 0
+    written = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    expected = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s)
+    assert written == json.loads(json.dumps(expected.to_dict()))
+    table = capsys.readouterr().out
+    assert f"{written['psds1']:.3f}" in table.splitlines()[-3] and "Vacuum_cleaner" in table
+    assert f"PSDS1 {written['psds1_threshold_free']:.3f}" in table
+
+
+def test_median_filter_option(files):
+    case, tmp_path = files
+    assert run(tmp_path, "--median-filter-s", "0", "--out", str(tmp_path / "m.json")) == 0
+    assert json.loads((tmp_path / "m.json").read_text())["settings"]["median_filter_frames"] == 1
+
+
+def test_scores_for_unknown_clips_exit_2(files, capsys):
+    case, tmp_path = files
+    write_scores(tmp_path / "scores", {"stray": np.zeros((10, 156))}, case.classes, case.frame_hop_s)
+    assert run(tmp_path) == 2
+    assert "tbfl evaluate: error: 1 clip(s) have scores but are not in the durations list (stray)" in capsys.readouterr().err
+
+
+def test_nan_score_exit_2_with_file_and_line(files, capsys):
+    case, tmp_path = files
+    path = sorted((tmp_path / "scores").glob("*.tsv"))[3]
+    table = pd.read_csv(path, sep="\t")
+    table.loc[41, "Speech"] = np.nan
+    table.to_csv(path, sep="\t", index=False)
+    assert run(tmp_path) == 2
+    assert f"{path}, line 43: column 'Speech' holds nan, not a finite number" in capsys.readouterr().err
+
+
+def test_missing_score_directory_exit_2(files, capsys):
+    _, tmp_path = files
+    assert main(["evaluate", "--scores", str(tmp_path / "nope"), "--ground-truth", str(tmp_path / "gt.tsv"),
+                 "--durations", str(tmp_path / "durations.tsv")]) == 2
+    assert "score directory not found" in capsys.readouterr().err
