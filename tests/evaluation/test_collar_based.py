@@ -63,7 +63,7 @@ def edge_case(helpers):
     scores = {
         "edges": plateau(3, 200, [(0, 0, 20, 0.9), (1, 180, 200, 0.9), (2, 0, 200, 0.6)]),
         "one_frame": plateau(3, 200, [(0, 40, 41, 0.9), (0, 60, 61, 0.9), (1, 100, 101, 0.7)]),
-        "overlapping": plateau(3, 200, [(0, 20, 120, 0.8), (1, 60, 160, 0.8), (2, 50, 70, 0.4)]),
+        "overlapping": plateau(3, 200, [(0, 20, 120, 0.8), (1, 60, 160, 0.8), (2, 50, 70, 0.5)]),  # 0.5: on a threshold
         "silent_gt": plateau(3, 200, [(1, 30, 90, 0.9)]),  # false alarms only
         "missed": plateau(3, 200, []),
     }

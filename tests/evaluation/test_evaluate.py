@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tbfl.data.desed import StrongLabels
-from tbfl.evaluation.evaluate import DEFAULT_THRESHOLDS, evaluate_scores
+from tbfl.evaluation.evaluate import DEFAULT_THRESHOLDS, PsdsSettings, evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
 from tbfl.evaluation.postprocess import decode_events, median_filter_clips
 from tbfl.evaluation.scores import scores_to_frame
@@ -112,3 +112,16 @@ def test_bad_input_is_reported(case, change, message):
     change(scores, events, durations)
     with pytest.raises(ValueError, match=message):
         evaluate_scores(scores, events, durations, case.classes)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(dtc=0.1, gtc=0.1, cttc=None, alpha_ct=0.5, alpha_st=1.0), "alpha_ct > 0 needs a cttc"),
+        (dict(dtc=1.5, gtc=0.1, cttc=None, alpha_ct=0.0, alpha_st=1.0), r"dtc must be in \[0, 1\], got 1.5"),
+        (dict(dtc=0.1, gtc=0.1, cttc=None, alpha_ct=0.0, alpha_st=1.0, max_efpr=0.0), "max_efpr > 0"),
+    ],
+)
+def test_psds_settings_are_checked(settings, message):
+    with pytest.raises(ValueError, match=message):
+        PsdsSettings(**settings)

@@ -88,3 +88,9 @@ def test_decode_events_one_frame_events_and_empty_output():
     ]
     assert decode_events(scores, 0.95, CLASSES, frame_hop_s=0.1).empty
     assert decode_events({}, 0.5, CLASSES, frame_hop_s=0.1).empty
+
+
+def test_a_score_equal_to_the_threshold_is_off():
+    scores = {"c": np.array([[0.5, 0.5, 0.6, 0.5], [0.4, 0.5, 0.5, 0.4], [0.0, 0.0, 0.0, 0.0]])}
+    events = decode_events(scores, 0.5, CLASSES, frame_hop_s=0.1)
+    assert [(row.onset, row.offset, row.event_label) for row in events.itertuples()] == [(0.2, 0.30000000000000004, "a")]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
+from tbfl.data.desed import read_durations_tsv, read_strong_tsv
 from tbfl.evaluation.metrics.collar_based import collar_counts
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
@@ -40,6 +41,16 @@ class PsdsSettings:
     alpha_ct: float
     alpha_st: float
     max_efpr: float = 100.0
+
+    def __post_init__(self) -> None:
+        for name in ("dtc", "gtc", "cttc", "alpha_ct"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise ValueError(f"PSDS {name} must be in [0, 1], got {value}")
+        if self.alpha_ct > 0 and self.cttc is None:
+            raise ValueError("PSDS alpha_ct > 0 needs a cttc (cross-trigger tolerance criterion)")
+        if self.alpha_st < 0 or self.max_efpr <= 0:
+            raise ValueError(f"PSDS needs alpha_st >= 0 and max_efpr > 0, got {self.alpha_st} and {self.max_efpr}")
 
 
 PSDS1 = PsdsSettings(dtc=0.7, gtc=0.7, cttc=None, alpha_ct=0.0, alpha_st=1.0)
@@ -252,8 +263,6 @@ def evaluate_files(
 
     The frame hop is read from the score files.
     """
-    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-
     scores, frame_hop_s = read_scores(scores_dir, classes, progress=progress)
     ground_truth = read_strong_tsv(ground_truth_tsv, classes)
     durations = read_durations_tsv(durations_tsv)
