@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 PRESET_NAMES = ("tiny", "small", "medium", "desed")
 
@@ -36,7 +37,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     from tbfl.synth.generate import generate_dataset
 
-    report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress)
+    try:
+        report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("\ntbfl synth: interrupted; finished files are kept: run the same command again to resume", file=sys.stderr)
+        return 130
     print(f"dataset {report.root} (preset {report.preset}, seed {report.seed}, speech: {report.speech_backend})")
     print(f"  soundbank: {report.sources_written} files written ({report.seconds['soundbank']:.1f} s)")
     for name, total in report.clips_total.items():

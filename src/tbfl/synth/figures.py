@@ -48,7 +48,7 @@ def plot_class_examples(out_png: str | Path, seed: int = 0, length_s: float = 3.
     fig.suptitle(f"tbfl.synth: one procedural source per class (seed {seed}, speech: {backend})")
     out_png = Path(out_png)
     with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=110)
+        fig.savefig(tmp, dpi=90)
     plt.close(fig)
     return out_png
 

@@ -10,14 +10,16 @@ rerun cannot mix two configurations in one folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import multiprocessing
+import signal
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -108,35 +110,36 @@ def generate_dataset(
     backend = speech_backend() if soundbank is None else "from soundbank"
     report = SynthReport(layout.root, preset.name, seed, backend)
 
-    start = time.perf_counter()
-    if soundbank is None:
-        specs = plan_soundbank(preset, seed)
-        todo = [spec for spec in specs if not spec.path(layout).exists()]
-        write = functools.partial(_write_source, layout=layout, backend=backend)
-        report.sources_written = sum(_parallel(write, todo, jobs, "soundbank", progress))
-        report.sources_total = len(specs)
-    else:
-        report.sources_written = import_soundbank(Path(soundbank), layout, preset.heldout_fraction, seed)
-    write_credits(layout)
-    report.seconds["soundbank"] = time.perf_counter() - start
-
-    banks = {split: _index_bank(layout, split) for split in ("train", "validation")}
-    if not banks["validation"][1]:  # an existing bank with too few backgrounds to hold any out
-        banks["validation"] = (banks["validation"][0], banks["train"][1])
-    for set_spec in SETS:
+    with _workers(jobs) as pool:
         start = time.perf_counter()
-        foreground, background = banks[set_spec.bank_split]
-        if not foreground or not background:
-            raise ValueError(f"{bank_folder(layout, 'foreground', set_spec.bank_split)}: no sources for the {set_spec.name} set")
-        plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings)
-        audio_dir = layout.path(set_spec.audio)
-        todo = [plan for plan in plans if not (audio_dir / plan.filename).exists()]
-        write = functools.partial(_write_clip, audio_dir=audio_dir, settings=settings)
-        report.clips_written[set_spec.name] = sum(_parallel(write, todo, jobs, set_spec.name, progress))
-        report.clips_total[set_spec.name] = len(plans)
-        audio_dir.mkdir(parents=True, exist_ok=True)
-        write_set_labels(layout, set_spec, plans)
-        report.seconds[set_spec.name] = time.perf_counter() - start
+        if soundbank is None:
+            specs = plan_soundbank(preset, seed)
+            todo = [spec for spec in specs if not spec.path(layout).exists()]
+            write = functools.partial(_write_source, layout=layout, backend=backend)
+            report.sources_written = _run_all(write, todo, pool, "soundbank", progress)
+            report.sources_total = len(specs)
+        else:
+            report.sources_written = import_soundbank(Path(soundbank), layout, preset.heldout_fraction, seed)
+        write_credits(layout)
+        report.seconds["soundbank"] = time.perf_counter() - start
+
+        banks = {split: _index_bank(layout, split) for split in ("train", "validation")}
+        if not banks["validation"][1]:  # an existing bank with too few backgrounds to hold any out
+            banks["validation"] = (banks["validation"][0], banks["train"][1])
+        for set_spec in SETS:
+            start = time.perf_counter()
+            foreground, background = banks[set_spec.bank_split]
+            if not foreground or not background:
+                raise ValueError(f"{bank_folder(layout, 'foreground', set_spec.bank_split)}: no sources for the {set_spec.name} set")
+            plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings)
+            audio_dir = layout.path(set_spec.audio)
+            todo = [plan for plan in plans if not (audio_dir / plan.filename).exists()]
+            write = functools.partial(_write_clip, audio_dir=audio_dir, settings=settings)
+            report.clips_written[set_spec.name] = _run_all(write, todo, pool, set_spec.name, progress)
+            report.clips_total[set_spec.name] = len(plans)
+            audio_dir.mkdir(parents=True, exist_ok=True)
+            write_set_labels(layout, set_spec, plans)
+            report.seconds[set_spec.name] = time.perf_counter() - start
     return report
 
 
@@ -183,20 +186,36 @@ def _write_clip(plan: ClipPlan, audio_dir: Path, settings: MixSettings) -> bool:
     return True
 
 
-def _parallel(fn: Callable[[T], bool], items: list[T], jobs: int, what: str, progress: bool) -> Iterable[bool]:
-    """Apply ``fn`` to every item (in ``jobs`` processes when > 1) behind a progress bar."""
-    bar = tqdm(total=len(items), desc=what, unit="file", disable=not progress or not items, leave=False)
-    if jobs == 1 or len(items) < 2:
-        for item in items:
-            yield fn(item)
+@contextlib.contextmanager
+def _workers(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """A pool of ``jobs`` processes for the whole run (None: work in this process)."""
+    if jobs == 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
+    try:
+        yield pool
+    except BaseException:  # Ctrl-C or an error: drop queued work; files being written finish atomically
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which cancels the queue."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run_all(fn: Callable[[T], bool], items: list[T], pool: ProcessPoolExecutor | None, what: str, progress: bool) -> int:
+    """Apply ``fn`` to every item (in ``pool`` if given) behind a progress bar; the number of True results."""
+    chunk = max(1, min(16, len(items) // 16))
+    results = pool.map(fn, items, chunksize=chunk) if pool and len(items) > 1 else map(fn, items)
+    with tqdm(total=len(items), desc=what, unit="file", disable=not progress or not items, leave=False) as bar:
+        n_true = 0
+        for done in results:
+            n_true += bool(done)
             bar.update()
-    else:
-        chunk = max(1, min(16, len(items) // (4 * jobs)))
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for done in pool.map(fn, items, chunksize=chunk):
-                yield done
-                bar.update()
-    bar.close()
+    return n_true
 
 
 def _claim_folder(layout: DesedLayout, preset: Preset, seed: int, soundbank: str | Path | None) -> None:

@@ -185,7 +185,7 @@ def cat(rng: np.random.Generator, n_samples: int) -> np.ndarray:
     }
     out = np.zeros(n_samples)
     for i, (start, length) in enumerate(call_spans(rng, n_samples, (0.5, 1.5), (0.15, 0.6))):
-        call = _hiss if i > 0 and rng.random() < 0.12 else _meow
+        call = _hiss if i > 0 and rng.random() < 0.08 else _meow
         out[start : start + length] += call(rng, length, voice)
     return out
 
