@@ -168,7 +168,8 @@ def read_span(path: str, start: int, n_samples: int) -> np.ndarray:
 
 def read_background(path: str, start: int) -> np.ndarray:
     """A 10 s background span from ``start``; a file shorter than the clip is looped."""
-    n_samples = sf.info(path).frames * SR // sf.info(path).samplerate
+    info = sf.info(path)
+    n_samples = info.frames * SR // info.samplerate
     if n_samples >= CLIP_SAMPLES:
         return read_span(path, start, CLIP_SAMPLES)
     whole = read_span(path, 0, n_samples)
