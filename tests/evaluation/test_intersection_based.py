@@ -136,18 +136,22 @@ def test_class_absent_from_ground_truth_is_left_out_like_psds_eval(helpers):
     assert result.intersection_f1.f1_macro == pytest.approx(psds_macro, abs=1e-12)
 
 
-def test_detection_exactly_on_the_dtc_is_relevant(helpers):
+def test_overlap_exactly_on_the_dtc_counts_as_sed_scores_eval_does(helpers):
+    # A case met in a DESED-sized run: detection frames [30, 40) = [1.92, 2.56] s and a reference
+    # event [2.087, 2.535] overlap by 0.448 s = 70 % of the detection, 0.6999999999999998 in floats.
     hop_s = 0.064
-    # detection frames [5, 15) = [0.32, 0.96] s; the reference starts where the overlap is exactly 70 % of it
-    scores = {"x": helpers.plateau_scores(3, 156, [(0, 5, 15, 0.9)])}
-    events = helpers.events_frame([("x.wav", 0.512, 2.0, "a"), ("x.wav", 5.0, 6.0, "b"), ("x.wav", 7.0, 8.0, "c")])
+    scores = {"x": helpers.plateau_scores(3, 156, [(0, 30, 40, 0.9), (1, 60, 70, 0.9), (2, 100, 110, 0.9)])}
+    events = helpers.events_frame([
+        ("x.wav", 2.087, 2.535, "a"), ("x.wav", 3.84, 4.48, "b"), ("x.wav", 6.4, 7.04, "c"),
+    ])
     result = evaluate(scores, events, {"x": 10.0}, CLASSES, hop_s, [0.5])
-    curves_fp = result.intersection_f1.fp[0]
-    assert curves_fp == 0  # at DTC 0.5 it is relevant anyway
-    reference = sed_scores_eval_values(scores, events, {"x": 10.0}, CLASSES, hop_s, PSDS1)
-    assert_threshold_free_equal(result.psds1_threshold_free, reference, CLASSES)
-    # under DTC 0.7 the detection is relevant (no false positive): the whole ROC is at eFPR 0
-    assert result.psds1_threshold_free.efpr.max() == 0.0
+    assert_threshold_free_equal(
+        result.psds1_threshold_free, sed_scores_eval_values(scores, events, {"x": 10.0}, CLASSES, hop_s, PSDS1), CLASSES,
+    )
+    assert result.psds1_threshold_free.per_class[0] == 1.0  # relevant: detected, no false positive
+    # psds_eval compares the float ratio and loses it: class "a" gets TPR 0 there
+    assert result.psds1.value == 1.0
+    assert psds_eval_value(scores, events, {"x": 10.0}, CLASSES, hop_s, [0.5], PSDS1) < 0.5
 
 
 def test_detections_in_padding_are_ignored_like_psds_eval(helpers):

@@ -11,7 +11,9 @@ per frame. A run of frames ``[a, b)`` is a detection exactly for
 with its birth and death, vectorised over all clips and classes; the metrics
 then read any threshold, or all of them, off this one list. This is the
 idea of sed_scores_eval (Ebbers et al., ICASSP 2022), computed here without
-a per-clip loop.
+a per-clip loop: the run around each frame comes from its nearest lower
+neighbours, found for all frames at once by binary search over a sparse
+table of range minima.
 
 Frame ``i`` covers ``[i * hop, (i + 1) * hop)`` seconds.
 """
@@ -19,6 +21,7 @@ Frame ``i`` covers ``[i * hop, (i + 1) * hop)`` seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -35,7 +38,6 @@ class ScoreGrid:
         clip_ids: clip order; row ``clip * n_classes + class`` holds one class of one clip.
         n_classes: number of classes C.
         frame_hop_s: seconds per frame.
-        n_frames: (n_clips,) frames per clip.
         values: (n_clips * C, max_frames + 2) scores; column ``1 + i`` is frame ``i``;
             column 0 and every column after a clip's last frame hold ``-inf``.
     """
@@ -43,7 +45,6 @@ class ScoreGrid:
     clip_ids: tuple[str, ...]
     n_classes: int
     frame_hop_s: float
-    n_frames: np.ndarray
     values: np.ndarray
 
     @classmethod
@@ -51,12 +52,11 @@ class ScoreGrid:
         """Pack ``scores[clip]`` of shape (C, n_frames) for every clip in ``clip_ids``."""
         arrays = [np.asarray(scores[clip], dtype=np.float64) for clip in clip_ids]
         n_classes = arrays[0].shape[0]
-        n_frames = np.array([a.shape[1] for a in arrays], dtype=np.int64)
-        width = int(n_frames.max()) + 2
+        width = max(a.shape[1] for a in arrays) + 2
         values = np.full((len(arrays), n_classes, width), -np.inf)
         for i, a in enumerate(arrays):
             values[i, :, 1 : 1 + a.shape[1]] = a
-        return cls(tuple(clip_ids), n_classes, float(frame_hop_s), n_frames, values.reshape(-1, width))
+        return cls(tuple(clip_ids), n_classes, float(frame_hop_s), values.reshape(-1, width))
 
     def boundaries_s(self) -> np.ndarray:
         """(max_frames + 1,) frame boundary times ``i * hop`` in seconds."""
@@ -84,19 +84,19 @@ class Intervals:
     n_classes: int
     frame_hop_s: float
 
-    @property
+    @cached_property
     def clip(self) -> np.ndarray:
         return self.row // self.n_classes
 
-    @property
+    @cached_property
     def label(self) -> np.ndarray:
         return self.row % self.n_classes
 
-    @property
+    @cached_property
     def onset_s(self) -> np.ndarray:
         return self.on_frame * self.frame_hop_s
 
-    @property
+    @cached_property
     def offset_s(self) -> np.ndarray:
         return self.off_frame * self.frame_hop_s
 
@@ -150,6 +150,7 @@ def detection_intervals(
         first_min = flat[left] < flat[frame]
         frame, left, right = frame[first_min], left[first_min], right[first_min]
         higher_neighbour = np.where(flat[left] >= flat[right], left, right)
+        # Column j holds frame j - 1: the run's columns (left, right) are frames [left, right - 1) of its row.
         row_in_chunk = frame // width
         parts.append((
             row_in_chunk + start,

@@ -99,7 +99,8 @@ def intersection_curves(
 
 def _overlap(overlap_cumsum, intervals, rows, which=slice(None)):
     """Summed overlap (s) of runs ``which`` with the reference events of ``rows``."""
-    return overlap_cumsum[rows, intervals.off_frame[which]] - overlap_cumsum[rows, intervals.on_frame[which]]
+    flat, start = overlap_cumsum.ravel(), rows * overlap_cumsum.shape[1]
+    return flat.take(start + intervals.off_frame[which]) - flat.take(start + intervals.on_frame[which])
 
 
 def _at_least(value, bound, decimals):

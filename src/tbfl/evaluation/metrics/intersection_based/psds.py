@@ -11,8 +11,10 @@ area up to ``max_efpr`` divided by ``max_efpr``.
 Two sets of operating points:
 
 - :func:`psds_at_thresholds`: fixed thresholds (the DCASE 2021 baseline's 50,
-  0.01 ... 0.99) plus the all-off point, exactly what psds_eval computes from
-  the detections at those thresholds;
+  0.01 ... 0.99) plus the all-off point, what psds_eval computes from the
+  detections at those thresholds (psds_eval compares float ratios: a run whose
+  overlap is exactly on the DTC/GTC can be lost there and is counted here, see
+  :mod:`.intermediate_statistics`; on a DESED-sized case this moved PSDS1 by 4e-4);
 - :func:`psds_threshold_free`: every threshold where a count changes, the
   exact value of sed_scores_eval's ``intersection_based.psds``.
 
