@@ -31,7 +31,6 @@ from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_write_text
 from tbfl.synth.presets import Preset, get_preset
 from tbfl.synth.soundbank import (
-    SourceSpec,
     bank_folder,
     import_soundbank,
     index_background,
@@ -115,7 +114,7 @@ def generate_dataset(
         if soundbank is None:
             specs = plan_soundbank(preset, seed)
             todo = [spec for spec in specs if not spec.path(layout).exists()]
-            write = functools.partial(_write_source, layout=layout, backend=backend)
+            write = functools.partial(write_source, layout=layout, speech_backend=backend)
             report.sources_written = _run_all(write, todo, pool, "soundbank", progress)
             report.sources_total = len(specs)
         else:
@@ -174,11 +173,8 @@ def _index_bank(layout: DesedLayout, split: str) -> tuple[tuple, tuple]:
     return tuple(index(folder) if folder.is_dir() else () for index, folder in zip((index_foreground, index_background), folders))
 
 
-def _write_source(spec: SourceSpec, layout: DesedLayout, backend: str) -> bool:
-    return write_source(spec, layout, backend)
-
-
 def _write_clip(plan: ClipPlan, audio_dir: Path, settings: MixSettings) -> bool:
+    """Mix and write one clip unless it exists; True if written."""
     path = audio_dir / plan.filename
     if path.exists():
         return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import soundfile as sf
+import soxr
 
 from tbfl.constants import CLIP_DURATION_S, DESED_CLASSES, FRAME_HOP_S
 from tbfl.synth import dsp
@@ -150,8 +151,6 @@ def _draw_event(rng: np.random.Generator, label: str, sources: list[SourceFile],
 @functools.lru_cache(maxsize=16)
 def _whole_file_16k(path: str) -> np.ndarray:
     """A file that is not 16 kHz mono, mixed down and resampled (cached per process)."""
-    import soxr
-
     audio, rate_hz = sf.read(path, dtype="float64", always_2d=True)
     return soxr.resample(audio.mean(axis=1), rate_hz, SR)
 
