@@ -16,11 +16,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Table 1, synthetic train/validation soundscapes with strong labels, a weak set, an unlabeled set and a "
         "'validation' set mixed from held-out sources. Reruns resume where they stopped.",
     )
-    parser.add_argument("--out", help="dataset root to write (created; an interrupted run resumes)")
+    parser.add_argument("--out", metavar="DIR", help="dataset root to write (created; an interrupted run resumes)")
     parser.add_argument("--preset", choices=PRESET_NAMES, default="small", help="set sizes (default: small, ~1,950 clips)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same dataset (default 0)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--soundbank", help="existing soundbank folder with foreground/<class>/ and background/ to mix from instead of the procedural one")
+    parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; the same seed gives the same dataset (default 0)")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
+    parser.add_argument("--soundbank", metavar="DIR", help="existing soundbank folder with foreground/<class>/ and background/ to mix from instead of the procedural one")
     parser.add_argument("--figure", metavar="PNG", help="also save a spectrogram of one example source per class to this PNG")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
