@@ -174,3 +174,16 @@ def test_other_options_on_a_made_folder_are_refused(tiny, capsys):
     assert main(["synth", "--out", str(tiny.root), "--preset", "tiny", "--seed", "1", "--no-progress"]) == 2
     assert "tbfl_synth.json" in capsys.readouterr().err
     assert os.path.exists(tiny.root / "tbfl_synth.json")
+
+
+def test_without_espeak_one_warning_and_the_same_labels(tiny, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("shutil.which", lambda name, *args, **kwargs: None)
+    fallback = tmp_path / "fallback"
+    assert synth(fallback) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and "espeak-ng was not found on PATH" in err
+    credits = (fallback / CREDITS_TSV).read_text()
+    assert "procedural formant voice" in credits and "espeak-ng voice" not in credits
+    for name in DesedLayout.relative_paths().values():
+        if name.endswith(".tsv"):  # labels depend on the plan only, not on the speech backend
+            assert (fallback / name).read_bytes() == (tiny.root / name).read_bytes(), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 PRESET_NAMES = ("tiny", "small", "medium", "desed")
 
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.synth.generate import generate_dataset
 
     try:
-        report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress)
     except KeyboardInterrupt:
         print("\ntbfl synth: interrupted; finished files are kept: run the same command again to resume", file=sys.stderr)
         return 130
@@ -47,3 +50,7 @@ def run(args: argparse.Namespace) -> int:
     for name, total in report.clips_total.items():
         print(f"  {name:<18} {total:>6} clips, {report.clips_written[name]:>6} written now ({report.seconds[name]:.1f} s)")
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"tbfl synth: warning: {message}", file=sys.stderr)
