@@ -114,6 +114,7 @@ def test_config_key_is_stable_and_tracks_every_field():
     assert len(FeatureConfig().key()) == 12
     keys = {FeatureConfig().key(), FeatureConfig(n_mels=64).key(), FeatureConfig(hop_length=320).key(), FeatureConfig(db_min=-80.0).key()}
     assert len(keys) == 4
+    assert FeatureConfig(f_min_hz=0, f_max_hz=8000, clip_duration_s=10).key() == FeatureConfig().key()  # YAML ints
 
 
 # ------------------------------------------------------------------------------ cache

@@ -62,6 +62,9 @@ class FeatureConfig:
     clip_duration_s: float = 10.0
 
     def __post_init__(self) -> None:
+        # YAML may give 0 for 0.0: normalise the types so equal settings hash to one cache key.
+        for field in dataclasses.fields(self):
+            object.__setattr__(self, field.name, {"int": int, "float": float}[field.type](getattr(self, field.name)))
         for name in ("sample_rate_hz", "n_fft", "win_length", "hop_length", "n_mels"):
             if getattr(self, name) < 1:
                 raise ValueError(f"FeatureConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -188,7 +191,8 @@ class FeatureCache:
     (even touched) file gets a new entry, and the stale one is never read.
     Entries are written atomically (temporary file + rename), so DataLoader
     workers and DDP ranks may fill the cache at the same time: whoever renames
-    last wins, and every writer wrote the same bytes.
+    last wins, and every writer wrote the same bytes. Stale entries are left
+    on disk (delete the folder to reclaim the space).
 
     ``hits`` and ``misses`` count this object's look-ups (per process).
     """
