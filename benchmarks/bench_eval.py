@@ -7,7 +7,10 @@ start from the same median-filtered scores and do the same work:
 - event-based F1 at the 50 thresholds 0.01 ... 0.99 (sed_eval, clip by clip);
 - PSDS1 and PSDS2 at those 50 operating points (psds_eval);
 - threshold-free PSDS1 and PSDS2 (sed_scores_eval, 1 job);
-- intersection-based F1 at 0.5 (psds_eval).
+- intersection-based F1 at 0.5 (psds_eval; sed_scores_eval checks the value).
+
+It also times ``evaluate_scores`` on the first 300 clips, the size of a
+validation pass during training.
 
 The references need the detections of each threshold; they get them from
 tbfl's decoder (timed apart). Takes about 5 minutes, mostly sed_eval.
@@ -34,7 +37,9 @@ from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import intersection_curves, psds_threshold_free
-from tbfl.evaluation.metrics.intersection_based.reference import psds_eval_macro_f1, psds_eval_psds, sed_scores_eval_psds
+from tbfl.evaluation.metrics.intersection_based.reference import (
+    psds_eval_macro_f1, psds_eval_psds, sed_scores_eval_intersection_f1, sed_scores_eval_psds,
+)
 from tbfl.evaluation.postprocess import decode_events, median_filter_clips
 from tbfl.evaluation.scores import clip_id
 
@@ -101,6 +106,7 @@ def main() -> None:
         (sse_values[name], _), sse_times[name] = timed(sed_scores_eval_psds, filtered, case.events, durations, classes, hop_s, **options)
     (_, psds_eval_f1_per_class), psds_eval_f1_s = timed(psds_eval_macro_f1, case.events, durations, at_half)
     psds_eval_f1 = float(np.mean(np.nan_to_num(list(psds_eval_f1_per_class.values()))))  # its NaN (no TP) as 0
+    sse_f1, _ = sed_scores_eval_intersection_f1(filtered, case.events, classes, hop_s, 0.5)
     references_total = sed_eval_s + sum(psds_eval_times.values()) + sum(sse_times.values()) + psds_eval_f1_s
 
     # ---- runs lying exactly on a DTC (where psds_eval's float ratios and the 1 µs rule can disagree)
@@ -108,7 +114,7 @@ def main() -> None:
     overlap = reference.cumulative_overlap(grid.boundaries_s())
     own = np.round(overlap[intervals.row, intervals.off_frame] - overlap[intervals.row, intervals.on_frame], 6)
     length_s = intervals.offset_s - intervals.onset_s
-    on_dtc = {name: int(np.sum(own == np.round(s.dtc * length_s, 6))) for name, s in (("PSDS1", PSDS1), ("PSDS2", PSDS2))}
+    on_dtc = {dtc: int(np.sum(own == np.round(dtc * length_s, 6))) for dtc in (0.7, 0.5, 0.1)}
 
     # ---- numbers
     ours_f1 = result.event_f1_sweep.f1_macro()
@@ -119,12 +125,14 @@ def main() -> None:
         ("PSDS1, threshold-free", abs(result.psds1_threshold_free.value - sse_values["PSDS1"])),
         ("PSDS2, threshold-free", abs(result.psds2_threshold_free.value - sse_values["PSDS2"])),
         ("intersection F1 at 0.5 (psds_eval, its NaN as 0)", abs(result.intersection_f1.f1_macro - psds_eval_f1)),
+        ("intersection F1 at 0.5 (sed_scores_eval)", abs(result.intersection_f1.f1_macro - sse_f1)),
     ]
     print(f"\nvalues: PSDS1 {result.psds1.value:.4f} (threshold-free {result.psds1_threshold_free.value:.4f}), "
           f"PSDS2 {result.psds2.value:.4f} ({result.psds2_threshold_free.value:.4f}), "
           f"event F1 {result.event_f1.f1_macro:.4f} (best {result.event_f1_best.f1_macro:.4f} at "
           f"{result.event_f1_best.thresholds[0]:g}), intersection F1 {result.intersection_f1.f1_macro:.4f}")
-    print(f"detection runs exactly on the DTC: {on_dtc['PSDS1']} (0.7), {on_dtc['PSDS2']} (0.1) of {len(intervals.row)}")
+    print("detection runs exactly on the DTC: " + ", ".join(f"{n} at {dtc}" for dtc, n in on_dtc.items())
+          + f" of {len(intervals.row)} (psds_eval may lose these)")
     print(f"\n{'agreement with the reference':<52} {'|diff|':>9}")
     for name, difference in checks:
         print(f"{name:<52} {difference:9.1e}")
@@ -140,6 +148,10 @@ def main() -> None:
     ]
     for name, ours_s, reference_s in rows:
         print(f"{name:<44} {ours_s:8.2f} {reference_s:12.2f} {reference_s / ours_s:7.1f}x")
+    first_300 = {clip: case.scores[clip] for clip in clip_ids[:300]}
+    events_300 = case.events[case.events["filename"].isin([f"{clip}.wav" for clip in first_300])]
+    times_300 = [timed(evaluate_scores, first_300, events_300, {c: durations[c] for c in first_300}, classes)[1] for _ in range(5)]
+    print(f"{'evaluate_scores on 300 clips (median of 5)':<44} {np.median(times_300):8.2f}")
     print(f"(the references also needed {decode_s:.2f} s to decode the 50 thresholds with tbfl's decoder, not counted;"
           f" psds_eval intersection F1 took {psds_eval_f1_s:.2f} s)")
 
