@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
-from tbfl.data.labels import encode_strong, encode_weak
+from tbfl.data.labels import encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureCache, FeatureConfig
 
@@ -76,11 +76,7 @@ class ClipDataset(Dataset):
 def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str]) -> ClipSet:
     """A strongly labelled set: (N, C, T) frame targets at the model's frame rate."""
     labels = read_strong_tsv(tsv, classes)
-    events_by_clip = dict(tuple(labels.events.groupby("filename", sort=False)))
-    empty = labels.events.iloc[:0]
-    strong = np.stack(
-        [encode_strong(events_by_clip.get(f, empty), classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S) for f in labels.filenames]
-    ).astype(np.float32)
+    strong = encode_strong_clips(labels, classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S)
     return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong)
 
 

@@ -88,20 +88,18 @@ class MeanTeacherSED(L.LightningModule):
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: exp_rampup(step, rampup_steps))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
-    def _mix(self, features: Tensor, targets: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor]:
-        if float(torch.rand(1, generator=generator)) < self.training_config.mixup_probability:
-            return mixup(features, targets, generator, self.training_config.mixup_beta)
-        return features, targets
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         strong_features, strong_targets, _ = batch["strong"]
         weak_features, weak_targets, _ = batch["weak"]
         unlabeled_features, _ = batch["unlabeled"]
-        # Reproducible across resume: the mixup draws depend on (seed, step) only.
+        # One coin per batch for both labelled sub-batches, as the baseline; the draws depend on
+        # (seed, step) only, so a resumed run mixes exactly as an uninterrupted one.
         generator = torch.Generator().manual_seed(self.training_config.seed * 1_000_003 + self.global_step)
-        strong_features, strong_targets = self._mix(minmax_scale(strong_features), strong_targets, generator)
-        weak_features, weak_targets = self._mix(minmax_scale(weak_features), weak_targets, generator)
-        features = torch.cat([strong_features, weak_features, minmax_scale(unlabeled_features)])
+        if float(torch.rand(1, generator=generator)) < self.training_config.mixup_probability:
+            strong_features, strong_targets = mixup(strong_features, strong_targets, generator, self.training_config.mixup_beta)
+            weak_features, weak_targets = mixup(weak_features, weak_targets, generator, self.training_config.mixup_beta)
+        features = minmax_scale(torch.cat([strong_features, weak_features, unlabeled_features]))
         n_strong, n_weak = len(strong_features), len(weak_features)
 
         student = self.student(features)
@@ -166,7 +164,7 @@ class MeanTeacherSED(L.LightningModule):
         return {key: value[first] for key, value in merged.items()}
 
     def on_validation_epoch_end(self) -> None:
-        from tbfl.evaluation import intersection_f1_from_frames
+        from tbfl.evaluation import clip_id, evaluate_scores
 
         synth, weak = self._gathered(0), self._gathered(1)
         metrics: dict[str, float] = {}
@@ -176,10 +174,11 @@ class MeanTeacherSED(L.LightningModule):
             if synth and self.validation_ground_truth is not None:
                 labels, durations = self.validation_ground_truth
                 names = self.trainer.datamodule.sets["synth_validation"].filenames
-                scores = dict(zip(names, synth[f"{network}_strong"]))
-                synth_f1 = intersection_f1_from_frames(
+                scores = {clip_id(name): frames for name, frames in zip(names, synth[f"{network}_strong"])}
+                result = evaluate_scores(
                     scores, labels, durations, self.classes, frame_hop_s=FRAME_HOP_S, median_filter_s=self.training_config.median_filter_s
                 )
+                synth_f1 = result.intersection_f1.f1_macro
             metrics[f"val/{network}/weak_f1"] = weak_f1
             metrics[f"val/{network}/synth_intersection_f1"] = synth_f1
             metrics[f"val/{network}/objective"] = weak_f1 + synth_f1

@@ -23,31 +23,34 @@ def ema_decay(step: int, max_decay: float = 0.999) -> float:
 
 @torch.no_grad()
 def update_ema(teacher: nn.Module, student: nn.Module, decay: float) -> None:
-    """teacher <- decay * teacher + (1 - decay) * student, parameters and float buffers alike."""
+    """teacher <- decay * teacher + (1 - decay) * student, on parameters only.
+
+    As in the baseline, BatchNorm running statistics are not averaged: the
+    teacher keeps its own, from its forward passes in training mode.
+    """
     for teacher_param, student_param in zip(teacher.parameters(), student.parameters()):
         teacher_param.mul_(decay).add_(student_param.detach(), alpha=1.0 - decay)
-    for teacher_buffer, student_buffer in zip(teacher.buffers(), student.buffers()):
-        if teacher_buffer.dtype.is_floating_point:
-            teacher_buffer.mul_(decay).add_(student_buffer, alpha=1.0 - decay)
-        else:
-            teacher_buffer.copy_(student_buffer)
 
 
-def mixup(features: Tensor, targets: Tensor, generator: torch.Generator, beta: float = 0.2) -> tuple[Tensor, Tensor]:
-    """Mix each clip with a random other clip of the same sub-batch (soft labels).
+def mixup(features_db: Tensor, targets: Tensor, generator: torch.Generator, beta: float = 0.2, amin: float = 1e-5) -> tuple[Tensor, Tensor]:
+    """Mix each clip with a random other clip of the same sub-batch (soft labels), as the baseline does.
 
+    The baseline mixes linear mel magnitudes before the log; the cache holds
+    clamped dB, so the mix is done on 10**(dB/20) and taken back to dB.
     Args:
-        features: (B, ...); targets: (B, ...) in [0, 1].
+        features_db: (B, M, F) log-mel in dB; targets: (B, ...) in [0, 1].
     Returns:
-        mixed features and targets, lam * a + (1 - lam) * b with lam ~ Beta(beta, beta), one lam per batch as in the baseline.
+        mixed dB features and targets, lam * a + (1 - lam) * b with one lam ~ Beta(beta, beta) per sub-batch.
     """
-    if features.shape[0] < 2:
-        return features, targets
+    if features_db.shape[0] < 2:
+        return features_db, targets
     lam = _beta_sample(beta, generator)
-    permutation = torch.randperm(features.shape[0], generator=generator).to(features.device)
-    mixed_features = lam * features + (1.0 - lam) * features[permutation]
+    permutation = torch.randperm(features_db.shape[0], generator=generator).to(features_db.device)
+    magnitude = torch.pow(10.0, features_db / 20.0)
+    mixed = lam * magnitude + (1.0 - lam) * magnitude[permutation]
+    mixed_db = 20.0 * torch.log10(mixed.clamp(min=amin))
     mixed_targets = (lam * targets + (1.0 - lam) * targets[permutation]).clamp(0.0, 1.0)
-    return mixed_features, mixed_targets
+    return mixed_db, mixed_targets
 
 
 def _beta_sample(beta: float, generator: torch.Generator) -> float:

@@ -144,7 +144,7 @@ def train_run(
 def score_and_evaluate(checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str]) -> dict:
     """Score the validation set (and the weak-validation clips) with one checkpoint; write scores and metrics."""
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-    from tbfl.evaluation import evaluate_scores, write_scores_dir
+    from tbfl.evaluation import clip_id, evaluate_scores, write_scores
     from tbfl.training.module import MeanTeacherSED
     from tbfl.training.predict import predict_frames
 
@@ -155,8 +155,8 @@ def score_and_evaluate(checkpoint: str | Path, recipe: RecipeConfig, layout: Des
     filenames = sorted(durations)
     audio_dir = layout.path("validation_audio")
     probabilities, _ = predict_frames(network, datamodule.cache, [audio_dir / f for f in filenames])
-    scores = dict(zip(filenames, probabilities))
-    write_scores_dir(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
+    scores = {clip_id(name): frames for name, frames in zip(filenames, probabilities)}
+    write_scores(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
 
     weak = datamodule.sets["weak_validation"]
     _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
