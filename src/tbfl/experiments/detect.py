@@ -1,0 +1,161 @@
+"""``tbfl detect``: sound events in any audio file with a trained model.
+
+Audio of any sample rate and channel count is resampled to 16 kHz mono. A clip
+is scored in 10 s windows on the model's frame grid (64 ms): windows start
+every ``hop_frames`` output frames (78 frames = 4.992 s by default, half a
+window), the last one padded with silence; overlapping frames are averaged.
+A file shorter than 10 s is one padded window. Frames past the end of the
+audio are dropped, then the chosen post-processing (median filter and one
+threshold, or one per class) decodes events, which are written as a DESED
+strong TSV (filename, onset, offset, event_label).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from tbfl.constants import FRAME_HOP_S
+from tbfl.data.audio import load_audio
+from tbfl.data.desed import StrongLabels, write_strong_tsv
+from tbfl.evaluation import decode_events, median_filter_frames, write_scores
+from tbfl.features import FeatureConfig, compute_features
+from tbfl.training.predict import predict_features
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+@dataclass
+class Detector:
+    """A trained network with the feature settings it was trained on."""
+
+    network: torch.nn.Module
+    feature_config: FeatureConfig
+    classes: tuple[str, ...]
+
+    @property
+    def window_frames(self) -> int:
+        """Output frames of one 10 s window (156 for the baseline grid)."""
+        return self.feature_config.n_frames // self.network.config.time_pooling
+
+    @property
+    def window_samples(self) -> int:
+        return self.feature_config.n_samples
+
+    @classmethod
+    def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
+        """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
+        from tbfl.training.config import load_recipe
+        from tbfl.training.module import MeanTeacherSED
+
+        path = Path(model)
+        if path.is_dir():
+            candidates = sorted((path / "checkpoints").glob("best-*.ckpt")) or sorted((path / "checkpoints").glob("last.ckpt"))
+            if not candidates:
+                raise FileNotFoundError(f"{path}: no checkpoints/best-*.ckpt or checkpoints/last.ckpt in this run folder")
+            path = candidates[-1]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: model checkpoint not found")
+        module = MeanTeacherSED.load_from_checkpoint(path, map_location="cpu", weights_only=False)
+        config_file = path.parent.parent / "config.yaml"
+        features = load_recipe(config_file).features if config_file.is_file() else {}
+        return cls(module.network(network).eval(), FeatureConfig(**features), module.classes)
+
+    def frame_scores(self, audio: np.ndarray, *, hop_frames: int | None = None) -> np.ndarray:
+        """(C, n_frames) probabilities for 16 kHz mono ``audio`` of any length (windows averaged)."""
+        window_frames = self.window_frames
+        hop_frames = hop_frames or window_frames // 2
+        samples_per_frame = self.window_samples / (self.feature_config.clip_duration_s / FRAME_HOP_S)
+        n_frames = max(1, int(np.ceil(len(audio) / samples_per_frame)))
+        starts = list(range(0, max(1, n_frames - window_frames + hop_frames), hop_frames)) or [0]
+        if starts[-1] + window_frames < n_frames:
+            starts.append(starts[-1] + hop_frames)
+        windows = []
+        for start in starts:
+            first_sample = int(round(start * samples_per_frame))
+            chunk = audio[first_sample : first_sample + self.window_samples]
+            chunk = np.pad(chunk, (0, self.window_samples - len(chunk)))
+            windows.append(compute_features(chunk, self.feature_config))
+        probabilities, _ = predict_features(self.network, np.stack(windows))
+        total = np.zeros((len(self.classes), starts[-1] + window_frames), np.float64)
+        counts = np.zeros(starts[-1] + window_frames)
+        for start, window in zip(starts, probabilities):
+            total[:, start : start + window_frames] += window
+            counts[start : start + window_frames] += 1
+        return (total / np.maximum(counts, 1))[:, :n_frames].astype(np.float32)
+
+
+def audio_files(inputs: Sequence[str | Path]) -> list[Path]:
+    """Audio files named directly or found (recursively) in folders, in sorted order."""
+    files: list[Path] = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+            if not found:
+                raise FileNotFoundError(f"{item}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise FileNotFoundError(f"{item}: audio file or folder not found")
+    return files
+
+
+def class_thresholds(threshold: float | str | Path, classes: Sequence[str]) -> np.ndarray:
+    """One threshold for every class, or per class from a JSON mapping class -> threshold."""
+    if isinstance(threshold, (int, float)):
+        return np.full(len(classes), float(threshold))
+    path = Path(threshold)
+    try:
+        mapping = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: threshold file not found") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    missing = [c for c in classes if c not in mapping]
+    if missing:
+        raise ValueError(f"{path}: no threshold for {missing}")
+    return np.array([float(mapping[c]) for c in classes])
+
+
+def detect(
+    model: str | Path,
+    inputs: Sequence[str | Path],
+    out_tsv: str | Path,
+    *,
+    threshold: float | str | Path = 0.5,
+    median_filter_s: float = 0.45,
+    scores_dir: str | Path | None = None,
+    network: str = "teacher",
+    progress: bool = True,
+) -> StrongLabels:
+    """Detect events in every input file; write a DESED strong TSV (and optionally frame scores)."""
+    detector = Detector.from_checkpoint(model, network)
+    thresholds = class_thresholds(threshold, detector.classes)
+    files = audio_files(inputs)
+    by_stem = {path.stem: path for path in files}
+    if len(by_stem) != len(files):
+        duplicates = sorted({p.name for p in files if sum(q.stem == p.stem for q in files) > 1})
+        raise ValueError(f"several input files share a name {duplicates[:5]}: their events could not be told apart in one TSV")
+    scores, durations_s = {}, {}
+    for path in tqdm(files, desc="detecting", unit="file", disable=not progress):
+        audio = load_audio(path, duration_s=None)
+        scores[path.stem] = detector.frame_scores(audio)
+        durations_s[path.stem] = len(audio) / detector.feature_config.sample_rate_hz
+    events = decode_events(
+        scores, thresholds, detector.classes, frame_hop_s=FRAME_HOP_S, filter_frames=median_filter_frames(median_filter_s, FRAME_HOP_S)
+    )
+    stems = events["filename"].str.removesuffix(".wav")
+    events["offset"] = np.minimum(events["offset"].to_numpy(), stems.map(durations_s).to_numpy())
+    events["filename"] = stems.map(lambda stem: by_stem[stem].name)
+    labels = StrongLabels(events[events["offset"] > events["onset"]], tuple(p.name for p in files))
+    write_strong_tsv(out_tsv, labels)
+    if scores_dir is not None:
+        write_scores(scores_dir, scores, detector.classes, FRAME_HOP_S)
+    return labels

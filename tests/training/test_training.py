@@ -1,0 +1,127 @@
+"""Real Lightning training on a tiny generated dataset (seconds per run)."""
+
+import json
+import warnings
+
+import lightning as L
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from tbfl.data.layout import DesedLayout
+from tbfl.data.stats import measure_stats
+from tbfl.features import FeatureCache, FeatureConfig
+from tbfl.training.module import MeanTeacherSED, build_loss, weak_macro_f1
+from tbfl.training.train import train_run
+from tbfl.weights import time_balanced_weights
+
+
+def test_run_folder_holds_everything(make_recipe, tiny_root, tmp_path):
+    result = train_run(make_recipe(), tmp_path / "run", progress=False)
+    run = result.run_dir
+    for name in ("config.yaml", "class_weights.json", "metrics.json", "weak_validation_logits.npz", "checkpoints/last.ckpt", "logs/metrics.csv"):
+        assert (run / name).is_file(), name
+    assert list((run / "checkpoints").glob("best-*.ckpt"))
+    assert list((run / "logs").glob("events.out.tfevents.*"))
+    durations = pd.read_csv(DesedLayout(tiny_root).path("validation_durations_tsv"), sep="\t")
+    score_files = sorted((run / "scores" / "validation").glob("*.tsv"))
+    assert [p.stem + ".wav" for p in score_files] == sorted(durations["filename"])
+    table = pd.read_csv(score_files[0], sep="\t")
+    assert list(table.columns[:2]) == ["onset", "offset"] and len(table) == 156
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert {"psds1", "psds2", "event_f1", "intersection_f1"} <= set(metrics)
+    assert result.global_step == 2 * 4  # 2 epochs x (16 strong clips / 4)
+
+
+def test_tbfl_weights_in_checkpoint_equal_dataset_statistics(make_recipe, tiny_root, tmp_path):
+    result = train_run(make_recipe(loss__k=100.0), tmp_path / "run", progress=False)
+    stats = measure_stats(DesedLayout(tiny_root))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a tiny set may leave floor(k r_c) = 0 for a class
+        expected = time_balanced_weights(stats.volumes, stats.frame_ratios, 100.0)
+    checkpoint = torch.load(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert np.allclose(checkpoint["state_dict"]["loss_fn.weight"].numpy(), expected, rtol=1e-6)
+    assert np.allclose(checkpoint["hyper_parameters"]["class_weights"], expected)
+    saved = json.loads((result.run_dir / "class_weights.json").read_text())
+    assert np.allclose(saved["weights"], expected)
+    assert np.allclose(saved["statistics"]["frame_ratios"], stats.frame_ratios)
+    module = MeanTeacherSED.load_from_checkpoint(result.run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    assert torch.allclose(module.loss_fn.weight, torch.as_tensor(expected, dtype=torch.float32))
+
+
+class StopAtStep(L.Callback):
+    """Interrupt training mid-epoch, as Ctrl-C would."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if trainer.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_resume_after_interruption_gives_the_same_step_count(make_recipe, tmp_path):
+    recipe = make_recipe(training__max_epochs=3)
+    reference = train_run(recipe, tmp_path / "reference", progress=False)
+    interrupted = train_run(recipe, tmp_path / "run", progress=False, callbacks=[StopAtStep(6)])  # epoch 1, batch 2 of 4
+    assert interrupted.interrupted and interrupted.global_step == 6
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    resumed = train_run(recipe, tmp_path / "run", progress=False, resume=True)
+    assert not resumed.interrupted
+    assert resumed.global_step == reference.global_step == 12
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def test_resume_refuses_a_different_config(make_recipe, tmp_path):
+    train_run(make_recipe(training__max_epochs=1), tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match="different config"):
+        train_run(make_recipe(training__max_epochs=1, loss__gamma=0.5), tmp_path / "run", progress=False, resume=True)
+
+
+def test_feature_cache_hits_on_the_second_run(make_recipe, tiny_root, tmp_path):
+    cache_dir = tmp_path / "shared-cache"
+    recipe = make_recipe(cache_dir=cache_dir, training__max_epochs=1)
+    train_run(recipe, tmp_path / "first", progress=False)
+    cache = FeatureCache(cache_dir, FeatureConfig(**recipe.features))
+    layout = DesedLayout(tiny_root)
+    paths = sorted(layout.path("synth_train_audio").glob("*.wav")) + sorted(layout.path("validation_audio").glob("*.wav"))
+    assert cache.fill(paths, progress=False) == 0  # nothing left to compute
+    assert cache.misses == 0
+
+
+def test_training_reduces_the_loss_on_a_repeated_batch(make_recipe, tmp_path):
+    recipe = make_recipe(
+        loss__name="bce",
+        training__max_epochs=30,
+        training__limit_train_batches=1,
+        training__mixup_probability=0.0,
+        training__learning_rate=0.01,
+        training__rampup_epochs=0,
+        training__max_consistency=0.0,
+        training__validate_every_n_epochs=30,
+        model__cnn_dropout=0.0,
+        model__dropout_head=0.0,
+    )
+    train_run(recipe, tmp_path / "run", progress=False)
+    log = pd.read_csv(tmp_path / "run" / "logs" / "metrics.csv")
+    supervised = (log["train/strong_loss"] + log["train/weak_loss"]).dropna().to_numpy()
+    assert len(supervised) >= 20
+    assert supervised[-5:].mean() < 0.7 * supervised[:3].mean()
+
+
+@pytest.mark.parametrize("name, weight_expected", [("bce", False), ("focal", False), ("cbfl", True), ("tbfl", True)])
+def test_build_loss(name, weight_expected):
+    from tbfl.training.config import LossConfig
+
+    loss = build_loss(LossConfig(name=name), [1.0] * 10)
+    assert (loss.weight is not None) == weight_expected
+    assert loss.gamma == (0.0 if name == "bce" else 2.0)
+
+
+def test_weak_macro_f1():
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.7, 0.6]])
+    targets = np.array([[1, 0], [0, 1], [0, 0]])
+    # class 0: TP 1, FP 1 -> F1 2/3; class 1: TP 1, FP 1 -> 2/3
+    assert weak_macro_f1(probabilities, targets) == pytest.approx(2 / 3)
+    assert weak_macro_f1(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0
