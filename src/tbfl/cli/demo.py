@@ -1,4 +1,4 @@
-"""``tbfl demo``: the main job (placeholder until the training recipe lands: prints Table 1's weights)."""
+"""``tbfl demo``: generate the small synthetic set, train BCE and TBFL, compare, report."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ import argparse
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run the main job")
+    parser = subparsers.add_parser("demo", help="the main job: small synthetic set, BCE vs TBFL, comparison and report")
+    parser.add_argument("--out", default="demo-out", help="demo folder (runs/ and report/), default demo-out")
+    parser.add_argument("--config", default="configs/cpu-small.yaml", help="recipe (default configs/cpu-small.yaml)")
+    parser.add_argument("--data", default="data/small", help="dataset folder (made if absent), default data/small")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--jobs", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.cli import main
+    from tbfl.experiments.demo import run_demo
 
-    return main(["weights"])
+    run_demo(args.out, config=args.config, data_root=args.data, seed=args.seed, jobs=args.jobs, progress=not args.no_progress)
+    return 0

@@ -129,16 +129,22 @@ def _yaml_scalar(value: Any) -> str:
 
 
 def run_sweep(config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs: int = 1, progress: bool = True, log=print) -> list[Path]:
-    """Run every planned run not finished yet; returns the run folders in plan order.
+    """Run every planned run of ``grid`` not finished yet; returns the run folders in plan order.
 
-    ``jobs > 1`` runs that many ``tbfl train`` processes at once, job i on GPU
-    ``i % n_gpus`` when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
+    ``jobs > 1`` runs that many ``tbfl train`` processes at once, each on its
+    own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
     """
+    runs = load_grid(grid)
+    run_planned(config, runs, out_dir, jobs=jobs, progress=progress, log=log)
+    return [Path(out_dir) / run.name for run in runs]
+
+
+def run_planned(config: str | Path, runs: list[PlannedRun], out_dir: str | Path, *, jobs: int = 1, progress: bool = True, log=print) -> None:
+    """Train the planned runs not finished yet (see :func:`run_sweep`)."""
     from tbfl.training.config import load_recipe
     from tbfl.training.train import train_run
 
     config, out_dir = Path(config), Path(out_dir)
-    runs = load_grid(grid)
     load_recipe(config)  # fail early on a bad config
     todo = [run for run in runs if not is_finished(out_dir / run.name)]
     log(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to go")
@@ -150,7 +156,6 @@ def run_sweep(config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs
                 raise KeyboardInterrupt(f"sweep interrupted during {run.name}; run it again to continue")
     else:
         _run_parallel(config, out_dir, todo, jobs, log)
-    return [out_dir / run.name for run in runs]
 
 
 def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int, log) -> None:

@@ -1,0 +1,22 @@
+"""``tbfl report``: tables and figures of the paper from a folder of finished runs."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("report", help="the paper's tables and figures from finished runs")
+    parser.add_argument("runs", help="folder of run folders (from tbfl sweep or tbfl train)")
+    parser.add_argument("--out", required=True, help="report folder (report.md, figures/, summary.csv, summary.json)")
+    parser.add_argument("--tbfl", default="tbfl_k1000_g2", help="TBFL configuration compared with BCE (default tbfl_k1000_g2)")
+    parser.add_argument("--bce", default="bce", help="BCE configuration name (default bce)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tbfl.experiments.report import write_report
+
+    report = write_report(args.runs, args.out, tbfl_name=args.tbfl, bce_name=args.bce)
+    print(f"report: {report}")
+    return 0

@@ -1,0 +1,311 @@
+"""``tbfl report``: the paper's tables and figures from a folder of finished runs.
+
+Each run folder (from ``tbfl train`` or ``tbfl sweep``) holds ``metrics.json``,
+``class_weights.json``, ``config.yaml`` and ``weak_validation_logits.npz``.
+Runs that differ only in the seed (``..._s<seed>``) form one configuration and
+are summarised as mean ± std over seeds. Event-F1 is the macro F1 at the best
+single threshold of the 0.01..0.99 sweep (the paper's "best performance"),
+with per-class F1 at that same threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tbfl.io import atomic_write_text
+from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+
+SEED_SUFFIX = re.compile(r"_s(\d+)$")
+HEADLINE_METRICS = ("psds1", "psds2", "event_f1_best", "event_f1", "intersection_f1")
+METRIC_LABELS = {
+    "psds1": "PSDS1",
+    "psds2": "PSDS2",
+    "event_f1_best": "event-F1 (best thr.)",
+    "event_f1": "event-F1 @0.5",
+    "intersection_f1": "intersection-F1",
+}
+SHORT_EVENT_S = 2.0  # classes whose mean event duration is below this are "short"
+
+
+@dataclass
+class Run:
+    """One finished training run."""
+
+    name: str
+    config: str
+    seed: int
+    metrics: dict
+    weights: dict
+    run_dir: Path
+
+    def per_class(self, metric: str) -> dict[str, float]:
+        """Per-class values of ``psds1``/``psds2`` or of the event-F1 at the best threshold."""
+        details = self.metrics["details"]
+        if metric in ("psds1", "psds2"):
+            return details[metric]["per_class"]
+        source = {"event_f1_best": "event_f1_best", "event_f1": "event_f1", "intersection_f1": "intersection_f1"}[metric]
+        return {name: values["f1"] for name, values in details[source]["per_class"].items()}
+
+
+@dataclass
+class Configuration:
+    """Runs of one configuration (all seeds)."""
+
+    name: str
+    runs: list[Run] = field(default_factory=list)
+
+    def values(self, metric: str) -> np.ndarray:
+        return np.array([run.metrics[metric] for run in self.runs], dtype=float)
+
+    def per_class(self, metric: str, classes: Sequence[str]) -> np.ndarray:
+        """(n_seeds, C) per-class values."""
+        return np.array([[run.per_class(metric)[c] for c in classes] for run in self.runs], dtype=float)
+
+    def by_seed(self) -> dict[int, Run]:
+        return {run.seed: run for run in self.runs}
+
+
+def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
+    """Finished runs under ``runs_dir`` grouped by configuration, in name order."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise FileNotFoundError(f"{runs_dir}: runs folder not found")
+    configurations: dict[str, Configuration] = {}
+    for metrics_file in sorted(runs_dir.glob("*/metrics.json")):
+        run_dir = metrics_file.parent
+        match = SEED_SUFFIX.search(run_dir.name)
+        config = run_dir.name[: match.start()] if match else run_dir.name
+        seed = int(match.group(1)) if match else 0
+        weights_file = run_dir / "class_weights.json"
+        run = Run(
+            run_dir.name,
+            config,
+            seed,
+            json.loads(metrics_file.read_text()),
+            json.loads(weights_file.read_text()) if weights_file.is_file() else {},
+            run_dir,
+        )
+        configurations.setdefault(config, Configuration(config)).runs.append(run)
+    if not configurations:
+        raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)")
+    return configurations
+
+
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    values = np.asarray(values, dtype=float)
+    return float(np.nanmean(values)), float(np.nanstd(values)) if len(values) > 1 else 0.0
+
+
+def _fmt(values: np.ndarray) -> str:
+    mean, std = _mean_std(values)
+    return f"{mean:.3f} ± {std:.3f}" if len(values) > 1 else f"{mean:.3f}"
+
+
+def summary_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
+    """One row per configuration: seeds and mean/std of every headline metric."""
+    rows = []
+    for name, config in configurations.items():
+        row: dict = {"configuration": name, "seeds": len(config.runs)}
+        for metric in HEADLINE_METRICS:
+            row[f"{metric}_mean"], row[f"{metric}_std"] = _mean_std(config.values(metric))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def dataset_table(run: Run) -> pd.DataFrame:
+    """Table 1 measured on the run's dataset, next to the paper's."""
+    stats = run.weights["statistics"]
+    classes = stats["classes"]
+    table = pd.DataFrame(
+        {
+            "class": classes,
+            "V_c": stats["volumes"],
+            "avg_source_length_s": stats["avg_source_length_s"],
+            "r_c": stats["frame_ratios"],
+            "avg_event_duration_s": stats["avg_event_duration_s"],
+        }
+    )
+    if list(classes) == list(PAPER_TABLE1.classes):
+        table["paper_V_c"] = PAPER_TABLE1.volumes
+        table["paper_avg_source_length_s"] = PAPER_AVG_SOURCE_LENGTH_S
+        table["paper_r_c"] = PAPER_TABLE1.frame_ratios
+        table["paper_avg_event_duration_s"] = PAPER_AVG_EVENT_DURATION_S
+    return table
+
+
+def _pick(configurations: dict[str, Configuration], preferred: Sequence[str], prefix: str) -> Configuration | None:
+    for name in preferred:
+        if name in configurations:
+            return configurations[name]
+    candidates = [c for n, c in configurations.items() if n.startswith(prefix)]
+    return candidates[0] if candidates else None
+
+
+def _sweep(configurations: dict[str, Configuration], pattern: str) -> list[tuple[str, Configuration]]:
+    """Configurations matching ``pattern`` (one group: the swept value), sorted numerically ('inf' last)."""
+    found = []
+    for name, config in configurations.items():
+        match = re.fullmatch(pattern, name)
+        if match:
+            found.append((match.group(1), config))
+    return sorted(found, key=lambda item: math.inf if item[0] == "inf" else float(item[0]))
+
+
+def relative_per_class(tbfl: Configuration, bce: Configuration, metric: str, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class TBFL / BCE ratio, mean and std over seeds run by both (NaN where BCE is 0)."""
+    tbfl_runs, bce_runs = tbfl.by_seed(), bce.by_seed()
+    seeds = sorted(set(tbfl_runs) & set(bce_runs)) or None
+    if seeds is None:  # no common seed: compare means
+        numerator, denominator = tbfl.per_class(metric, classes).mean(0, keepdims=True), bce.per_class(metric, classes).mean(0, keepdims=True)
+    else:
+        numerator = np.array([[tbfl_runs[s].per_class(metric)[c] for c in classes] for s in seeds])
+        denominator = np.array([[bce_runs[s].per_class(metric)[c] for c in classes] for s in seeds])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
+    mean = np.nanmean(ratio, axis=0) if np.isfinite(ratio).any() else np.full(len(classes), np.nan)
+    std = np.nanstd(ratio, axis=0) if ratio.shape[0] > 1 else np.zeros(len(classes))
+    return mean, std
+
+
+def class_logits(config: Configuration, classes: Sequence[str]) -> list[np.ndarray]:
+    """Per class, the frame logits of weak-validation clips tagged with the class (all seeds pooled)."""
+    pooled: list[list[np.ndarray]] = [[] for _ in classes]
+    for run in config.runs:
+        path = run.run_dir / "weak_validation_logits.npz"
+        if not path.is_file():
+            continue
+        with np.load(path, allow_pickle=False) as data:
+            logits, targets = data["logits"], data["weak_targets"]
+        for index in range(len(classes)):
+            tagged = targets[:, index] > 0.5
+            pooled[index].append(logits[tagged, index, :].ravel())
+    return [np.concatenate(parts) if parts else np.zeros(0) for parts in pooled]
+
+
+def comparison_table(configurations: dict[str, Configuration], classes: Sequence[str], event_duration_s: Sequence[float]) -> str:
+    """Text table: headline metrics, per-class event-F1, and short vs long classes, one column per configuration."""
+    names = list(configurations)
+    width = max(12, *(len(n) for n in names)) + 2
+    lines = [f"{'':<28}" + "".join(f"{n:>{width}}" for n in names)]
+    for metric in HEADLINE_METRICS:
+        lines.append(f"{METRIC_LABELS[metric]:<28}" + "".join(f"{_fmt(configurations[n].values(metric)):>{width}}" for n in names))
+    lines.append(f"{'-- event-F1 per class':<28}")
+    per_class = {n: configurations[n].per_class("event_f1_best", classes) for n in names}
+    for index, name in enumerate(classes):
+        label = f"{name[:20]} ({event_duration_s[index]:.1f} s)"
+        lines.append(f"{label:<28}" + "".join(f"{_fmt(per_class[n][:, index]):>{width}}" for n in names))
+    short = np.asarray(event_duration_s) < SHORT_EVENT_S
+    for group, mask in ((f"short events (< {SHORT_EVENT_S:g} s)", short), (f"long events (>= {SHORT_EVENT_S:g} s)", ~short)):
+        if mask.any():
+            lines.append(f"{group:<28}" + "".join(f"{_fmt(per_class[n][:, mask].mean(1)):>{width}}" for n in names))
+    return "\n".join(lines)
+
+
+def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = "tbfl_k1000_g2", bce_name: str = "bce") -> Path:
+    """Write ``report.md``, ``summary.csv``, ``summary.json`` and ``figures/*.png``; return the Markdown path."""
+    from tbfl.experiments import figures
+
+    configurations = load_runs(runs_dir)
+    out_dir = Path(out_dir)
+    figure_dir = out_dir / "figures"
+    first = next(iter(configurations.values())).runs[0]
+    table1 = dataset_table(first)
+    classes = list(table1["class"])
+    durations = table1["avg_event_duration_s"].fillna(0).to_numpy()
+    summary = summary_table(configurations)
+    bce = configurations.get(bce_name)
+    tbfl = _pick(configurations, [tbfl_name], "tbfl_")
+    focal = _pick(configurations, ["focal_g2", "tbfl-uniform_g2"], "focal")
+
+    md = [f"# TBFL study report\n\nRuns: `{Path(runs_dir)}` ({sum(len(c.runs) for c in configurations.values())} runs, "
+          f"{len(configurations)} configurations). Values are mean ± std over seeds. Event-F1 is macro F1 at the best single "
+          "threshold of the 0.01..0.99 sweep (200 ms collars); PSDS at the 50 operating points.\n"]
+    md += ["## Dataset statistics (Table 1)\n", _markdown(table1, floats=3), ""]
+    weighted = [(n, c.runs[0].weights.get("weights")) for n, c in configurations.items() if c.runs[0].weights.get("weights")]
+    if weighted:
+        weights_table = pd.DataFrame({"class": classes, **{n: w for n, w in weighted}})
+        md += ["### Class weights used\n", _markdown(weights_table, floats=3), ""]
+    md += ["## Summary\n", _markdown(_summary_for_markdown(summary), floats=3), ""]
+
+    reference_lines = {}
+    if bce:
+        reference_lines["BCE"] = _mean_std(bce.values("event_f1_best"))
+    if focal:
+        reference_lines["focal (w_c = 1)"] = _mean_std(focal.values("event_f1_best"))
+    panels = []
+    for label, pattern, title in (
+        ("k", r"tbfl_k([^_]+)_g2", "TBFL, gamma = 2: event-F1 against k"),
+        ("gamma", r"tbfl_k1000_g([^_]+)", "TBFL, k = 1000: event-F1 against gamma"),
+    ):
+        sweep = _sweep(configurations, pattern)
+        if len(sweep) >= 2:
+            stats = [_mean_std(c.values("event_f1_best")) for _, c in sweep]
+            panels.append(dict(axis_label=label, values=[v for v, _ in sweep], means=[s[0] for s in stats], stds=[s[1] for s in stats],
+                               references=reference_lines, ylabel="event-F1 (macro, best threshold)", title=title))
+    if panels:
+        figures.figure_sweeps(panels, figure_dir / "fig2_sweeps.png")
+        md += ["## Event-F1 against k and gamma (Fig. 2)\n", "![sweeps](figures/fig2_sweeps.png)\n"]
+    if bce and tbfl:
+        series = {"BCE": _series(bce.per_class("event_f1_best", classes)), "TBFL": _series(tbfl.per_class("event_f1_best", classes))}
+        if focal:
+            series["focal (w_c = 1)"] = _series(focal.per_class("event_f1_best", classes))
+        figures.figure_classwise(classes, series, ylabel="event-F1 (best threshold)", title=f"Class-wise event-F1: {bce.name} vs {tbfl.name}",
+                                 out_png=figure_dir / "fig3_classwise_f1.png")
+        md += ["## Class-wise event-F1 (Fig. 3)\n", "![classwise](figures/fig3_classwise_f1.png)\n",
+               "```\n" + comparison_table({n: c for n, c in configurations.items() if c in (bce, tbfl, focal)}, classes, durations) + "\n```\n"]
+        ratios = {metric.upper(): relative_per_class(tbfl, bce, metric, classes) for metric in ("psds1", "psds2")}
+        volumes = np.asarray(table1["V_c"], dtype=float)
+        figures.figure_relative(classes, ratios, {"data volume V_c": volumes, "mean event duration (s)": durations},
+                                figure_dir / "fig4_relative_psds.png")
+        md += ["## Relative per-class PSDS, TBFL / BCE (Fig. 4)\n", "![relative](figures/fig4_relative_psds.png)\n"]
+        ratio_table = pd.DataFrame({"class": classes, "V_c": volumes, "avg_event_duration_s": durations,
+                                    **{f"{m} ratio": r[0] for m, r in ratios.items()}}).sort_values("avg_event_duration_s")
+        md += [_markdown(ratio_table, floats=3), ""]
+        logits = {"BCE": class_logits(bce, classes), "TBFL": class_logits(tbfl, classes)}
+        if any(v.size for per_class in logits.values() for v in per_class):
+            figures.figure_logit_histograms(classes, logits, figure_dir / "fig5_logit_histograms.png")
+            md += ["## Frame logits on weak-validation clips of each class (Fig. 5)\n", "![histograms](figures/fig5_logit_histograms.png)\n"]
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "summary.csv", summary.to_csv(index=False))
+    atomic_write_text(out_dir / "dataset_table.csv", table1.to_csv(index=False))
+    per_class = {name: {metric: dict(zip(classes, config.per_class(metric, classes).mean(0).tolist())) for metric in ("event_f1_best", "psds1", "psds2")}
+                 for name, config in configurations.items()}
+    atomic_write_text(out_dir / "summary.json", json.dumps({"summary": summary.to_dict(orient="records"), "per_class_mean": per_class,
+                                                            "runs": {n: [r.name for r in c.runs] for n, c in configurations.items()}}, indent=2))
+    report = out_dir / "report.md"
+    atomic_write_text(report, "\n".join(md))
+    return report
+
+
+def _series(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return per_seed.mean(0), per_seed.std(0) if len(per_seed) > 1 else np.zeros(per_seed.shape[1])
+
+
+def _summary_for_markdown(summary: pd.DataFrame) -> pd.DataFrame:
+    table = summary[["configuration", "seeds"]].copy()
+    for metric in HEADLINE_METRICS:
+        mean, std = summary[f"{metric}_mean"], summary[f"{metric}_std"]
+        table[METRIC_LABELS[metric]] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(mean, std)]
+    return table
+
+
+def _markdown(table: pd.DataFrame, floats: int) -> str:
+    """A GitHub Markdown table (no extra dependency)."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return "n/a" if math.isnan(value) else f"{value:.{floats}f}"
+        return str(value)
+
+    header = "| " + " | ".join(map(str, table.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in table.columns) + "|"
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])

@@ -1,0 +1,78 @@
+"""A real sweep on the tiny preset, its resumption, and the report made from it."""
+
+import json
+import pytest
+import yaml
+
+from tbfl.cli import main
+from tbfl.experiments.sweep import plan_runs, run_name
+
+
+def test_plan_deduplicates_and_names_runs():
+    grid = {
+        "seeds": [1, 2],
+        "runs": [
+            {"loss": {"name": "bce"}},
+            {"loss": {"name": "tbfl", "gamma": 2.0}, "sweep": {"loss.k": [10, 1000, "inf"]}},
+            {"loss": {"name": "tbfl", "k": 1000}, "sweep": {"loss.gamma": [0.5, 2.0]}},
+        ],
+    }
+    names = [run.name for run in plan_runs(grid)]
+    assert names.count("tbfl_k1000_g2_s1") == 1  # listed by both sweeps, run once
+    assert len(names) == len(set(names)) == 2 * (1 + 3 + 1)
+    assert run_name({"loss.name": "tbfl", "loss.uniform_weights": True, "loss.gamma": 2}) == "tbfl-uniform_g2"
+    assert run_name({"loss.name": "focal", "loss.gamma": 0.5}) == "focal_g0.5"
+
+
+def test_bad_grid_is_reported(tmp_path):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("seeds: [1]\nrunz: []\n")
+    with pytest.raises(ValueError, match="grid.yaml"):
+        plan_runs(yaml.safe_load(grid.read_text()), where=str(grid))
+
+
+@pytest.fixture(scope="module")
+def swept(tiny_config, tmp_path_factory):
+    """bce + TBFL at k = 100 and 1000, one seed, 2 epochs each, through the CLI."""
+    base = tmp_path_factory.mktemp("sweep")
+    config = tiny_config
+    grid = base / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"seeds": [1], "runs": [{"loss": {"name": "bce"}}, {"loss": {"name": "tbfl", "gamma": 2.0}, "sweep": {"loss.k": [100, 1000]}}]}))
+    runs = base / "runs"
+    assert main(["sweep", "--config", str(config), "--grid", str(grid), "--out", str(runs), "--no-progress"]) == 0
+    return config, grid, runs
+
+
+def test_sweep_runs_every_configuration(swept):
+    _, _, runs = swept
+    assert sorted(p.name for p in runs.iterdir()) == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]
+    for run in runs.iterdir():
+        assert (run / "metrics.json").is_file()
+    weights = json.loads((runs / "tbfl_k100_g2_s1" / "class_weights.json").read_text())
+    assert weights["loss"]["k"] == 100 and len(weights["weights"]) == 10
+
+
+def test_rerun_skips_finished_runs(swept, capsys):
+    config, grid, runs = swept
+    before = {p: p.stat().st_mtime_ns for p in runs.glob("*/metrics.json")}
+    assert main(["sweep", "--config", str(config), "--grid", str(grid), "--out", str(runs), "--no-progress"]) == 0
+    assert "3 already finished, 0 to go" in capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in runs.glob("*/metrics.json")} == before
+
+
+def test_report_makes_every_table_and_figure(swept, tmp_path):
+    _, _, runs = swept
+    out = tmp_path / "report"
+    assert main(["report", str(runs), "--out", str(out)]) == 0
+    for figure in ("fig2_sweeps.png", "fig3_classwise_f1.png", "fig4_relative_psds.png", "fig5_logit_histograms.png"):
+        path = out / "figures" / figure
+        assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+    text = (out / "report.md").read_text()
+    for section in ("Table 1", "Summary", "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events"):
+        assert section in text, section
+    summary = json.loads((out / "summary.json").read_text())
+    assert {row["configuration"] for row in summary["summary"]} == {"bce", "tbfl_k100_g2", "tbfl_k1000_g2"}
+    bce_metrics = json.loads((runs / "bce_s1" / "metrics.json").read_text())
+    row = next(r for r in summary["summary"] if r["configuration"] == "bce")
+    assert row["psds1_mean"] == pytest.approx(bce_metrics["psds1"])
+    assert (out / "summary.csv").read_text().startswith("configuration,seeds,")
