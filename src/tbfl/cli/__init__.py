@@ -19,13 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tbfl", description="Sound event detection with the Time-Balanced Focal Loss.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"tbfl.cli.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"tbfl.cli.{name}":
-                raise
-            continue  # sub-command not built yet
-        module.add_parser(subparsers)
+        importlib.import_module(f"tbfl.cli.{name}").add_parser(subparsers)
     return parser
 
 
@@ -37,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, KeyError) as error:
         print(f"tbfl {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as interrupt:
+        print(f"tbfl {args.command}: interrupted {interrupt}".rstrip(), file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -175,6 +175,8 @@ def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int
             env = dict(os.environ)
             if n_gpus:
                 env["CUDA_VISIBLE_DEVICES"] = str(slot % n_gpus)
+            else:  # share the cores: oversubscribed CPU threads make the GRU many times slower
+                env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
             run_dir = out_dir / run.name
             run_dir.mkdir(parents=True, exist_ok=True)
             with open(run_dir / "train.log", "a") as log_file:

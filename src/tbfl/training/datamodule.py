@@ -115,8 +115,10 @@ class DesedDataModule(L.LightningDataModule):
         seed: int = 42,
         num_workers: int = 0,
         classes: Sequence[str] = DESED_CLASSES,
+        progress: bool = True,
     ) -> None:
         super().__init__()
+        self.progress = progress
         self.layout, self.batch_sizes, self.classes = layout, tuple(batch_sizes), tuple(classes)
         self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
         self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
@@ -142,7 +144,7 @@ class DesedDataModule(L.LightningDataModule):
     def prepare_data(self) -> None:
         """Fill the feature cache for every clip (rank 0 only; later runs hit the cache)."""
         for clips in self.load_sets().values():
-            self.cache.fill(clips.audio_paths, description=f"features {clips.name}")
+            self.cache.fill(clips.audio_paths, description=f"features {clips.name}", progress=self.progress)
 
     def setup(self, stage: str | None = None) -> None:
         self.load_sets()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -104,6 +105,7 @@ def train_run(
         seed=training.seed,
         num_workers=recipe.data.num_workers,
         classes=classes,
+        progress=progress,
     )
     module = MeanTeacherSED(recipe.model, recipe.to_dict()["loss"], recipe.to_dict()["training"], class_weights, classes)
     module.validation_ground_truth = datamodule.validation_ground_truth()
@@ -130,8 +132,13 @@ def train_run(
         enable_model_summary=False,
     )
     last_checkpoint = checkpoints / "last.ckpt"
-    trainer.fit(module, datamodule=datamodule, ckpt_path=last_checkpoint if resume and last_checkpoint.exists() else None)
-    if trainer.interrupted:
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=last_checkpoint if resume and last_checkpoint.exists() else None)
+    except SystemExit:
+        # Lightning turns Ctrl-C into a graceful shutdown, then sys.exit(1), and leaves SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not trainer.interrupted:
+            raise
         return RunResult(run_dir, {}, trainer.global_step, True)
     trainer.save_checkpoint(last_checkpoint)
     metrics: dict = {}
