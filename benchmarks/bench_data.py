@@ -1,12 +1,11 @@
 """Data layer speed: validated TSV reading, label encoding, audio loading (ratios measured in this process).
 
-Run: python benchmarks/bench_data.py   (uses the real DESED validation.tsv when TBFL_DESED_METADATA
-or /work/shared/desed-metadata has it, and a generated 10,000-clip strong set in any case).
+Run: python benchmarks/bench_data.py   (uses the real DESED validation.tsv shipped with the tests,
+and a generated 10,000-clip strong set).
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 import warnings
@@ -81,7 +80,7 @@ def bench_audio(folder: Path) -> None:
 
 
 def main() -> None:
-    metadata = Path(os.environ.get("TBFL_DESED_METADATA", "/work/shared/desed-metadata"))
+    metadata = Path(__file__).resolve().parent.parent / "tests" / "data" / "desed-metadata"
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         if (metadata / "validation.tsv").is_file():

@@ -95,6 +95,7 @@ def figure_relative(
             ax.fill_between(x, (mean - std)[order], (mean + std)[order], color="0.8", label="± std over seeds")
             ax.plot(x, mean[order], "o", color=COLORS["TBFL"], label="mean")
             ax.axhline(1.0, color="black", linewidth=0.8)
+            ax.set_yscale("log")  # ratios: 2x and 0.5x equally far from 1
             ax.set_xticks(x, [f"{classes[i].split('_')[0]}\n{key[i]:.3g}" for i in order], fontsize=7)
             ax.set_xlabel(f"classes sorted by {order_label}")
             ax.set_ylabel(f"{metric} TBFL / BCE")
@@ -119,6 +120,8 @@ def figure_logit_histograms(
     edges = np.linspace(low, high, bins + 1)
     for index, name in enumerate(classes):
         ax = axes[index // columns][index % columns]
+        if not any(np.size(per_class[index]) for per_class in logits.values()):
+            ax.text(0.5, 0.5, "no weak-validation\nclip of this class", ha="center", va="center", transform=ax.transAxes, fontsize=8)
         for system, per_class in logits.items():
             values = np.clip(np.ravel(per_class[index]), low, high)
             ax.hist(values, bins=edges, histtype="step", linewidth=1.4, color=COLORS.get(system), label=f"{system} ({values.size} frames)")

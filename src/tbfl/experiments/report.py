@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -168,10 +169,12 @@ def relative_per_class(tbfl: Configuration, bce: Configuration, metric: str, cla
     else:
         numerator = np.array([[tbfl_runs[s].per_class(metric)[c] for c in classes] for s in seeds])
         denominator = np.array([[bce_runs[s].per_class(metric)[c] for c in classes] for s in seeds])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
-    mean = np.nanmean(ratio, axis=0) if np.isfinite(ratio).any() else np.full(len(classes), np.nan)
-    std = np.nanstd(ratio, axis=0) if ratio.shape[0] > 1 else np.zeros(len(classes))
+    ratio = np.full(numerator.shape, np.nan)
+    np.divide(numerator, denominator, out=ratio, where=denominator > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a class with BCE = 0 in every seed stays NaN
+        mean = np.nanmean(ratio, axis=0)
+        std = np.nanstd(ratio, axis=0) if ratio.shape[0] > 1 else np.zeros(len(classes))
     return mean, std
 
 

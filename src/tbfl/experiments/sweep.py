@@ -10,8 +10,8 @@ Grid file (YAML)::
       - {loss: {name: tbfl, k: 1000}, sweep: {loss.gamma: [0.5, 1, 2, 3, 5]}}
 
 Each entry gives config sections to override and, optionally, ``sweep``: dotted
-keys with lists of values (their cartesian product). Every combination runs
-once per seed; a run's folder name says what it is (``tbfl_k1000_g2_s1``), so
+keys with lists of values (their cartesian product), and ``seeds`` to replace
+the grid's seeds for that entry. Every combination runs once per seed; a run's folder name says what it is (``tbfl_k1000_g2_s1``), so
 a configuration listed twice (k=1000, gamma=2 above) runs once. A run whose
 ``metrics.json`` exists is skipped; a started one resumes from its last
 checkpoint.
@@ -72,7 +72,7 @@ def run_name(overrides: Mapping[str, Any]) -> str:
 def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
     flat = {}
     for section, values in entry.items():
-        if section == "sweep":
+        if section in ("sweep", "seeds"):
             continue
         if not isinstance(values, Mapping):
             raise ValueError(f"{where}: section {section!r} must be a mapping of keys to values")
@@ -98,7 +98,7 @@ def plan_runs(grid: Mapping[str, Any], where: str = "grid") -> list[PlannedRun]:
         for values in itertools.product(*(sweep[key] for key in keys)) if keys else [()]:
             overrides = {**base, **dict(zip(keys, values))}
             name = run_name(overrides)
-            for seed in seeds:
+            for seed in entry.get("seeds", seeds):
                 run = PlannedRun(f"{name}_s{seed}", tuple(sorted({**overrides, "training.seed": seed}.items())))
                 planned.setdefault(run.name, run)
     return list(planned.values())
