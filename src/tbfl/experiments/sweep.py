@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -160,6 +161,7 @@ def run_planned(config: str | Path, runs: list[PlannedRun], out_dir: str | Path,
 
 def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int, log) -> None:
     import queue
+    import threading
 
     import torch
 
@@ -167,11 +169,14 @@ def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int
     free_slots: queue.Queue[int] = queue.Queue()
     for slot in range(jobs):
         free_slots.put(slot)
+    stop = threading.Event()  # set by Ctrl-C (which reaches the children too): launch nothing more
     failures = []
 
     def work(run: PlannedRun) -> None:
         slot = free_slots.get()  # one run per slot at a time, so one run per GPU when jobs == n_gpus
         try:
+            if stop.is_set():
+                return
             env = dict(os.environ)
             if n_gpus:
                 env["CUDA_VISIBLE_DEVICES"] = str(slot % n_gpus)
@@ -183,12 +188,22 @@ def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int
                 code = subprocess.call(_train_command(config, run_dir, run), env=env, stdout=log_file, stderr=subprocess.STDOUT)
         finally:
             free_slots.put(slot)
+        if code in (130, -signal.SIGINT):
+            stop.set()
+            log(f"{run.name}: interrupted")
+            return
         status = "done" if code == 0 else f"failed (exit {code}), see {run_dir / 'train.log'}"
         log(f"{run.name}: {status}")
         if code != 0:
             failures.append(run.name)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        list(pool.map(work, todo))
+        try:
+            list(pool.map(work, todo))
+        except KeyboardInterrupt:
+            stop.set()
+            raise
+    if stop.is_set():
+        raise KeyboardInterrupt("sweep interrupted; run it again to continue")
     if failures:
         raise RuntimeError(f"{len(failures)} run(s) failed: {failures}")
