@@ -21,6 +21,8 @@ _EXPORTS = {
     "FocalLoss": "tbfl.losses",
     "ClassBalancedFocalLoss": "tbfl.losses",
     "TimeBalancedFocalLoss": "tbfl.losses",
+    "WeightedFocalLoss": "tbfl.losses",
+    "weighted_focal_loss": "tbfl.losses",
     "effective_number": "tbfl.weights",
     "class_balanced_weights": "tbfl.weights",
     "time_balanced_weights": "tbfl.weights",

@@ -232,7 +232,7 @@ def time_balanced_focal_loss(
     )
 
 
-class _WeightedFocalLoss(nn.Module):
+class WeightedFocalLoss(nn.Module):
     """Module form: fixed gamma, alpha and class weights (a buffer, so it follows ``.to(device)`` and checkpoints)."""
 
     def __init__(
@@ -269,21 +269,21 @@ class _WeightedFocalLoss(nn.Module):
         return f"gamma={self.gamma}, alpha={self.alpha}, weight={weight}, from_logits={self.from_logits}"
 
 
-class BinaryCrossEntropy(_WeightedFocalLoss):
+class BinaryCrossEntropy(WeightedFocalLoss):
     """Module form of :func:`binary_cross_entropy`."""
 
     def __init__(self, weight=None, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
         super().__init__(weight, gamma=0.0, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
 
 
-class FocalLoss(_WeightedFocalLoss):
+class FocalLoss(WeightedFocalLoss):
     """Module form of :func:`focal_loss`."""
 
     def __init__(self, gamma: float = 2.0, alpha: float | None = None, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
         super().__init__(None, gamma=gamma, alpha=alpha, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
 
 
-class ClassBalancedFocalLoss(_WeightedFocalLoss):
+class ClassBalancedFocalLoss(WeightedFocalLoss):
     """Module form of :func:`class_balanced_focal_loss`."""
 
     def __init__(self, counts: Sequence[float], beta: float, gamma: float = 2.0, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
@@ -291,7 +291,7 @@ class ClassBalancedFocalLoss(_WeightedFocalLoss):
         super().__init__(weight, gamma=gamma, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
 
 
-class TimeBalancedFocalLoss(_WeightedFocalLoss):
+class TimeBalancedFocalLoss(WeightedFocalLoss):
     """Module form of :func:`time_balanced_focal_loss`."""
 
     def __init__(self, weight: Tensor | Sequence[float], gamma: float = 2.0, from_logits: bool = True, *, class_dim: int = 1, reduction: Reduction = "mean") -> None:

@@ -34,9 +34,9 @@ def run_demo(
         raise FileNotFoundError(f"{config}: recipe not found (run `tbfl demo` from the repository root, or pass --config)")
     log(f"[1/4] synthetic dataset `small` in {data_root}")
     generate_dataset(data_root, preset="small", seed=0, jobs=jobs, progress=progress)
-    grid = {"seeds": [seed], "runs": [{"loss": {"name": "bce"}}, {"loss": {"name": "tbfl", "k": 1000, "gamma": 2.0}}]}
+    data = {"root": str(data_root)}
+    grid = {"seeds": [seed], "runs": [{"loss": {"name": "bce"}, "data": data}, {"loss": {"name": "tbfl", "k": 1000, "gamma": 2.0}, "data": data}]}
     runs = plan_runs(grid, where="demo")
-    runs = [type(run)(run.name, run.overrides + (("data.root", str(data_root)),)) for run in runs]
     log(f"[2/4] training {', '.join(r.name for r in runs)} with {config}")
     run_planned(config, runs, out_dir / "runs", progress=progress, log=log)
     log("[3/4] validation-set results")

@@ -19,13 +19,13 @@ from torch import Tensor, nn
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.features import minmax_scale
-from tbfl.losses import BinaryCrossEntropy, FocalLoss, _WeightedFocalLoss
+from tbfl.losses import BinaryCrossEntropy, FocalLoss, WeightedFocalLoss
 from tbfl.model import CRNN, CRNNConfig
 from tbfl.training.config import LossConfig, TrainingConfig
 from tbfl.training.schedules import ema_decay, exp_rampup, mixup, update_ema
 
 
-def build_loss(config: LossConfig, class_weights: Sequence[float] | None) -> _WeightedFocalLoss:
+def build_loss(config: LossConfig, class_weights: Sequence[float] | None) -> WeightedFocalLoss:
     """The classification loss named by ``config``; cbfl/tbfl use ``class_weights`` (C,)."""
     if config.name == "bce":
         return BinaryCrossEntropy()
@@ -33,7 +33,7 @@ def build_loss(config: LossConfig, class_weights: Sequence[float] | None) -> _We
         return FocalLoss(config.gamma, config.alpha)
     if class_weights is None:
         raise ValueError(f"loss {config.name!r} needs class weights")
-    return _WeightedFocalLoss(torch.as_tensor(class_weights, dtype=torch.float32), gamma=config.gamma)
+    return WeightedFocalLoss(torch.as_tensor(class_weights, dtype=torch.float32), gamma=config.gamma)
 
 
 def weak_macro_f1(probabilities: np.ndarray, targets: np.ndarray, threshold: float = 0.5) -> float:
