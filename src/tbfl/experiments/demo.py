@@ -19,6 +19,7 @@ def run_demo(
     *,
     config: str | Path = "configs/cpu-small.yaml",
     data_root: str | Path = "data/small",
+    preset: str = "small",
     seed: int = 42,
     jobs: int = 2,
     progress: bool = True,
@@ -32,8 +33,8 @@ def run_demo(
     config, out_dir = Path(config), Path(out_dir)
     if not config.is_file():
         raise FileNotFoundError(f"{config}: recipe not found (run `tbfl demo` from the repository root, or pass --config)")
-    log(f"[1/4] synthetic dataset `small` in {data_root}")
-    generate_dataset(data_root, preset="small", seed=0, jobs=jobs, progress=progress)
+    log(f"[1/4] synthetic dataset `{preset}` in {data_root}")
+    generate_dataset(data_root, preset=preset, seed=0, jobs=jobs, progress=progress)
     data = {"root": str(data_root)}
     grid = {"seeds": [seed], "runs": [{"loss": {"name": "bce"}, "data": data}, {"loss": {"name": "tbfl", "k": 1000, "gamma": 2.0}, "data": data}]}
     runs = plan_runs(grid, where="demo")
