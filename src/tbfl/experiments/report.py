@@ -251,7 +251,7 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = 
         sweep = _sweep(configurations, pattern)
         if len(sweep) >= 2:
             stats = [_mean_std(c.values("event_f1_best")) for _, c in sweep]
-            panels.append(dict(axis_label=label, values=[v for v, _ in sweep], means=[s[0] for s in stats], stds=[s[1] for s in stats],
+            panels.append(dict(axis_label=label, values=[f"{v}\n({len(c.runs)} seed{'s' * (len(c.runs) > 1)})" for v, c in sweep], means=[s[0] for s in stats], stds=[s[1] for s in stats],
                                references=reference_lines, ylabel="event-F1 (macro, best threshold)", title=title))
     if panels:
         figures.figure_sweeps(panels, figure_dir / "fig2_sweeps.png")
