@@ -60,7 +60,7 @@ def step_times(root: Path, cache: Path, features: dict, model: dict, batch_sizes
     """Step durations (s) and clips per step of ``steps`` training steps."""
     recipe = recipe_from_dict({
         "data": {"root": str(root), "cache_dir": str(cache)}, "features": features, "model": model,
-        "loss": {"name": loss}, "training": {"batch_sizes": list(batch_sizes), "max_epochs": 1000},
+        "loss": {"name": loss}, "training": {"batch_sizes": list(batch_sizes), "max_epochs": 1000, "epoch_mode": "max_size_cycle"},
     })
     layout = DesedLayout(root)
     with warnings.catch_warnings():

@@ -12,7 +12,8 @@ TINY_RECIPE = {
     "features": {"n_mels": 64, "hop_length": 512},
     "model": {"n_mels": 64, "filters": [4, 8, 8, 16, 16, 16], "pooling": [[1, 2], [2, 2], [1, 2], [1, 2], [1, 2], [1, 2]], "rnn_hidden": 8},
     "loss": {"name": "tbfl", "gamma": 2.0, "k": 1000},
-    "training": {"max_epochs": 2, "batch_sizes": [4, 4, 4], "rampup_epochs": 1, "checkpoint_every_n_steps": 1, "log_every_n_steps": 1},
+    "training": {"max_epochs": 2, "batch_sizes": [4, 4, 4], "rampup_epochs": 1, "checkpoint_every_n_steps": 1, "log_every_n_steps": 1,
+                 "epoch_mode": "max_size_cycle"},
 }
 
 

@@ -43,7 +43,8 @@ def _log_probabilities(input: Tensor, from_logits: bool) -> tuple[Tensor, Tensor
         input = input.float()
     if from_logits:
         return nn.functional.logsigmoid(input), nn.functional.logsigmoid(-input)
-    p = input.clamp(PROBABILITY_EPS, 1.0 - PROBABILITY_EPS)
+    # straight-through clamp: the logs see [eps, 1 - eps], the gradient still reaches saturated inputs
+    p = input + (input.clamp(PROBABILITY_EPS, 1.0 - PROBABILITY_EPS) - input).detach()
     return torch.log(p), torch.log1p(-p)
 
 

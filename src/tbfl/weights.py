@@ -85,6 +85,14 @@ def class_balanced_weights(counts: Sequence[float], beta: float, *, classes: Seq
     return _normalise(1.0 / effective_number(counts, beta))
 
 
+def tbfl_exponents(frame_ratios: Sequence[float], k: float) -> np.ndarray:
+    """floor(k * r_c) per class (inf for k = inf), robust to float error (10000 * 0.1551 is 1550.99...)."""
+    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
+    if math.isinf(k):
+        return np.full_like(frame_ratios, np.inf)
+    return np.floor(k * frame_ratios + 1e-9)
+
+
 def time_balanced_weights(
     volumes: Sequence[float],
     frame_ratios: Sequence[float],
@@ -115,7 +123,7 @@ def time_balanced_weights(
         if not math.isfinite(ratio) or not 0 <= ratio <= 1:
             raise ValueError(f"class {name!r}: frame ratio r_c must be in [0, 1], got {ratio}")
 
-    exponents = np.floor(k * frame_ratios) if math.isfinite(k) else np.full_like(frame_ratios, np.inf)
+    exponents = tbfl_exponents(frame_ratios, k)
     starved = [name for name, n in zip(names, exponents) if n < 1]
     if starved:
         warnings.warn(

@@ -43,19 +43,22 @@ def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
     assert hop == pytest.approx(FRAME_HOP_S)
     for name, seconds in lengths.items():
         n_frames = scores[name.removesuffix(".wav")].shape[1]
-        assert n_frames == int(np.ceil(seconds / FRAME_HOP_S))
+        assert n_frames == int(np.ceil(seconds * 156 / 10))  # the model's 156 frames per 10 s
 
 
-def test_long_file_scores_equal_windowed_clip_scores(trained_run):
-    """Overlapping windows average to the single-window scores where only one window covers a frame."""
+def test_long_file_scores_average_overlapping_windows(trained_run):
+    """20 s = windows at frames 0, 78 and 156; frames 78-155 are the mean of the first two windows."""
     detector = Detector.from_checkpoint(trained_run)
     rng = np.random.default_rng(1)
     audio = (0.1 * rng.standard_normal(16_000 * 20)).astype(np.float32)
-    full = detector.frame_scores(audio)
-    first_window = detector.frame_scores(audio[:160_000])
-    assert full.shape == (10, int(np.ceil(20 / FRAME_HOP_S)))
     hop = detector.window_frames // 2
-    np.testing.assert_allclose(full[:, :hop], first_window[:, :hop], atol=1e-6)
+    samples_per_frame = 1024
+    full = detector.frame_scores(audio)
+    first = detector.frame_scores(audio[:160_000])
+    second = detector.frame_scores(audio[hop * samples_per_frame : hop * samples_per_frame + 160_000])
+    assert full.shape == (10, 312) and first.shape == second.shape == (10, 156)
+    np.testing.assert_allclose(full[:, :hop], first[:, :hop], atol=1e-6)
+    np.testing.assert_allclose(full[:, hop : 2 * hop], (first[:, hop:] + second[:, :hop]) / 2, atol=1e-6)
 
 
 def test_per_class_thresholds_from_json(trained_run, tmp_path):

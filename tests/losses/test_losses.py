@@ -147,8 +147,9 @@ def test_probabilities_exactly_zero_and_one(gamma):
     loss = focal_loss(p, y, gamma=gamma, from_logits=False)
     (grad,) = torch.autograd.grad(loss, p)
     assert torch.isfinite(loss) and torch.isfinite(grad).all()
-    # a confident wrong probability is penalised near -log(eps), not infinitely
+    # a confident wrong probability is penalised near -log(eps), not infinitely, and still learns
     assert 1.0 < loss.item() < 20.0
+    assert grad[0, 3] < 0 and grad[0, 4] > 0
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16])

@@ -111,3 +111,11 @@ def test_class_balanced_weights_cui():
     np.testing.assert_allclose(class_balanced_weights(counts, 0.0), [1, 1, 1])
     with pytest.raises(ValueError, match="class 'y'"):
         class_balanced_weights([3, 0], 0.9, classes=["x", "y"])
+
+
+def test_exponent_is_robust_to_float_error():
+    from tbfl.weights import tbfl_exponents
+
+    assert 10000 * 0.1551 < 1551  # the float product falls just short
+    assert tbfl_exponents([0.1551, 0.0368], 10000).tolist() == [1551, 368]
+    assert tbfl_exponents([0.5], math.inf).tolist() == [math.inf]

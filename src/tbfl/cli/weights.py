@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.weights import class_names, time_balanced_weights
+    from tbfl.weights import class_names, tbfl_exponents, time_balanced_weights
     from tbfl.weights_table import PAPER_TABLE1, load_statistics
 
     if args.stats:
@@ -38,8 +38,8 @@ def run(args: argparse.Namespace) -> int:
     classes = class_names(len(volumes), classes)
     weights = time_balanced_weights(volumes, ratios, args.k, classes=classes)
     rows = [
-        {"class": name, "volume": float(v), "frame_ratio": float(r), "exponent": "inf" if math.isinf(args.k) else math.floor(args.k * r), "weight": float(w)}
-        for name, v, r, w in zip(classes, volumes, ratios, weights)
+        {"class": name, "volume": float(v), "frame_ratio": float(r), "exponent": "inf" if math.isinf(n) else int(n), "weight": float(w)}
+        for name, v, r, n, w in zip(classes, volumes, ratios, tbfl_exponents(ratios, args.k), weights)
     ]
     if args.json:
         print(json.dumps({"k": "inf" if math.isinf(args.k) else args.k, "classes": rows}, indent=2))

@@ -51,31 +51,27 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
-        from tbfl.training.config import load_recipe
         from tbfl.training.module import MeanTeacherSED
 
         path = Path(model)
         if path.is_dir():
-            candidates = sorted((path / "checkpoints").glob("best-*.ckpt")) or sorted((path / "checkpoints").glob("last.ckpt"))
-            if not candidates:
-                raise FileNotFoundError(f"{path}: no checkpoints/best-*.ckpt or checkpoints/last.ckpt in this run folder")
-            path = candidates[-1]
+            metrics = path / "metrics.json"
+            if not metrics.is_file():
+                raise FileNotFoundError(f"{path}: not a finished `tbfl train` run folder (no metrics.json naming its best checkpoint)")
+            path = path / "checkpoints" / json.loads(metrics.read_text())["checkpoint"]
         if not path.is_file():
             raise FileNotFoundError(f"{path}: model checkpoint not found")
         module = MeanTeacherSED.load_from_checkpoint(path, map_location="cpu", weights_only=False)
-        config_file = path.parent.parent / "config.yaml"
-        features = load_recipe(config_file).features if config_file.is_file() else {}
-        return cls(module.network(network).eval(), FeatureConfig(**features), module.classes)
+        return cls(module.network(network).eval(), FeatureConfig(**module.hparams.features), module.classes)
 
     def frame_scores(self, audio: np.ndarray, *, hop_frames: int | None = None) -> np.ndarray:
         """(C, n_frames) probabilities for 16 kHz mono ``audio`` of any length (windows averaged)."""
         window_frames = self.window_frames
         hop_frames = hop_frames or window_frames // 2
         samples_per_frame = self.window_samples / (self.feature_config.clip_duration_s / FRAME_HOP_S)
-        n_frames = max(1, int(np.ceil(len(audio) / samples_per_frame)))
-        starts = list(range(0, max(1, n_frames - window_frames + hop_frames), hop_frames)) or [0]
-        if starts[-1] + window_frames < n_frames:
-            starts.append(starts[-1] + hop_frames)
+        # a 10 s clip gives the model's 156 frames, as in training; longer audio proportionally more
+        n_frames = max(1, int(np.ceil(len(audio) * window_frames / self.window_samples - 1e-9)))
+        starts = list(range(0, max(1, n_frames - window_frames + hop_frames), hop_frames))
         windows = []
         for start in starts:
             first_sample = int(round(start * samples_per_frame))

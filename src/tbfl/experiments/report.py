@@ -263,7 +263,7 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = 
         figures.figure_classwise(classes, series, ylabel="event-F1 (best threshold)", title=f"Class-wise event-F1: {bce.name} vs {tbfl.name}",
                                  out_png=figure_dir / "fig3_classwise_f1.png")
         md += ["## Class-wise event-F1 (Fig. 3)\n", "![classwise](figures/fig3_classwise_f1.png)\n",
-               "```\n" + comparison_table({n: c for n, c in configurations.items() if c in (bce, tbfl, focal)}, classes, durations) + "\n```\n"]
+               "```\n" + comparison_table({n: c for n, c in configurations.items() if any(c is chosen for chosen in (bce, tbfl, focal))}, classes, durations) + "\n```\n"]
         ratios = {metric.upper(): relative_per_class(tbfl, bce, metric, classes) for metric in ("psds1", "psds2")}
         volumes = np.asarray(table1["V_c"], dtype=float)
         figures.figure_relative(classes, ratios, {"data volume V_c": volumes, "mean event duration (s)": durations},

@@ -56,6 +56,9 @@ class TrainingConfig:
     precision: str = "32-true"
     log_every_n_steps: int = 10
     limit_train_batches: int | float = 1.0
+    # "min_size": an epoch ends with the shortest of the three sets, as the baseline's sampler
+    # (about 118 steps on DESED); "max_size_cycle": one pass over the largest set, the others cycle.
+    epoch_mode: str = "min_size"
 
 
 @dataclass
@@ -110,6 +113,8 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         raise ValueError(f"{where}: loss.name must be one of {LOSSES}, got {config.loss.name!r}")
     if len(config.training.batch_sizes) != 3 or min(config.training.batch_sizes) < 1:
         raise ValueError(f"{where}: training.batch_sizes must be three positive sizes (strong, weak, unlabeled)")
+    if config.training.epoch_mode not in ("min_size", "max_size_cycle"):
+        raise ValueError(f"{where}: training.epoch_mode must be 'min_size' or 'max_size_cycle'")
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
     return config

@@ -1,8 +1,9 @@
 """Clips, targets and batches of the DCASE2021 recipe as a LightningDataModule.
 
 A training batch is a dict of three sub-batches drawn by three ordinary
-DataLoaders combined by Lightning (``CombinedLoader``, "max_size_cycle": an
-epoch is one pass over the strong set, the others cycle). Under DDP Lightning
+DataLoaders combined by Lightning (``CombinedLoader``): with ``epoch_mode``
+"min_size" an epoch ends with the shortest set, as the baseline's sampler;
+with "max_size_cycle" it is one pass over the largest set, the others cycle. Under DDP Lightning
 gives each loader its own ``DistributedSampler``, so there is no custom batch
 sampler to break multi-GPU runs (the original recipe's problem).
 
@@ -116,9 +117,10 @@ class DesedDataModule(L.LightningDataModule):
         num_workers: int = 0,
         classes: Sequence[str] = DESED_CLASSES,
         progress: bool = True,
+        epoch_mode: str = "min_size",
     ) -> None:
         super().__init__()
-        self.progress = progress
+        self.progress, self.epoch_mode = progress, epoch_mode
         self.layout, self.batch_sizes, self.classes = layout, tuple(batch_sizes), tuple(classes)
         self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
         self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
@@ -169,7 +171,7 @@ class DesedDataModule(L.LightningDataModule):
             "weak": self._loader("weak_train", weak, shuffle=True),
             "unlabeled": self._loader("unlabeled_train", unlabeled, shuffle=True),
         }
-        return CombinedLoader(loaders, mode="max_size_cycle")
+        return CombinedLoader(loaders, mode=self.epoch_mode)
 
     def val_dataloader(self) -> list[DataLoader]:
         batch = sum(self.batch_sizes)

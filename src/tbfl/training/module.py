@@ -55,7 +55,7 @@ class MeanTeacherSED(L.LightningModule):
         model: CRNNConfig fields (``n_classes`` set from ``classes``).
         loss: the classification loss settings; ``class_weights`` (C,) for cbfl/tbfl.
         training: optimiser, ramp-up, mixup and post-processing settings.
-        validation_ground_truth: (StrongLabels, durations) of the synthetic validation set.
+        features: FeatureConfig fields the model was trained on (kept in the checkpoint for detection).
     """
 
     def __init__(
@@ -65,6 +65,7 @@ class MeanTeacherSED(L.LightningModule):
         training: dict[str, Any],
         class_weights: Sequence[float] | None,
         classes: Sequence[str] = DESED_CLASSES,
+        features: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -14,7 +14,6 @@ Run folder:
 from __future__ import annotations
 
 import json
-import math
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +65,14 @@ def _check_or_write_config(run_dir: Path, recipe: RecipeConfig, resume: bool) ->
     atomic_write_text(path, recipe.to_yaml())
 
 
+def _keep_csv_history(log_dir: Path) -> None:
+    """Lightning's CSVLogger would delete an earlier metrics.csv: keep it as metrics-<n>.csv."""
+    earlier = log_dir / "metrics.csv"
+    if earlier.is_file():
+        n = len(list(log_dir.glob("metrics-*.csv"))) + 1
+        earlier.rename(log_dir / f"metrics-{n}.csv")
+
+
 def train_run(
     recipe: RecipeConfig,
     run_dir: str | Path,
@@ -88,8 +95,11 @@ def train_run(
     from tbfl.training.module import MeanTeacherSED
 
     run_dir = Path(run_dir)
+    if not resume and (run_dir / "checkpoints").exists():
+        raise ValueError(f"{run_dir}: holds an earlier run; continue it with --resume or choose a new --out")
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_or_write_config(run_dir, recipe, resume)
+    _keep_csv_history(run_dir / "logs")
     layout = DesedLayout.from_config(recipe.data.root, recipe.data.layout)
     class_weights, weights_record = class_weights_for(recipe, layout, classes)
     atomic_write_text(run_dir / "class_weights.json", json.dumps(weights_record, indent=2))
@@ -106,8 +116,9 @@ def train_run(
         num_workers=recipe.data.num_workers,
         classes=classes,
         progress=progress,
+        epoch_mode=training.epoch_mode,
     )
-    module = MeanTeacherSED(recipe.model, recipe.to_dict()["loss"], recipe.to_dict()["training"], class_weights, classes)
+    module = MeanTeacherSED(recipe.model, recipe.to_dict()["loss"], recipe.to_dict()["training"], class_weights, classes, recipe.features)
     module.validation_ground_truth = datamodule.validation_ground_truth()
 
     checkpoints = run_dir / "checkpoints"
@@ -143,7 +154,8 @@ def train_run(
     trainer.save_checkpoint(last_checkpoint)
     metrics: dict = {}
     if trainer.is_global_zero:
-        best_path = best.best_model_path or str(last_checkpoint)
+        # a resume from a last.ckpt older than the latest best swap may name a deleted file
+        best_path = best.best_model_path if best.best_model_path and Path(best.best_model_path).is_file() else str(last_checkpoint)
         metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes)
     return RunResult(run_dir, metrics, trainer.global_step, False)
 
@@ -179,6 +191,4 @@ def score_and_evaluate(checkpoint: str | Path, recipe: RecipeConfig, layout: Des
 def _json_default(value):
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
     raise TypeError(f"not JSON serialisable: {type(value)}")
