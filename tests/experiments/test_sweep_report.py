@@ -76,3 +76,10 @@ def test_report_makes_every_table_and_figure(swept, tmp_path):
     row = next(r for r in summary["summary"] if r["configuration"] == "bce")
     assert row["psds1_mean"] == pytest.approx(bce_metrics["psds1"])
     assert (out / "summary.csv").read_text().startswith("configuration,seeds,")
+
+
+def test_run_names_follow_the_base_config_and_collisions_are_errors():
+    runs = plan_runs({"seeds": [1], "runs": [{"training": {"max_epochs": 3}}]}, base_loss={"name": "tbfl", "k": 250.0, "gamma": 2.0})
+    assert [run.name for run in runs] == ["tbfl_k250_g2_s1"]
+    with pytest.raises(ValueError, match="bce_s1 other settings"):
+        plan_runs({"seeds": [1], "runs": [{"loss": {"name": "bce"}}, {"loss": {"name": "bce"}, "training": {"max_epochs": 3}}]})

@@ -20,9 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tbfl.experiments.sweep import is_finished, load_grid, run_sweep
+    from tbfl.training.config import load_recipe
 
     if args.dry_run:
-        for planned in load_grid(args.grid):
+        for planned in load_grid(args.grid, load_recipe(args.config).to_dict()["loss"]):
             state = "finished" if is_finished(Path(args.out) / planned.name) else "to run"
             print(f"{planned.name:<28} {state:<9} {dict(planned.overrides)}")
         return 0

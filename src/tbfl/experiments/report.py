@@ -123,6 +123,8 @@ def summary_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
 
 def dataset_table(run: Run) -> pd.DataFrame:
     """Table 1 measured on the run's dataset, next to the paper's."""
+    if "statistics" not in run.weights:
+        raise ValueError(f"{run.run_dir / 'class_weights.json'}: missing or without 'statistics' (not written by tbfl train?)")
     stats = run.weights["statistics"]
     classes = stats["classes"]
     table = pd.DataFrame(

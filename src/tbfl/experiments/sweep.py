@@ -82,8 +82,14 @@ def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
     return flat
 
 
-def plan_runs(grid: Mapping[str, Any], where: str = "grid") -> list[PlannedRun]:
-    """Expand a grid into runs (deduplicated, in order: configuration-major, then seed)."""
+def plan_runs(grid: Mapping[str, Any], where: str = "grid", base_loss: Mapping[str, Any] | None = None) -> list[PlannedRun]:
+    """Expand a grid into runs, in file order, each configuration once per seed.
+
+    Run names come from the loss settings the run will really use: ``base_loss``
+    (the base config's ``loss`` section) under the entry's overrides. Two
+    entries giving one name with different settings are an error.
+    """
+    base = {f"loss.{key}": value for key, value in (base_loss or {}).items()}
     seeds = grid.get("seeds", [42])
     entries = grid.get("runs")
     if not entries:
@@ -93,23 +99,35 @@ def plan_runs(grid: Mapping[str, Any], where: str = "grid") -> list[PlannedRun]:
         raise ValueError(f"{where}: unknown key(s) {unknown}; expected 'seeds' and 'runs'")
     planned: dict[str, PlannedRun] = {}
     for number, entry in enumerate(entries, start=1):
-        base = _flatten(entry, f"{where}: run {number}")
+        flat = _flatten(entry, f"{where}: run {number}")
         sweep = entry.get("sweep") or {}
         keys = list(sweep)
         for values in itertools.product(*(sweep[key] for key in keys)) if keys else [()]:
-            overrides = {**base, **dict(zip(keys, values))}
-            name = run_name(overrides)
+            overrides = {**flat, **dict(zip(keys, values))}
+            name = run_name({**base, **overrides})
             for seed in entry.get("seeds", seeds):
                 run = PlannedRun(f"{name}_s{seed}", tuple(sorted({**overrides, "training.seed": seed}.items())))
-                planned.setdefault(run.name, run)
+                known = planned.setdefault(run.name, run)
+                if _effective(base, known) != _effective(base, run):
+                    raise ValueError(f"{where}: run {number} gives {run.name} other settings than an earlier entry: {dict(run.overrides)} vs {dict(known.overrides)}")
     return list(planned.values())
 
 
-def load_grid(path: str | Path) -> list[PlannedRun]:
+def _effective(base: Mapping[str, Any], run: PlannedRun) -> dict[str, Any]:
+    return {**base, **run.override_dict()}
+
+
+def load_grid(path: str | Path, base_loss: Mapping[str, Any] | None = None) -> list[PlannedRun]:
+    """The runs of a grid YAML file; ``base_loss`` is the base config's loss section (for the names)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: grid file not found")
-    return plan_runs(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, where=str(path))
+    try:
+        grid = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise ValueError(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    return plan_runs(grid, where=str(path), base_loss=base_loss)
 
 
 def is_finished(run_dir: Path) -> bool:
@@ -135,7 +153,9 @@ def run_sweep(config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs
     ``jobs > 1`` runs that many ``tbfl train`` processes at once, each on its
     own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
     """
-    runs = load_grid(grid)
+    from tbfl.training.config import load_recipe
+
+    runs = load_grid(grid, load_recipe(config).to_dict()["loss"])
     run_planned(config, runs, out_dir, jobs=jobs, progress=progress, log=log)
     return [Path(out_dir) / run.name for run in runs]
 
@@ -178,8 +198,9 @@ def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int
             if stop.is_set():
                 return
             env = dict(os.environ)
-            if n_gpus:
-                env["CUDA_VISIBLE_DEVICES"] = str(slot % n_gpus)
+            if n_gpus:  # the slot-th of the GPUs this process may use
+                visible = os.environ.get("CUDA_VISIBLE_DEVICES", ",".join(map(str, range(n_gpus)))).split(",")
+                env["CUDA_VISIBLE_DEVICES"] = visible[slot % len(visible)]
             else:  # share the cores: oversubscribed CPU threads make the GRU many times slower
                 env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // jobs))
             run_dir = out_dir / run.name

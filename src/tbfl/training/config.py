@@ -101,7 +101,10 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         training["batch_sizes"] = tuple(int(b) for b in training["batch_sizes"])
     loss = dict(values.get("loss") or {})
     if "k" in loss:
-        loss["k"] = float(loss["k"])  # accepts "inf"
+        try:
+            loss["k"] = float(loss["k"])  # accepts "inf"
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: loss.k must be a number or 'inf', got {loss['k']!r}") from None
     config = RecipeConfig(
         data=_build(DataConfig, values.get("data") or {}, f"{where}: data"),
         features=dict(values.get("features") or {}),
@@ -135,5 +138,6 @@ def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
         section, _, key = dotted.partition(".")
         if not key:
             raise ValueError(f"override {dotted!r} must look like section.key")
-        values.setdefault(section, {})[key] = value
+        values[section] = dict(values.get(section) or {})  # a section left empty in YAML is None
+        values[section][key] = value
     return recipe_from_dict(values, where=str(path))
