@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
-from tbfl.data.desed import read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
+from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.labels import encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureCache, FeatureConfig
@@ -45,6 +45,7 @@ class ClipSet:
     audio_paths: list[Path]
     strong: np.ndarray | None = None
     weak: np.ndarray | None = None
+    labels: StrongLabels | None = None  # the event table behind ``strong``
 
     def __len__(self) -> int:
         return len(self.filenames)
@@ -78,7 +79,7 @@ def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str
     """A strongly labelled set: (N, C, T) frame targets at the model's frame rate."""
     labels = read_strong_tsv(tsv, classes)
     strong = encode_strong_clips(labels, classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S)
-    return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong)
+    return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels)
 
 
 def weak_clip_sets(tsv: Path, audio_dir: Path, classes: Sequence[str], validation_fraction: float, seed: int) -> tuple[ClipSet, ClipSet]:
@@ -179,6 +180,6 @@ class DesedDataModule(L.LightningDataModule):
 
     def validation_ground_truth(self) -> tuple:
         """(synthetic-validation StrongLabels, its durations) for the validation metrics."""
-        labels = read_strong_tsv(self.layout.path("synth_val_tsv"), self.classes)
+        labels = self.load_sets()["synth_validation"].labels  # read once, with the other label files
         durations = read_durations_tsv(self.layout.path("synth_val_durations_tsv"))
         return labels, durations
