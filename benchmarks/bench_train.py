@@ -1,12 +1,18 @@
-"""Training throughput (clips/s) on the CPU, and the cost of a TBFL step relative to a BCE step.
+"""Training throughput (clips/s) on the CPU: the fast CPU path against the plain PyTorch path, and TBFL against BCE.
 
 Real Lightning training steps (student + teacher forward, losses, backward,
 Adam, EMA, features from the on-disk cache) on a generated ``tiny`` dataset
 (its small weak and unlabeled sets make batches smaller than the configured
 sizes; throughput counts the clips actually in each step), timed per step by
-a callback after warm-up steps. The TBFL/BCE ratio
-alternates the two losses over several rounds in one process and compares
-the median step times.
+a callback after warm-up steps, one thread.
+
+"plain" is the code before the fast path: ``CRNN.cpu_fast_path = False``
+(nn.GRU's per-step autograd, NCHW convolutions) and glibc's default
+allocator settings. "fast" is what ``tbfl train`` does on the CPU (channels-last
+CNN, the fused GRU of ``tbfl.fused_gru``, ``keep_freed_memory``). The allocator
+setting is per process and cannot be undone, so each measurement runs in a
+fresh child process and the rounds alternate plain and fast; the ratio
+compares the medians.
 
 Run: ``.venv/bin/python benchmarks/bench_train.py [--rounds 3] [--steps 8]``
 """
@@ -14,7 +20,10 @@ Run: ``.venv/bin/python benchmarks/bench_train.py [--rounds 3] [--steps 8]``
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -26,16 +35,17 @@ import torch
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureConfig
 from tbfl.synth import generate_dataset
+from tbfl.training.config import recipe_from_dict
+from tbfl.training.cpu import keep_freed_memory
 from tbfl.training.datamodule import DesedDataModule
 from tbfl.training.module import MeanTeacherSED
 from tbfl.training.train import class_weights_for
-from tbfl.training.config import recipe_from_dict
 
 MODELS = {
-    "full (baseline, 1.11 M)": ({}, {}, (12, 12, 24)),
-    "cpu-small (71 k)": (
+    "full": ({}, {}, (12, 12, 24)),
+    "cpu-small": (
         {"n_mels": 64, "hop_length": 512},
-        {"n_mels": 64, "filters": [8, 16, 32, 32, 32, 32], "pooling": [[1, 2], [2, 2], [1, 2], [1, 2], [1, 2], [1, 2]], "rnn_hidden": 32, "cnn_dropout": 0.0},
+        {"n_mels": 64, "filters": [8, 16, 32, 32, 32, 32], "pooling": [[1, 2], [2, 2], [1, 2], [1, 2], [1, 2], [1, 2]], "rnn_hidden": 32, "cnn_dropout": 0.0, "attention_softmax": "classes"},
         (8, 8, 8),
     ),
 }
@@ -56,8 +66,9 @@ class StepTimer(L.Callback):
             self.clips.append(sum(len(part[0]) for part in batch.values()))
 
 
-def step_times(root: Path, cache: Path, features: dict, model: dict, batch_sizes, loss: str, steps: int, warmup: int = 2) -> tuple[list[float], list[int]]:
+def step_times(root: Path, cache: Path, model_name: str, loss: str, steps: int, fast: bool, warmup: int = 2) -> tuple[list[float], list[int]]:
     """Step durations (s) and clips per step of ``steps`` training steps."""
+    features, model, batch_sizes = MODELS[model_name]
     recipe = recipe_from_dict({
         "data": {"root": str(root), "cache_dir": str(cache)}, "features": features, "model": model,
         "loss": {"name": loss}, "training": {"batch_sizes": list(batch_sizes), "max_epochs": 1000, "epoch_mode": "max_size_cycle"},
@@ -66,8 +77,9 @@ def step_times(root: Path, cache: Path, features: dict, model: dict, batch_sizes
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         weights, _ = class_weights_for(recipe, layout)
-    datamodule = DesedDataModule(layout, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache)
+    datamodule = DesedDataModule(layout, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache, progress=False)
     module = MeanTeacherSED(model, recipe.to_dict()["loss"], recipe.to_dict()["training"], weights)
+    module.student.cpu_fast_path = module.teacher.cpu_fast_path = fast
     timer = StepTimer(warmup)
     trainer = L.Trainer(
         max_steps=steps + warmup + 1, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
@@ -77,27 +89,58 @@ def step_times(root: Path, cache: Path, features: dict, model: dict, batch_sizes
     return timer.durations, timer.clips
 
 
+def child(args: argparse.Namespace) -> None:
+    """One measurement in this process; prints JSON {seconds per step, clips per step}."""
+    torch.set_num_threads(1)
+    if args.path == "fast":
+        keep_freed_memory()
+    torch.manual_seed(0)
+    times, clips = step_times(Path(args.root), Path(args.cache), args.model, args.loss, args.steps, fast=args.path == "fast")
+    print(json.dumps({"s_per_step": statistics.median(times), "clips_per_s": sum(clips) / sum(times), "clips_per_step": statistics.median(clips)}))
+
+
+def measure(root: Path, cache: Path, model: str, path: str, loss: str, steps: int) -> dict:
+    command = [sys.executable, __file__, "--child", "--root", str(root), "--cache", str(cache), "--model", model, "--path", path, "--loss", loss, "--steps", str(steps)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="BCE/TBFL alternations for the ratio")
+    parser.add_argument("--rounds", type=int, default=3, help="plain/fast (and BCE/TBFL) alternations")
     parser.add_argument("--steps", type=int, default=8, help="timed steps per measurement")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
+    parser.add_argument("--cache", help=argparse.SUPPRESS)
+    parser.add_argument("--model", default="cpu-small", help=argparse.SUPPRESS)
+    parser.add_argument("--path", default="fast", help=argparse.SUPPRESS)
+    parser.add_argument("--loss", default="bce", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    torch.manual_seed(0)
+    if args.child:
+        child(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         root, cache = Path(tmp) / "tiny", Path(tmp) / "cache"
         generate_dataset(root, preset="tiny", seed=0, progress=False)
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
-        print(f"{'model':<26} {'clips/step':>10} {'s/step':>8} {'clips/s':>8}")
-        for name, (features, model, batch_sizes) in MODELS.items():
-            times, clips = step_times(root, cache, features, model, batch_sizes, "bce", max(3, args.steps // 2))
-            print(f"{name:<26} {statistics.median(clips):>10} {statistics.median(times):8.3f} {sum(clips) / sum(times):8.1f}")
-        features, model, batch_sizes = MODELS["cpu-small (71 k)"]
+        print(f"torch {torch.__version__}, 1 thread, CPU; medians of {args.rounds} alternating rounds")
+        print(f"{'model':<10} {'clips/step':>10} {'plain s/step':>13} {'fast s/step':>12} {'plain clips/s':>14} {'fast clips/s':>13} {'speed-up':>9}")
+        for model in MODELS:
+            steps = args.steps if model == "cpu-small" else max(3, args.steps // 2)
+            results = {"plain": [], "fast": []}
+            for _ in range(args.rounds if model == "cpu-small" else 1):
+                for path in ("plain", "fast"):
+                    results[path].append(measure(root, cache, model, path, "bce", steps))
+            plain, fast = ({key: statistics.median(r[key] for r in results[p]) for key in results[p][0]} for p in ("plain", "fast"))
+            print(
+                f"{model:<10} {fast['clips_per_step']:>10.0f} {plain['s_per_step']:>13.3f} {fast['s_per_step']:>12.3f} "
+                f"{plain['clips_per_s']:>14.1f} {fast['clips_per_s']:>13.1f} {fast['clips_per_s'] / plain['clips_per_s']:>8.2f}x"
+            )
         medians = {"bce": [], "tbfl": []}
         for _ in range(args.rounds):
             for loss in ("bce", "tbfl"):
-                medians[loss].append(statistics.median(step_times(root, cache, features, model, batch_sizes, loss, args.steps)[0]))
+                medians[loss].append(measure(root, cache, "cpu-small", "fast", loss, args.steps)["s_per_step"])
         bce, tbfl = statistics.median(medians["bce"]), statistics.median(medians["tbfl"])
-        print(f"cpu-small step, median of {args.rounds} rounds x {args.steps} steps: BCE {bce:.3f} s, TBFL {tbfl:.3f} s, TBFL / BCE = {tbfl / bce:.3f}")
+        print(f"cpu-small fast step, median of {args.rounds} rounds x {args.steps} steps: BCE {bce:.3f} s, TBFL {tbfl:.3f} s, TBFL / BCE = {tbfl / bce:.3f}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,30 @@ def swept(tiny_config, tmp_path_factory):
     return config, grid, runs
 
 
+def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, capsys):
+    """A fresh clone has only the committed archive: the sweep must not train those runs again."""
+    import pandas as pd
+
+    config, grid, runs = swept
+    archive = tmp_path / "study"
+    assert main(["sweep", "--config", str(config), "--grid", str(grid), "--out", str(runs), "--archive", str(archive), "--no-progress"]) == 0
+    archived = sorted(p.name for p in (archive / "runs").iterdir())
+    assert archived == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]
+    for name in ("config.yaml", "class_weights.json", "learning_curve.csv", "weak_validation_logits.npz", "validation_scores.npz", "metrics.json"):
+        assert (archive / "runs" / "bce_s1" / name).is_file(), name
+    assert not (archive / "runs" / "bce_s1" / "checkpoints").exists()
+    table = pd.read_csv(archive / "runs.csv")
+    assert list(table["run"]) == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]
+    assert list(table["epochs_trained"]) == [2, 2, 2] and set(table["stop_reason"]) == {"max_epochs (2)"}
+    bce = json.loads((runs / "bce_s1" / "metrics.json").read_text())
+    assert table.loc[0, "psds1"] == pytest.approx(bce["psds1"], abs=1e-4)
+    capsys.readouterr()
+    fresh = tmp_path / "fresh-clone-runs"  # no run folders at all
+    assert main(["sweep", "--config", str(config), "--grid", str(grid), "--out", str(fresh), "--archive", str(archive), "--no-progress"]) == 0
+    assert "3 already finished, 0 to go" in capsys.readouterr().out
+    assert not fresh.exists() or not any(fresh.iterdir())
+
+
 def test_sweep_runs_every_configuration(swept):
     _, _, runs = swept
     assert sorted(p.name for p in runs.iterdir()) == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]

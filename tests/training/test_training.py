@@ -34,6 +34,27 @@ def test_run_folder_holds_everything(make_recipe, tiny_root, tmp_path):
     assert result.global_step == 2 * 4  # 2 epochs x (16 strong clips / 4)
 
 
+def test_learning_curve_early_stopping_and_both_networks(make_recipe, tmp_path):
+    """Patience 1 on a monitor that cannot improve after epoch 1 stops at epoch 2, before the cap of 6."""
+    recipe = make_recipe(training__max_epochs=6, training__early_stopping_patience=1, training__monitor="val/teacher/weak_f1")
+    result = train_run(recipe, tmp_path / "run", progress=False)
+    curve = pd.read_csv(result.run_dir / "learning_curve.csv")
+    assert list(curve.columns[:4]) == ["epoch", "step", "student_objective", "teacher_objective"]
+    assert list(curve["epoch"]) == list(range(1, len(curve) + 1)) and list(curve["step"]) == [4 * e for e in curve["epoch"]]
+    assert np.allclose(curve["student_objective"], curve["student_weak_f1"] + curve["student_synth_intersection_f1"])
+    assert np.allclose(curve["monitor"], curve["teacher_weak_f1"])
+    # EarlyStopping stops after `patience` validations without a strictly better monitor
+    best = int(curve["monitor"].to_numpy().argmax())
+    assert len(curve) == min(6, best + 2)
+    training = result.metrics["training"]
+    assert training["epochs_trained"] == len(curve) and training["best_epoch"] == best + 1
+    assert training["stop_reason"] == ("plateau (1 epochs)" if len(curve) < 6 else "max_epochs (6)")
+    assert set(result.metrics["networks"]) == {"student", "teacher"}
+    assert result.metrics["psds1"] == result.metrics["networks"]["teacher"]["psds1"]
+    with np.load(result.run_dir / "validation_scores.npz") as saved:
+        assert saved["probabilities"].dtype == np.float16 and saved["probabilities"].shape[1:] == (10, 156)
+
+
 def test_tbfl_weights_in_checkpoint_equal_dataset_statistics(make_recipe, tiny_root, tmp_path):
     result = train_run(make_recipe(loss__k=100.0), tmp_path / "run", progress=False)
     stats = measure_stats(DesedLayout(tiny_root))

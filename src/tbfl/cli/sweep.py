@@ -11,6 +11,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--grid", required=True, help="grid YAML (see configs/grid-paper.yaml)")
     parser.add_argument("--out", required=True, help="folder for the run folders")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (and GPU, if any)")
+    parser.add_argument("--archive", help="copy each finished run's summary to ARCHIVE/runs/ and ARCHIVE/runs.csv (commit it; runs found there count as finished)")
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, train nothing")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)
@@ -24,8 +25,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         for planned in load_grid(args.grid, load_recipe(args.config).to_dict()["loss"]):
-            state = "finished" if is_finished(Path(args.out) / planned.name) else "to run"
+            state = "finished" if is_finished(Path(args.out) / planned.name, Path(args.archive) if args.archive else None) else "to run"
             print(f"{planned.name:<28} {state:<9} {dict(planned.overrides)}")
         return 0
-    run_sweep(args.config, args.grid, args.out, jobs=args.jobs, progress=not args.no_progress)
+    run_sweep(args.config, args.grid, args.out, jobs=args.jobs, archive=args.archive, progress=not args.no_progress)
     return 0

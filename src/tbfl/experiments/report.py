@@ -121,6 +121,19 @@ def summary_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def runs_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
+    """One row per run: configuration, seed, how training ended, and the headline metrics."""
+    rows = []
+    for name, config in configurations.items():
+        for run in sorted(config.runs, key=lambda r: r.seed):
+            ending = run.metrics.get("training", {})
+            row = {"run": run.name, "configuration": name, "seed": run.seed}
+            row.update({key: ending.get(key) for key in ("epochs_trained", "best_epoch", "stop_reason")})
+            row.update({metric: run.metrics[metric] for metric in HEADLINE_METRICS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def dataset_table(run: Run) -> pd.DataFrame:
     """Table 1 measured on the run's dataset, next to the paper's."""
     if "statistics" not in run.weights:

@@ -15,6 +15,12 @@ the grid's seeds for that entry. Every combination runs once per seed; a run's f
 a configuration listed twice (k=1000, gamma=2 above) runs once. A run whose
 ``metrics.json`` exists is skipped; a started one resumes from its last
 checkpoint.
+
+With an archive folder (``--archive docs/study``), every finished run's summary
+(the files in ``ARCHIVED_FILES``, no checkpoints) is copied to
+``ARCHIVE/runs/<run>/`` and ``ARCHIVE/runs.csv`` is rewritten: small enough to
+commit, and a run found there counts as finished, so a study continues from a
+fresh clone.
 """
 
 from __future__ import annotations
@@ -22,9 +28,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +41,12 @@ from typing import Any, Mapping
 
 import yaml
 
-from tbfl.training.train import METRICS_FILE
+from tbfl.io import atomic_write_text
+from tbfl.training.train import LEARNING_CURVE_FILE, METRICS_FILE
+
+#: What the archive keeps of a finished run (what the report reads).
+ARCHIVED_FILES = ("config.yaml", "class_weights.json", LEARNING_CURVE_FILE, "weak_validation_logits.npz", "validation_scores.npz", METRICS_FILE)
+_ARCHIVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -130,8 +144,35 @@ def load_grid(path: str | Path, base_loss: Mapping[str, Any] | None = None) -> l
     return plan_runs(grid, where=str(path), base_loss=base_loss)
 
 
-def is_finished(run_dir: Path) -> bool:
-    return (run_dir / METRICS_FILE).is_file()
+def is_archived(run_name: str, archive: Path | None) -> bool:
+    return archive is not None and (archive / "runs" / run_name / METRICS_FILE).is_file()
+
+
+def is_finished(run_dir: Path, archive: Path | None = None) -> bool:
+    """True when the run folder, or the archive, holds the run's metrics."""
+    return is_archived(run_dir.name, archive) or (run_dir / METRICS_FILE).is_file()
+
+
+def archive_run(run_dir: Path, archive: Path) -> Path:
+    """Copy a finished run's summary to ``archive/runs/<run>/`` (one rename) and rewrite ``archive/runs.csv``."""
+    from tbfl.experiments.report import load_runs, runs_table
+
+    target = archive / "runs" / run_dir.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{run_dir.name}."))
+    try:
+        for name in ARCHIVED_FILES:
+            if (run_dir / name).is_file():
+                shutil.copy2(run_dir / name, staging / name)
+        with _ARCHIVE_LOCK:
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+            csv_text = runs_table(load_runs(archive / "runs")).to_csv(index=False, float_format="%.4f")
+            atomic_write_text(archive / "runs.csv", csv_text)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
 
 
 def _train_command(config: Path, run_dir: Path, run: PlannedRun) -> list[str]:
@@ -147,27 +188,36 @@ def _yaml_scalar(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def run_sweep(config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs: int = 1, progress: bool = True, log=print) -> list[Path]:
+def run_sweep(
+    config: str | Path, grid: str | Path, out_dir: str | Path, *, jobs: int = 1, archive: str | Path | None = None, progress: bool = True, log=print
+) -> list[Path]:
     """Run every planned run of ``grid`` not finished yet; returns the run folders in plan order.
 
     ``jobs > 1`` runs that many ``tbfl train`` processes at once, each on its
     own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
+    ``archive``: see the module docstring.
     """
     from tbfl.training.config import load_recipe
 
     runs = load_grid(grid, load_recipe(config).to_dict()["loss"])
-    run_planned(config, runs, out_dir, jobs=jobs, progress=progress, log=log)
+    run_planned(config, runs, out_dir, jobs=jobs, archive=archive, progress=progress, log=log)
     return [Path(out_dir) / run.name for run in runs]
 
 
-def run_planned(config: str | Path, runs: list[PlannedRun], out_dir: str | Path, *, jobs: int = 1, progress: bool = True, log=print) -> None:
+def run_planned(
+    config: str | Path, runs: list[PlannedRun], out_dir: str | Path, *, jobs: int = 1, archive: str | Path | None = None, progress: bool = True, log=print
+) -> None:
     """Train the planned runs not finished yet (see :func:`run_sweep`)."""
     from tbfl.training.config import load_recipe
     from tbfl.training.train import train_run
 
     config, out_dir = Path(config), Path(out_dir)
+    archive = Path(archive) if archive is not None else None
     load_recipe(config)  # fail early on a bad config
-    todo = [run for run in runs if not is_finished(out_dir / run.name)]
+    for run in runs:  # finished before an archive was named, or before a crash between training and archiving
+        if archive is not None and is_finished(out_dir / run.name) and not is_archived(run.name, archive):
+            archive_run(out_dir / run.name, archive)
+    todo = [run for run in runs if not is_finished(out_dir / run.name, archive)]
     log(f"sweep: {len(runs)} runs, {len(runs) - len(todo)} already finished, {len(todo)} to go")
     if jobs <= 1:
         for number, run in enumerate(todo, start=1):
@@ -175,11 +225,13 @@ def run_planned(config: str | Path, runs: list[PlannedRun], out_dir: str | Path,
             result = train_run(load_recipe(config, run.override_dict()), out_dir / run.name, resume=True, progress=progress)
             if result.interrupted:
                 raise KeyboardInterrupt(f"sweep interrupted during {run.name}; run it again to continue")
+            if archive is not None:
+                archive_run(out_dir / run.name, archive)
     else:
-        _run_parallel(config, out_dir, todo, jobs, log)
+        _run_parallel(config, out_dir, todo, jobs, archive, log)
 
 
-def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int, log) -> None:
+def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int, archive: Path | None, log) -> None:
     import queue
     import threading
 
@@ -217,6 +269,8 @@ def _run_parallel(config: Path, out_dir: Path, todo: list[PlannedRun], jobs: int
         log(f"{run.name}: {status}")
         if code != 0:
             failures.append(run.name)
+        elif archive is not None:
+            archive_run(run_dir, archive)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         try:

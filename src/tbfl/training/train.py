@@ -7,8 +7,11 @@ Run folder:
     checkpoints/best-*.ckpt  best by ``training.monitor``
     logs/                    CSV (metrics.csv) and TensorBoard logs
     scores/validation/       frame scores of the validation set, sed_scores TSV, one file per clip
+    validation_scores.npz    the same frame scores in one file, float16 (compact enough to commit)
     weak_validation_logits.npz  frame logits of the weak-validation clips (for the histograms)
-    metrics.json             the validation set's metrics; written last: its presence marks a finished run
+    learning_curve.csv       the validation objective of student and teacher after every epoch
+    metrics.json             the validation set's metrics of ``eval_model`` (and of both networks under
+                             ``networks``), how training ended; written last: its presence marks a finished run
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tbfl.io import atomic_path, atomic_write_text
 from tbfl.training.config import RecipeConfig, recipe_from_dict
 
 METRICS_FILE = "metrics.json"
+LEARNING_CURVE_FILE = "learning_curve.csv"
 
 
 @dataclass
@@ -90,7 +94,11 @@ def train_run(
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
+    from lightning.pytorch.callbacks import EarlyStopping
+
     from tbfl.features import FeatureConfig
+    from tbfl.training.callbacks import LearningCurve
+    from tbfl.training.cpu import keep_freed_memory
     from tbfl.training.datamodule import DesedDataModule
     from tbfl.training.module import MeanTeacherSED
 
@@ -105,6 +113,8 @@ def train_run(
     atomic_write_text(run_dir / "class_weights.json", json.dumps(weights_record, indent=2))
 
     training = recipe.training
+    if accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available()):
+        keep_freed_memory()
     L.seed_everything(training.seed, workers=True, verbose=False)
     datamodule = DesedDataModule(
         layout,
@@ -124,6 +134,8 @@ def train_run(
     checkpoints = run_dir / "checkpoints"
     best = ModelCheckpoint(dirpath=checkpoints, filename="best-{epoch:03d}", monitor=training.monitor, mode="max", save_top_k=1)
     last = ModelCheckpoint(dirpath=checkpoints, filename="last", every_n_train_steps=training.checkpoint_every_n_steps, save_top_k=1, enable_version_counter=False)
+    curve = LearningCurve(run_dir / LEARNING_CURVE_FILE, training.monitor)
+    stopping = [EarlyStopping(training.monitor, mode="max", patience=training.early_stopping_patience)] if training.early_stopping_patience else []
     multi = (isinstance(devices, int) and devices > 1) or num_nodes > 1
     trainer = L.Trainer(
         default_root_dir=run_dir,
@@ -133,7 +145,7 @@ def train_run(
         num_nodes=num_nodes,
         strategy="ddp" if multi else "auto",
         precision=training.precision,
-        callbacks=[best, last, *callbacks],
+        callbacks=[best, last, curve, *stopping, *callbacks],
         logger=[CSVLogger(run_dir, name="logs", version=""), TensorBoardLogger(run_dir, name="logs", version="")],
         check_val_every_n_epoch=training.validate_every_n_epochs,
         log_every_n_steps=training.log_every_n_steps,
@@ -156,34 +168,63 @@ def train_run(
     if trainer.is_global_zero:
         # a resume from a last.ckpt older than the latest best swap may name a deleted file
         best_path = best.best_model_path if best.best_model_path and Path(best.best_model_path).is_file() else str(last_checkpoint)
-        metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes)
+        best_row = curve.best()
+        stopped_early = bool(stopping) and stopping[0].stopped_epoch > 0
+        ending = {
+            "epochs_trained": trainer.current_epoch,
+            "steps": trainer.global_step,
+            "best_epoch": best_row["epoch"] if best_row else None,
+            "best_monitor": best_row["monitor"] if best_row else None,
+            "stop_reason": f"plateau ({training.early_stopping_patience} epochs)" if stopped_early else f"max_epochs ({training.max_epochs})",
+        }
+        metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes, ending)
     return RunResult(run_dir, metrics, trainer.global_step, False)
 
 
-def score_and_evaluate(checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str]) -> dict:
-    """Score the validation set (and the weak-validation clips) with one checkpoint; write scores and metrics."""
+def score_and_evaluate(
+    checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str], ending: dict | None = None
+) -> dict:
+    """Score the validation set (and the weak-validation clips) with one checkpoint; write scores and metrics.
+
+    Both networks are evaluated, as the baseline does; ``eval_model``'s scores are written and its metrics
+    are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
+    """
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation import clip_id, evaluate_scores, write_scores
     from tbfl.training.module import MeanTeacherSED
     from tbfl.training.predict import predict_frames
 
     module = MeanTeacherSED.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
-    network = module.network(recipe.training.eval_model).eval()
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))
     filenames = sorted(durations)
     audio_dir = layout.path("validation_audio")
-    probabilities, _ = predict_frames(network, datamodule.cache, [audio_dir / f for f in filenames])
-    scores = {clip_id(name): frames for name, frames in zip(filenames, probabilities)}
-    write_scores(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
+    median_filter_s = recipe.training.median_filter_s
+    results = {}
+    for name in ("student", "teacher"):
+        probabilities, _ = predict_frames(module.network(name).eval(), datamodule.cache, [audio_dir / f for f in filenames])
+        scores = {clip_id(f): frames for f, frames in zip(filenames, probabilities)}
+        results[name] = evaluate_scores(scores, labels, durations, classes, frame_hop_s=FRAME_HOP_S, median_filter_s=median_filter_s)
+        if name == recipe.training.eval_model:
+            write_scores(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
+            with atomic_path(run_dir / "validation_scores.npz") as tmp:
+                np.savez_compressed(
+                    tmp, filenames=np.array(filenames), probabilities=probabilities.astype(np.float16), classes=np.array(classes), frame_hop_s=FRAME_HOP_S
+                )
+    network = module.network(recipe.training.eval_model).eval()
 
     weak = datamodule.sets["weak_validation"]
     _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
     with atomic_path(run_dir / "weak_validation_logits.npz") as tmp:
         np.savez_compressed(tmp, filenames=np.array(weak.filenames), logits=weak_logits, weak_targets=weak.weak, classes=np.array(classes))
 
-    result = evaluate_scores(scores, labels, durations, classes, frame_hop_s=FRAME_HOP_S, median_filter_s=recipe.training.median_filter_s)
-    metrics = {**result.to_dict(), "checkpoint": str(Path(checkpoint).name), "eval_model": recipe.training.eval_model}
+    metrics = {
+        **results[recipe.training.eval_model].to_dict(),
+        "checkpoint": str(Path(checkpoint).name),
+        "eval_model": recipe.training.eval_model,
+        "networks": {name: result.to_dict() for name, result in results.items()},
+        "training": ending or {},
+    }
     atomic_write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default))
     return metrics
 
