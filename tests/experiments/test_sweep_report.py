@@ -88,11 +88,12 @@ def test_report_makes_every_table_and_figure(swept, tmp_path):
     _, _, runs = swept
     out = tmp_path / "report"
     assert main(["report", str(runs), "--out", str(out)]) == 0
-    for figure in ("fig2_sweeps.png", "fig3_classwise_f1.png", "fig4_relative_psds.png", "fig5_logit_histograms.png"):
+    for figure in ("fig2_sweeps.png", "fig3_classwise_f1.png", "fig4_relative_psds.png", "fig5_logit_histograms.png", "learning_curves.png", "psd_roc.png", "event_rolls.png"):
         path = out / "figures" / figure
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
     text = (out / "report.md").read_text()
-    for section in ("Table 1", "Summary", "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events"):
+    for section in ("How the runs ended", "Learning curves", "Table 1", "Summary", "Paired differences: tbfl_k1000_g2 - bce", "PSD-ROC", "Event rolls",
+                    "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events", "paper-equivalent k"):
         assert section in text, section
     summary = json.loads((out / "summary.json").read_text())
     assert {row["configuration"] for row in summary["summary"]} == {"bce", "tbfl_k100_g2", "tbfl_k1000_g2"}

@@ -11,7 +11,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", default="configs/cpu-small.yaml", help="recipe (default configs/cpu-small.yaml)")
     parser.add_argument("--data", default="data/small", help="dataset folder (made if absent), default data/small")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--jobs", type=int, default=2, help="processes for data generation")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and trainings at once")
+    parser.add_argument("--epochs", type=int, default=15, help="epochs per training (short runs; the converged comparison is the study's)")
     parser.add_argument("--no-progress", action="store_true")
     parser.set_defaults(func=run)
 
@@ -19,5 +20,5 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tbfl.experiments.demo import run_demo
 
-    run_demo(args.out, config=args.config, data_root=args.data, seed=args.seed, jobs=args.jobs, progress=not args.no_progress)
+    run_demo(args.out, config=args.config, data_root=args.data, seed=args.seed, jobs=args.jobs, epochs=args.epochs, progress=not args.no_progress)
     return 0

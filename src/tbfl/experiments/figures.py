@@ -134,3 +134,90 @@ def figure_logit_histograms(
         axes[index // columns][index % columns].axis("off")
     figure.tight_layout()
     return _save(figure, out_png)
+
+
+def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: str | Path) -> Path:
+    """Validation objective per epoch, student and teacher: mean and min..max band over seeds.
+
+    Args:
+        curves: configuration -> one (n_epochs, 2) array per seed (student, teacher objective).
+    """
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
+    for ax, column, network in zip(axes, (0, 1), ("student", "teacher")):
+        for index, (name, runs) in enumerate(curves.items()):
+            color = COLORS.get(name, f"C{index}")
+            length = max(len(run) for run in runs)
+            padded = np.full((len(runs), length), np.nan)  # runs stop at different epochs
+            for row, run in zip(padded, runs):
+                row[: len(run)] = run[:, column]
+            epochs = np.arange(1, length + 1)
+            with np.errstate(all="ignore"):
+                mean = np.nanmean(padded, axis=0)
+            ax.plot(epochs, mean, color=color, label=f"{name} ({len(runs)} seeds)")
+            ax.fill_between(epochs, np.nanmin(padded, axis=0), np.nanmax(padded, axis=0), color=color, alpha=0.15)
+            for run in runs:  # where each seed stopped
+                ax.plot(len(run), run[-1, column], marker="|", color=color, markersize=8)
+        ax.set_xlabel("epoch")
+        ax.set_title(f"{network}: validation objective (weak F1 + synthetic intersection-F1)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("objective")
+    axes[0].legend(fontsize=8)
+    figure.tight_layout()
+    return _save(figure, out_png)
+
+
+def figure_psd_roc(curves: Mapping[str, Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]]], out_png: str | Path) -> Path:
+    """PSD-ROC curves (eTPR against eFPR per hour), one panel per scenario, one line per run.
+
+    Args:
+        curves: scenario title -> configuration -> one (efpr, etpr) pair per seed.
+    """
+    figure, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
+    for ax, (title, by_config) in zip(axes[0], curves.items()):
+        for index, (name, runs) in enumerate(by_config.items()):
+            color = COLORS.get(name, f"C{index}")
+            for number, (efpr, etpr) in enumerate(runs):
+                ax.step(efpr, etpr, where="post", color=color, alpha=0.75, linewidth=1.2, label=f"{name} ({len(runs)} seeds)" if number == 0 else None)
+        ax.set_xlabel("eFPR (per hour)")
+        ax.set_ylabel("eTPR")
+        ax.set_title(title)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return _save(figure, out_png)
+
+
+def figure_event_rolls(clips: Sequence[dict], classes: Sequence[str], out_png: str | Path) -> Path:
+    """One column per clip: log-mel, ground truth, then each system's frame probabilities with the truth outlined.
+
+    Args:
+        clips: dicts with ``name``, ``log_mel`` (n_mels, n_in_frames), ``duration_s``, ``events``
+            [(onset_s, offset_s, class index)], ``scores`` {system: (C, n_frames) probabilities},
+            ``frame_hop_s``.
+    """
+    systems = list(clips[0]["scores"])
+    n_rows = 2 + len(systems)
+    figure, axes = plt.subplots(n_rows, len(clips), figsize=(5.2 * len(clips), 1.9 * n_rows), squeeze=False, sharex="col")
+    for column, clip in enumerate(clips):
+        duration_s = clip["duration_s"]
+        axes[0, column].imshow(clip["log_mel"], origin="lower", aspect="auto", extent=(0, duration_s, 0, clip["log_mel"].shape[0]), cmap="magma")
+        axes[0, column].set_title(clip["name"], fontsize=9)
+        axes[0, column].set_ylabel("mel band" if column == 0 else "")
+        rows = [("ground truth", None)] + [(system, clip["scores"][system]) for system in systems]
+        for row, (label, scores) in enumerate(rows, start=1):
+            ax = axes[row, column]
+            if scores is None:
+                scores = np.zeros((len(classes), 1))
+            n_frames = scores.shape[1]
+            ax.imshow(scores, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="Blues", extent=(0, n_frames * clip["frame_hop_s"], -0.5, len(classes) - 0.5))
+            for onset_s, offset_s, index in clip["events"]:
+                ax.add_patch(plt.Rectangle((onset_s, index - 0.4), offset_s - onset_s, 0.8, fill=label == "ground truth", alpha=0.9 if label == "ground truth" else 1,
+                                           facecolor="#d62728", edgecolor="#d62728", linewidth=1.2))
+            ax.set_yticks(range(len(classes)), classes if column == 0 else [""] * len(classes), fontsize=6)
+            ax.set_xlim(0, duration_s)
+            if column == 0:
+                ax.set_ylabel(label, fontsize=9)
+        axes[-1, column].set_xlabel("time (s)")
+    figure.tight_layout()
+    return _save(figure, out_png)

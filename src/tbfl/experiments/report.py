@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from tbfl.io import atomic_write_text
 from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
@@ -227,9 +228,50 @@ def comparison_table(configurations: dict[str, Configuration], classes: Sequence
     return "\n".join(lines)
 
 
-def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = "tbfl_k1000_g2", bce_name: str = "bce") -> Path:
-    """Write ``report.md``, ``summary.csv``, ``summary.json`` and ``figures/*.png``; return the Markdown path."""
-    from tbfl.experiments import figures
+def endings_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
+    """Per configuration: seeds, epochs trained and best epoch (min-max), and how the runs stopped."""
+    rows = []
+    for name, config in configurations.items():
+        endings = [run.metrics.get("training", {}) for run in config.runs]
+        trained = [e["epochs_trained"] for e in endings if e.get("epochs_trained") is not None]
+        best = [e["best_epoch"] for e in endings if e.get("best_epoch") is not None]
+        reasons = pd.Series([e.get("stop_reason", "unknown") for e in endings]).value_counts()
+        rows.append({
+            "configuration": name, "seeds": len(config.runs),
+            "epochs trained": f"{min(trained)}-{max(trained)}" if trained else "n/a",
+            "best epoch": f"{min(best)}-{max(best)}" if best else "n/a",
+            "stopped by": ", ".join(f"{reason} x{count}" for reason, count in reasons.items()),
+        })
+    return pd.DataFrame(rows)
+
+
+def learning_curves(config: Configuration) -> list[np.ndarray]:
+    """One (n_epochs, 2) array per run: student and teacher validation objective (runs without a curve are skipped)."""
+    curves = []
+    for run in sorted(config.runs, key=lambda r: r.seed):
+        path = run.run_dir / "learning_curve.csv"
+        if path.is_file():
+            curves.append(pd.read_csv(path)[["student_objective", "teacher_objective"]].to_numpy())
+    return curves
+
+
+def paper_equivalent_k(table1: pd.DataFrame, k_values: Sequence[float]) -> pd.DataFrame:
+    """Each k next to the k that gives the same floor(k r_c) / V_c on the paper's DESED (V_c scale ratio, median over classes)."""
+    if "paper_V_c" not in table1:
+        return pd.DataFrame()
+    scale = float(np.median(np.asarray(table1["paper_V_c"], float) / np.asarray(table1["V_c"], float)))
+    return pd.DataFrame({"k (this dataset)": [f"{k:g}" for k in k_values], "paper-equivalent k (x%.2f)" % scale: [f"{k * scale:g}" for k in k_values]})
+
+
+def write_report(
+    runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = "tbfl_k1000_g2", bce_name: str = "bce", data_root: str | Path | None = None, commit: str | None = None
+) -> Path:
+    """Write ``report.md``, ``summary.csv``, ``summary.json`` and ``figures/*.png``; return the Markdown path.
+
+    ``data_root``: the dataset the runs were trained on (default: the root in the runs' config), for the
+    PSD-ROC curves and event rolls; those two are left out when it is absent. ``commit``: the code's commit, printed.
+    """
+    from tbfl.experiments import comparisons, figures, validation_views
 
     configurations = load_runs(runs_dir)
     out_dir = Path(out_dir)
@@ -244,14 +286,48 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = 
     focal = _pick(configurations, ["focal_g2", "tbfl-uniform_g2"], "focal")
 
     md = [f"# TBFL study report\n\nRuns: `{Path(runs_dir)}` ({sum(len(c.runs) for c in configurations.values())} runs, "
-          f"{len(configurations)} configurations). Values are mean ± std over seeds. Event-F1 is macro F1 at the best single "
-          "threshold of the 0.01..0.99 sweep (200 ms collars); PSDS at the 50 operating points.\n"]
+          f"{len(configurations)} configurations{f', code at commit {commit}' if commit else ''}). Values are mean ± std over seeds. "
+          "Event-F1 is macro F1 at the best single threshold of the 0.01..0.99 sweep (200 ms collars); PSDS at the 50 operating points. "
+          "Differences between two configurations are paired by seed: mean difference with a 95% Student-t interval "
+          "(n - 1 degrees of freedom); a difference is *confirmed* only when its interval excludes 0.\n"]
+    md += ["## How the runs ended\n", _markdown(endings_table(configurations), floats=3), ""]
+    curve_configs = {name: learning_curves(configurations[name]) for name in (bce_name, "focal_g2", tbfl_name, "tbfl_k250_g2") if name in configurations}
+    curve_configs = {_label(name, bce_name, tbfl_name): curves for name, curves in curve_configs.items() if curves}
+    if curve_configs:
+        figures.figure_learning_curves(curve_configs, figure_dir / "learning_curves.png")
+        md += ["### Learning curves\n", "Mean over seeds, band from the lowest to the highest seed, a tick where each seed stopped.\n",
+               "![learning curves](figures/learning_curves.png)\n"]
     md += ["## Dataset statistics (Table 1)\n", _markdown(table1, floats=3), ""]
     weighted = [(n, c.runs[0].weights.get("weights")) for n, c in configurations.items() if c.runs[0].weights.get("weights")]
     if weighted:
         weights_table = pd.DataFrame({"class": classes, **{n: w for n, w in weighted}})
         md += ["### Class weights used\n", _markdown(weights_table, floats=3), ""]
     md += ["## Summary\n", _markdown(_summary_for_markdown(summary), floats=3), ""]
+    k_values = [float(v) for v, _ in _sweep(configurations, r"tbfl_k([^_]+)_g2")]
+    equivalents = paper_equivalent_k(table1, k_values)
+    if len(equivalents):
+        md += ["### k on this dataset and on the paper's\n", "k acts through floor(k r_c) / V_c; with V_c scaled down, the k that puts "
+               "the weights where the paper's k put them on DESED is the paper's k divided by the V_c ratio.\n", _markdown(equivalents, floats=3), ""]
+    pairs = [(a, b) for a in (tbfl_name, "tbfl_k250_g2") for b in (bce_name, "focal_g2") if a in configurations and b in configurations]
+    for a, b in pairs:
+        md += [f"## Paired differences: {a} - {b}\n", _markdown(comparisons.overall_differences(configurations[a], configurations[b]), floats=3), "",
+               "Per class (event-F1 at each run's best macro threshold), and the mean over short and long classes:\n",
+               _markdown(comparisons.class_differences(configurations[a], configurations[b], classes, durations), floats=3), ""]
+    layout = validation_views.dataset_layout(first, data_root)
+    shown = {_label(name, bce_name, tbfl_name): configurations[name] for name in (bce_name, "focal_g2", tbfl_name) if name in configurations}
+    if layout is not None and len(shown) >= 2:
+        curves = validation_views.psd_roc_curves(shown, layout, classes)
+        figures.figure_psd_roc(curves, figure_dir / "psd_roc.png")
+        md += ["## PSD-ROC curves\n", "One line per seed, from the stored validation scores (float16).\n", "![PSD-ROC](figures/psd_roc.png)\n"]
+        short_classes = [c for c, d in zip(classes, durations) if d < SHORT_EVENT_S]
+        chosen = validation_views.short_event_clips(layout, classes, short_classes)
+        systems = {label: min(config.runs, key=lambda r: r.seed) for label, config in shown.items()}
+        features = yaml.safe_load((first.run_dir / "config.yaml").read_text()).get("features") or {}
+        clips = validation_views.event_roll_clips(systems, layout, classes, chosen, features)
+        figures.figure_event_rolls(clips, classes, figure_dir / "event_rolls.png")
+        md += ["## Event rolls of validation clips with short events\n",
+               f"Log-mel, ground truth, then each system's frame probabilities (lowest seed), truth outlined in red: {', '.join(chosen)}.\n",
+               "![event rolls](figures/event_rolls.png)\n"]
 
     reference_lines = {}
     if bce:
@@ -302,6 +378,11 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = 
     report = out_dir / "report.md"
     atomic_write_text(report, "\n".join(md))
     return report
+
+
+def _label(name: str, bce_name: str, tbfl_name: str) -> str:
+    """Figure label of a configuration: the names the figures' colours know."""
+    return {bce_name: "BCE", "focal_g2": "focal (w_c = 1)", tbfl_name: "TBFL"}.get(name, name)
 
 
 def _series(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,54 @@
+"""Seed-paired comparisons of two configurations: overall, per class, short vs long events.
+
+Each row is one :class:`~tbfl.experiments.statistics.PairedDifference` of a
+metric between configuration ``a`` and configuration ``b`` (``a - b``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, SHORT_EVENT_S, Configuration
+from tbfl.experiments.statistics import PairedDifference, paired_difference
+
+#: Per-class metrics compared class by class (event-F1 per class is at the macro-best threshold).
+PER_CLASS_METRICS = ("event_f1_best", "psds1", "psds2", "intersection_f1")
+
+
+def _row(scope: str, metric: str, difference: PairedDifference) -> dict:
+    return {
+        "scope": scope,
+        "metric": METRIC_LABELS[metric],
+        "seeds": len(difference.seeds),
+        "per-seed differences": " ".join(f"{d:+.3f}" for d in difference.differences),
+        "mean difference [95% CI]": difference.format(),
+        "verdict": difference.verdict,
+    }
+
+
+def _by_seed(config: Configuration, value: Callable) -> dict[int, float]:
+    return {run.seed: float(value(run)) for run in config.runs}
+
+
+def overall_differences(a: Configuration, b: Configuration) -> pd.DataFrame:
+    """``a - b`` for every headline metric (PSDS1, PSDS2, event-F1 best and at 0.5, intersection-F1)."""
+    rows = [_row("overall", m, paired_difference(_by_seed(a, lambda r: r.metrics[m]), _by_seed(b, lambda r: r.metrics[m]))) for m in HEADLINE_METRICS]
+    return pd.DataFrame(rows)
+
+
+def class_differences(a: Configuration, b: Configuration, classes: Sequence[str], event_duration_s: Sequence[float], metric: str = "event_f1_best") -> pd.DataFrame:
+    """``a - b`` of one per-class metric for every class, then for the mean over short and over long classes."""
+    rows = []
+    for name, duration_s in zip(classes, event_duration_s):
+        difference = paired_difference(_by_seed(a, lambda r: r.per_class(metric)[name]), _by_seed(b, lambda r: r.per_class(metric)[name]))
+        rows.append(_row(f"{name} ({duration_s:.1f} s)", metric, difference))
+    short = np.asarray(event_duration_s) < SHORT_EVENT_S
+    for label, mask in ((f"short events (< {SHORT_EVENT_S:g} s)", short), (f"long events (>= {SHORT_EVENT_S:g} s)", ~short)):
+        members = [c for c, keep in zip(classes, mask) if keep]
+        if members:
+            group_mean = lambda run: np.mean([run.per_class(metric)[c] for c in members])  # noqa: E731
+            rows.append(_row(label, metric, paired_difference(_by_seed(a, group_mean), _by_seed(b, group_mean))))
+    return pd.DataFrame(rows)

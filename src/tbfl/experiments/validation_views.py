@@ -1,0 +1,90 @@
+"""What the losses change, seen on the validation set: PSD-ROC curves and event rolls of chosen runs.
+
+Both read a run's ``validation_scores.npz`` (float16 frame probabilities of the
+evaluated network) and the dataset's validation labels and audio. The
+float16 scores move PSDS by about 1e-3 against the run's own metrics.json
+(computed from float32), which is below the seed-to-seed spread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+from tbfl.data.layout import DesedLayout
+from tbfl.experiments.report import Configuration, Run
+
+
+def load_scores(run: Run) -> tuple[list[str], np.ndarray, float]:
+    """(filenames, (N, C, T) float32 probabilities, frame hop in s) of a run's validation set."""
+    with np.load(run.run_dir / "validation_scores.npz", allow_pickle=False) as saved:
+        return list(saved["filenames"]), saved["probabilities"].astype(np.float32), float(saved["frame_hop_s"])
+
+
+def psd_roc_curves(
+    configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str], *, median_filter_s: float = 0.45
+) -> dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
+    """Scenario ("PSDS1", "PSDS2") -> label -> one (eFPR per hour, eTPR) PSD-ROC per run (the 50 operating points)."""
+    from tbfl.evaluation import clip_id, evaluate_scores
+
+    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
+    durations = read_durations_tsv(layout.path("validation_durations_tsv"))
+    curves: dict[str, dict[str, list]] = {"PSDS1": {}, "PSDS2": {}}
+    for label, config in configurations.items():
+        for run in sorted(config.runs, key=lambda r: r.seed):
+            filenames, probabilities, frame_hop_s = load_scores(run)
+            scores = {clip_id(name): frames for name, frames in zip(filenames, probabilities)}
+            result = evaluate_scores(scores, labels, durations, tuple(classes), frame_hop_s=frame_hop_s, median_filter_s=median_filter_s)
+            curves["PSDS1"].setdefault(label, []).append((result.psds1.efpr, result.psds1.etpr))
+            curves["PSDS2"].setdefault(label, []).append((result.psds2.efpr, result.psds2.etpr))
+    return curves
+
+
+def short_event_clips(layout: DesedLayout, classes: Sequence[str], short_classes: Sequence[str], n_clips: int = 3) -> list[str]:
+    """The ``n_clips`` validation clips with the most events of ``short_classes`` (ties: by name)."""
+    events = read_strong_tsv(layout.path("validation_tsv"), classes).events
+    counts = events[events["event_label"].isin(short_classes)].groupby("filename").size()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [name for name, _ in ranked[:n_clips]]
+
+
+def event_roll_clips(
+    systems: Mapping[str, Run], layout: DesedLayout, classes: Sequence[str], filenames: Sequence[str], feature_settings: Mapping
+) -> list[dict]:
+    """The inputs of :func:`tbfl.experiments.figures.figure_event_rolls` for ``filenames``.
+
+    ``systems``: label -> run whose validation scores are shown (one seed each).
+    """
+    from tbfl.data.audio import load_audio
+    from tbfl.features import FeatureConfig, compute_features
+
+    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
+    durations = read_durations_tsv(layout.path("validation_durations_tsv"))
+    feature_config = FeatureConfig(**feature_settings)
+    scores = {label: load_scores(run) for label, run in systems.items()}
+    clips = []
+    for filename in filenames:
+        audio = load_audio(layout.path("validation_audio") / filename, sample_rate=feature_config.sample_rate_hz)
+        events = labels.for_clip(filename)
+        clips.append({
+            "name": filename,
+            "log_mel": compute_features(audio, feature_config),
+            "duration_s": durations[filename],
+            "events": [(row.onset, row.offset, list(classes).index(row.event_label)) for row in events.itertuples()],
+            "scores": {label: probabilities[names.index(filename)] for label, (names, probabilities, _) in scores.items()},
+            "frame_hop_s": next(iter(scores.values()))[2],
+        })
+    return clips
+
+
+def dataset_layout(run: Run, data_root: str | Path | None = None) -> DesedLayout | None:
+    """The layout of the dataset a run was trained on (``data_root`` overrides the run's config); None if absent."""
+    import yaml
+
+    config = yaml.safe_load((run.run_dir / "config.yaml").read_text())
+    root = Path(data_root) if data_root is not None else Path(config["data"]["root"])
+    layout = DesedLayout.from_config(root, config["data"].get("layout") or {})
+    return layout if layout.path("validation_tsv").is_file() else None
