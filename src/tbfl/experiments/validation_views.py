@@ -28,7 +28,7 @@ def psd_roc_curves(
     configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str], *, median_filter_s: float = 0.45
 ) -> dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
     """Scenario ("PSDS1", "PSDS2") -> label -> one (eFPR per hour, eTPR) PSD-ROC per run (the 50 operating points)."""
-    from tbfl.evaluation import clip_id, evaluate_scores
+    from tbfl.evaluation import PSDS1, PSDS2, clip_id, evaluate_scores
 
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))
@@ -38,8 +38,10 @@ def psd_roc_curves(
             filenames, probabilities, frame_hop_s = load_scores(run)
             scores = {clip_id(name): frames for name, frames in zip(filenames, probabilities)}
             result = evaluate_scores(scores, labels, durations, tuple(classes), frame_hop_s=frame_hop_s, median_filter_s=median_filter_s)
-            curves["PSDS1"].setdefault(label, []).append((result.psds1.efpr, result.psds1.etpr))
-            curves["PSDS2"].setdefault(label, []).append((result.psds2.efpr, result.psds2.etpr))
+            for scenario, psds, settings in (("PSDS1", result.psds1, PSDS1), ("PSDS2", result.psds2, PSDS2)):
+                # the staircase holds its last value up to the scenario's maximum eFPR
+                efpr, etpr = np.append(psds.efpr, settings.max_efpr), np.append(psds.etpr, psds.etpr[-1])
+                curves[scenario].setdefault(label, []).append((efpr, etpr))
     return curves
 
 
