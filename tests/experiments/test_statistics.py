@@ -43,3 +43,11 @@ def test_coverage_is_close_to_the_level_on_normal_data():
 def test_no_common_seed_is_an_error():
     with pytest.raises(ValueError, match="share no seed"):
         paired_difference({1: 0.1}, {2: 0.2})
+
+
+def test_longest_wait_between_improvements():
+    from tbfl.experiments.report import longest_wait
+
+    # improvements at epochs 1, 2, 6 (index 0, 1, 5): the longest wait is 4 epochs
+    assert longest_wait(np.array([0.1, 0.3, 0.2, 0.25, 0.3, 0.5, 0.4])) == 4
+    assert longest_wait(np.array([0.5, 0.4, 0.3])) == 0

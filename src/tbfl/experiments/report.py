@@ -228,18 +228,32 @@ def comparison_table(configurations: dict[str, Configuration], classes: Sequence
     return "\n".join(lines)
 
 
+def longest_wait(monitor: np.ndarray) -> int:
+    """The most epochs a curve waited between two improvements of its best value (before its final best)."""
+    improved = np.flatnonzero(np.diff(np.maximum.accumulate(monitor), prepend=-np.inf) > 0)
+    return int(np.diff(improved).max()) if len(improved) > 1 else 0
+
+
 def endings_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
-    """Per configuration: seeds, epochs trained and best epoch (min-max), and how the runs stopped."""
+    """Per configuration: seeds, epochs trained, best epoch, the longest wait between improvements (min-max), stop reasons.
+
+    The longest wait is what the plateau rule's patience must exceed: a wait as long as the patience
+    would have stopped the run before a better checkpoint.
+    """
+    def span(values: list) -> str:
+        return f"{min(values)}-{max(values)}" if values else "n/a"
+
     rows = []
     for name, config in configurations.items():
         endings = [run.metrics.get("training", {}) for run in config.runs]
-        trained = [e["epochs_trained"] for e in endings if e.get("epochs_trained") is not None]
-        best = [e["best_epoch"] for e in endings if e.get("best_epoch") is not None]
+        waits = [longest_wait(pd.read_csv(run.run_dir / "learning_curve.csv")["monitor"].to_numpy())
+                 for run in config.runs if (run.run_dir / "learning_curve.csv").is_file()]
         reasons = pd.Series([e.get("stop_reason", "unknown") for e in endings]).value_counts()
         rows.append({
             "configuration": name, "seeds": len(config.runs),
-            "epochs trained": f"{min(trained)}-{max(trained)}" if trained else "n/a",
-            "best epoch": f"{min(best)}-{max(best)}" if best else "n/a",
+            "epochs trained": span([e["epochs_trained"] for e in endings if e.get("epochs_trained") is not None]),
+            "best epoch": span([e["best_epoch"] for e in endings if e.get("best_epoch") is not None]),
+            "longest wait for an improvement (epochs)": span(waits),
             "stopped by": ", ".join(f"{reason} x{count}" for reason, count in reasons.items()),
         })
     return pd.DataFrame(rows)
