@@ -155,3 +155,10 @@ def test_weak_macro_f1():
     # class 0: TP 1, FP 1 -> F1 2/3; class 1: TP 1, FP 1 -> 2/3
     assert weak_macro_f1(probabilities, targets) == pytest.approx(2 / 3)
     assert weak_macro_f1(np.zeros((2, 2)), np.zeros((2, 2))) == 0.0
+
+
+def test_plateau_settings_are_validated(make_recipe):
+    with pytest.raises(ValueError, match="early_stopping_min_delta must be >= 0"):
+        make_recipe(training__early_stopping_min_delta=-0.1)
+    with pytest.raises(ValueError, match="early_stopping_patience must be >= 0"):
+        make_recipe(training__early_stopping_patience=-1)

@@ -42,6 +42,7 @@ class TrainingConfig:
     seed: int = 42
     max_epochs: int = 200  # the cap; with early_stopping_patience a run usually stops earlier
     early_stopping_patience: int = 0  # stop when `monitor` has not improved for this many validations; 0 = never
+    early_stopping_min_delta: float = 0.0  # an improvement must exceed this (noise on a plateau is not progress)
     batch_sizes: tuple[int, int, int] = (12, 12, 24)  # strong, weak, unlabeled
     learning_rate: float = 1e-3
     rampup_epochs: float = 50.0  # consistency and learning-rate ramp-up length T
@@ -119,6 +120,8 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         raise ValueError(f"{where}: training.batch_sizes must be three positive sizes (strong, weak, unlabeled)")
     if config.training.epoch_mode not in ("min_size", "max_size_cycle"):
         raise ValueError(f"{where}: training.epoch_mode must be 'min_size' or 'max_size_cycle'")
+    if config.training.early_stopping_min_delta < 0:
+        raise ValueError(f"{where}: training.early_stopping_min_delta must be >= 0, got {config.training.early_stopping_min_delta}")
     if config.training.early_stopping_patience < 0:
         raise ValueError(f"{where}: training.early_stopping_patience must be >= 0 (0 = off), got {config.training.early_stopping_patience}")
     if config.training.eval_model not in ("teacher", "student"):

@@ -135,7 +135,11 @@ def train_run(
     best = ModelCheckpoint(dirpath=checkpoints, filename="best-{epoch:03d}", monitor=training.monitor, mode="max", save_top_k=1)
     last = ModelCheckpoint(dirpath=checkpoints, filename="last", every_n_train_steps=training.checkpoint_every_n_steps, save_top_k=1, enable_version_counter=False)
     curve = LearningCurve(run_dir / LEARNING_CURVE_FILE, training.monitor)
-    stopping = [EarlyStopping(training.monitor, mode="max", patience=training.early_stopping_patience)] if training.early_stopping_patience else []
+    stopping = (
+        [EarlyStopping(training.monitor, mode="max", patience=training.early_stopping_patience, min_delta=training.early_stopping_min_delta)]
+        if training.early_stopping_patience
+        else []
+    )
     multi = (isinstance(devices, int) and devices > 1) or num_nodes > 1
     trainer = L.Trainer(
         default_root_dir=run_dir,
@@ -176,6 +180,7 @@ def train_run(
             "best_epoch": best_row["epoch"] if best_row else None,
             "best_monitor": best_row["monitor"] if best_row else None,
             "stop_reason": f"plateau ({training.early_stopping_patience} epochs)" if stopped_early else f"max_epochs ({training.max_epochs})",
+            "early_stopping_min_delta": training.early_stopping_min_delta,
         }
         metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes, ending)
     return RunResult(run_dir, metrics, trainer.global_step, False)
