@@ -9,7 +9,7 @@
 # Usage (from the repository root, after `make install`):  scripts/run_study.sh [JOBS]
 # Then:  .venv/bin/tbfl report docs/study/runs --out docs/study --commit <STUDY_COMMIT> --data-root .study-worktree/data/small
 set -euo pipefail
-STUDY_COMMIT=a2dd6ded71e865eb6c00a28608dc1e6f1576f20f
+STUDY_COMMIT=a7eaa62b759fee2847ec6a143a569dfa5bbf1e93
 root=$(pwd)
 tree=${STUDY_TREE:-$root/.study-worktree}
 python=$root/.venv/bin/python
