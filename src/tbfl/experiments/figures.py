@@ -158,9 +158,9 @@ def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: 
             for run in runs:  # where each seed stopped
                 ax.plot(len(run), run[-1, column], marker="|", color=color, markersize=8)
         ax.set_xlabel("epoch")
-        ax.set_title(f"{network}: validation objective (weak F1 + synthetic intersection-F1)")
+        ax.set_title(network)
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("objective")
+    axes[0].set_ylabel("validation objective\n(weak F1 + synthetic intersection-F1)")
     axes[0].legend(fontsize=8)
     figure.tight_layout()
     return _save(figure, out_png)
