@@ -51,16 +51,13 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
+        from tbfl.run_folder import RunFolder, check_checkpoint
         from tbfl.training.module import MeanTeacherSED
 
         path = Path(model)
         if path.is_dir():
-            metrics = path / "metrics.json"
-            if not metrics.is_file():
-                raise FileNotFoundError(f"{path}: not a finished `tbfl train` run folder (no metrics.json naming its best checkpoint)")
-            path = path / "checkpoints" / json.loads(metrics.read_text())["checkpoint"]
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: model checkpoint not found")
+            path = RunFolder(path).best_checkpoint()
+        check_checkpoint(path)  # a damaged file: one clear error, not a torch traceback
         module = MeanTeacherSED.load_from_checkpoint(path, map_location="cpu", weights_only=False)
         return cls(module.network(network).eval(), FeatureConfig(**module.hparams.features), module.classes)
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.io import atomic_write_text
+from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics
 from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
@@ -43,17 +44,13 @@ class Run:
     name: str
     config: str
     seed: int
-    metrics: dict
+    metrics: RunMetrics
     weights: dict
     run_dir: Path
 
     def per_class(self, metric: str) -> dict[str, float]:
         """Per-class values of ``psds1``/``psds2`` or of the event-F1 at the best threshold."""
-        details = self.metrics["details"]
-        if metric in ("psds1", "psds2"):
-            return details[metric]["per_class"]
-        source = {"event_f1_best": "event_f1_best", "event_f1": "event_f1", "intersection_f1": "intersection_f1"}[metric]
-        return {name: values["f1"] for name, values in details[source]["per_class"].items()}
+        return self.metrics.per_class(metric)
 
 
 @dataclass
@@ -64,7 +61,7 @@ class Configuration:
     runs: list[Run] = field(default_factory=list)
 
     def values(self, metric: str) -> np.ndarray:
-        return np.array([run.metrics[metric] for run in self.runs], dtype=float)
+        return np.array([run.metrics.value(metric) for run in self.runs], dtype=float)
 
     def per_class(self, metric: str, classes: Sequence[str]) -> np.ndarray:
         """(n_seeds, C) per-class values."""
@@ -80,20 +77,13 @@ def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: runs folder not found")
     configurations: dict[str, Configuration] = {}
-    for metrics_file in sorted(runs_dir.glob("*/metrics.json")):
+    for metrics_file in sorted(runs_dir.glob(f"*/{METRICS_FILE}")):
         run_dir = metrics_file.parent
+        folder = RunFolder(run_dir)
         match = SEED_SUFFIX.search(run_dir.name)
         config = run_dir.name[: match.start()] if match else run_dir.name
         seed = int(match.group(1)) if match else 0
-        weights_file = run_dir / "class_weights.json"
-        run = Run(
-            run_dir.name,
-            config,
-            seed,
-            json.loads(metrics_file.read_text()),
-            json.loads(weights_file.read_text()) if weights_file.is_file() else {},
-            run_dir,
-        )
+        run = Run(run_dir.name, config, seed, folder.read_metrics(), folder.read_class_weights(), run_dir)
         configurations.setdefault(config, Configuration(config)).runs.append(run)
     if not configurations:
         raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)")
@@ -126,10 +116,10 @@ def runs_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
     rows = []
     for name, config in configurations.items():
         for run in sorted(config.runs, key=lambda r: r.seed):
-            ending = run.metrics.get("training", {})
+            ending = run.metrics.training
             row = {"run": run.name, "configuration": name, "seed": run.seed}
             row.update({key: ending.get(key) for key in ("epochs_trained", "best_epoch", "stop_reason")})
-            row.update({metric: run.metrics[metric] for metric in HEADLINE_METRICS})
+            row.update({metric: run.metrics.value(metric) for metric in HEADLINE_METRICS})
             rows.append(row)
     return pd.DataFrame(rows)
 

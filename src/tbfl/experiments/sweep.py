@@ -42,10 +42,10 @@ from typing import Any, Mapping
 import yaml
 
 from tbfl.io import atomic_write_text
-from tbfl.training.train import LEARNING_CURVE_FILE, METRICS_FILE
+from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
 
 #: What the archive keeps of a finished run (what the report reads).
-ARCHIVED_FILES = ("config.yaml", "class_weights.json", LEARNING_CURVE_FILE, "weak_validation_logits.npz", "validation_scores.npz", METRICS_FILE)
+ARCHIVED_FILES = SUMMARY_FILES
 _ARCHIVE_LOCK = threading.Lock()
 
 
@@ -150,7 +150,14 @@ def is_archived(run_name: str, archive: Path | None) -> bool:
 
 def is_finished(run_dir: Path, archive: Path | None = None) -> bool:
     """True when the run folder, or the archive, holds the run's metrics."""
-    return is_archived(run_dir.name, archive) or (run_dir / METRICS_FILE).is_file()
+    return is_archived(run_dir.name, archive) or RunFolder(run_dir).is_finished()
+
+
+def run_state(run_dir: Path, archive: Path | None = None) -> str:
+    """``finished``, ``started, will resume`` (a last checkpoint, no metrics) or ``to run``."""
+    if is_finished(run_dir, archive):
+        return "finished"
+    return "started, will resume" if RunFolder(run_dir).last_checkpoint.is_file() else "to run"
 
 
 def archive_run(run_dir: Path, archive: Path) -> Path:
