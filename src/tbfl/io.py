@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import Iterator
 
 
+class WriteError(OSError):
+    """An OS error (disk full, no permission, ...) while writing one output file; the message names the file."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it onto ``path``.
@@ -16,19 +23,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary name keeps the extension, so soundfile and numpy infer the format.
 
     The parent folder is created. If the block raises, the temporary file is
-    removed and ``path`` is left untouched.
+    removed and ``path`` is left untouched; an OSError becomes a WriteError
+    naming ``path`` and the OS error.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    tmp_path = Path(tmp_name)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+        os.close(fd)
+        tmp_path = Path(tmp_name)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, path)
+    except WriteError:
+        raise
+    except OSError as error:
+        raise WriteError(error.errno, f"{path}: cannot write ({error.strerror or error})") from None
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
 
 
 def _umask() -> int:

@@ -15,6 +15,7 @@ metadata (comment / copyright), so the credits survive an interrupted run.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections import Counter
@@ -27,7 +28,7 @@ import soundfile as sf
 
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_path, atomic_write_text
+from tbfl.io import atomic_path, atomic_write_bytes, atomic_write_text
 from tbfl.synth import dsp
 from tbfl.synth.backgrounds import BACKGROUNDS
 from tbfl.synth.dsp import SR
@@ -138,13 +139,19 @@ def write_source(spec: SourceSpec, layout: DesedLayout, speech_backend: str) -> 
 
 
 def write_wav(path: Path, audio: np.ndarray, comment: str = "", licence: str = "") -> None:
-    """Write mono 16 kHz PCM_16 atomically, with a comment and a licence in the WAV metadata."""
-    with atomic_path(path) as tmp, sf.SoundFile(tmp, "w", SR, 1, "PCM_16", format="WAV") as out:
+    """Write mono 16 kHz PCM_16 atomically, with a comment and a licence in the WAV metadata.
+
+    The WAV is encoded in memory first, so a full disk is a plain OSError naming ``path``
+    (libsndfile would only say "System error").
+    """
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", SR, 1, "PCM_16", format="WAV") as out:
         if comment:
             out.comment = comment
         if licence:
             out.copyright = licence
         out.write(np.asarray(audio, dtype=np.float32))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 # --- Index of an existing soundbank folder -------------------------------------
