@@ -87,7 +87,7 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
     ``foreground_dir`` holds one folder per class; ``<class>_nOn`` / ``<class>_nOff``
     folders count for ``<class>``. Audio files (``*.wav``, ``*.flac``, ``*.ogg``,
     hidden files skipped) directly inside are counted; their lengths come from the headers.
-    Folders of unknown classes are ignored with a warning listing them.
+    Folders of unknown classes and empty (0-sample) files are ignored with a warning counting them.
 
     Returns:
         volumes (C,) int64, avg_source_length_s (C,) float64 (NaN for a class without files).
@@ -98,7 +98,7 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
     index = {name: i for i, name in enumerate(classes)}
     volumes = np.zeros(len(classes), dtype=np.int64)
     total_length_s = np.zeros(len(classes), dtype=np.float64)
-    unknown = []
+    unknown, empty = [], []
     for folder in sorted(p for p in foreground_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         class_name = _VARIANT_SUFFIX.sub("", folder.name)
         if class_name not in index:
@@ -106,10 +106,16 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
             continue
         for audio in folder.iterdir():
             if audio.is_file() and not audio.name.startswith(".") and audio.suffix.lower() in AUDIO_SUFFIXES:
+                length_s = audio_duration_s(audio)
+                if length_s <= 0:
+                    empty.append(audio.name)
+                    continue
                 volumes[index[class_name]] += 1
-                total_length_s[index[class_name]] += audio_duration_s(audio)
+                total_length_s[index[class_name]] += length_s
     if unknown:
         warnings.warn(f"{foreground_dir}: ignored folder(s) of unknown classes {unknown}; known: {list(classes)}", UserWarning, stacklevel=2)
+    if empty:
+        warnings.warn(f"{foreground_dir}: {len(empty)} empty audio file(s) (0 samples) not counted in V_c, e.g. {empty[:3]}", UserWarning, stacklevel=2)
     with np.errstate(invalid="ignore"):
         return volumes, total_length_s / volumes
 
