@@ -177,7 +177,6 @@ def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ValueError(f"{path}{line}: invalid YAML ({getattr(error, 'problem', error)})") from None
-    recipe_from_dict(values, where=str(path))  # the file alone first, so its errors blame the file
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         known = {f.name for f in dataclasses.fields(_SECTIONS[section])} if section in _SECTIONS else None
