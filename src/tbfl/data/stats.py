@@ -74,12 +74,6 @@ class DatasetStats:
         """Write :meth:`to_dict` as JSON, atomically."""
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
-    def tbfl_weights(self, k: float) -> np.ndarray:
-        """(C,) TBFL class weights w_c(V_c, r_c, k) of :func:`tbfl.weights.time_balanced_weights`."""
-        from tbfl.weights import time_balanced_weights
-
-        return time_balanced_weights(self.volumes, self.frame_ratios, k, classes=self.classes)
-
 
 def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED_CLASSES) -> tuple[np.ndarray, np.ndarray]:
     """Count and measure the foreground source files of each class.

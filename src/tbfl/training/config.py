@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
-LOSSES = ("bce", "focal", "cbfl", "tbfl")
+from tbfl.training.loss import LOSSES
 
 
 @dataclass
@@ -164,6 +164,11 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
     return config
+
+
+def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> LossConfig:
+    """A validated LossConfig from its fields (as a checkpoint's hyper-parameters hold them)."""
+    return recipe_from_dict({"loss": dict(values)}, where=where).loss
 
 
 def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:

@@ -29,18 +29,14 @@ class RunResult:
     interrupted: bool
 
 
-def class_weights_for(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES) -> tuple[list[float] | None, dict]:
-    """Measure the dataset's statistics and compute the loss's class weights (None for bce/focal)."""
+def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str]) -> tuple[list[float] | None, dict]:
+    """The dataset's statistics and the loss's class weights (None for bce/focal), and their class_weights.json record."""
     from tbfl.data.stats import measure_stats
-    from tbfl.weights import class_balanced_weights, time_balanced_weights
+    from tbfl.training.loss import class_weights
 
     stats = measure_stats(layout, classes)
-    loss = recipe.loss
-    weights: list[float] | None = None
-    if loss.name == "tbfl":
-        weights = [1.0] * len(classes) if loss.uniform_weights else time_balanced_weights(stats.volumes, stats.frame_ratios, loss.k, classes=classes).tolist()
-    elif loss.name == "cbfl":
-        weights = class_balanced_weights(stats.volumes, loss.beta, classes=classes).tolist()
+    weights = class_weights(recipe.loss, stats)
+    weights = None if weights is None else weights.tolist()  # hyper-parameters stay plain YAML
     record = {"loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict()}
     return weights, record
 
@@ -110,7 +106,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
     _check_or_write_config(folder, recipe, resume)
     _keep_csv_history(folder.logs)
     layout = DesedLayout.from_config(recipe.data.root, recipe.data.layout)
-    class_weights, weights_record = class_weights_for(recipe, layout, classes)
+    class_weights, weights_record = _measure_and_weigh(recipe, layout, classes)
     atomic_write_text(folder.class_weights, json.dumps(weights_record, indent=2))
 
     training = recipe.training
