@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 
 class WriteError(OSError):
@@ -61,3 +61,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
+    """Parse a YAML file; a missing file is FileNotFoundError and bad YAML a ValueError, both naming the file
+    (and the line: ``path:LINE: not valid YAML (problem)``). An empty file is ``{}``."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}{line}: not valid YAML ({getattr(error, 'problem', None) or error})") from None

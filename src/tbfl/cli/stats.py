@@ -73,15 +73,9 @@ def _table(report: dict) -> str:
 
 def _layout_overrides(path: Path) -> dict:
     """Layout overrides from YAML: a flat mapping, ``{layout: {...}}`` or a recipe's ``{data: {layout: {...}}}``."""
-    import yaml
+    from tbfl.io import read_yaml
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: layout config not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        line = getattr(getattr(error, "problem_mark", None), "line", 0) + 1
-        raise ValueError(f"{path}:{line}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    data = read_yaml(path, "layout config")
     if isinstance(data, dict) and isinstance(data.get("data"), dict):
         data = data["data"].get("layout") or {}
     elif isinstance(data, dict) and "layout" in data:

@@ -13,14 +13,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
-from tbfl.data.audio import audio_duration_s
+from tbfl.data.audio import AUDIO_SUFFIXES, audio_duration_s
 from tbfl.data.desed import StrongLabels, read_strong_tsv
 from tbfl.data.labels import encode_strong_clips
 from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_write_text
 
-#: Audio files counted in a soundbank folder (case-insensitive suffixes).
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 #: Scaper's variant folders: ``Dog_nOn`` (no onset), ``Frying_nOff`` (no offset), ``Blender_nOn_nOff``.
 _VARIANT_SUFFIX = re.compile(r"(_nOn|_nOff)+$")
 

@@ -27,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from tbfl.constants import DESED_CLASSES
+from tbfl.data.audio import AUDIO_SUFFIXES
 from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_path, atomic_write_bytes, atomic_write_text
 from tbfl.synth import dsp
@@ -40,7 +41,6 @@ HELDOUT_FOREGROUND = "soundbank/audio/validation/foreground"
 HELDOUT_BACKGROUND = "soundbank/audio/validation/background"
 CREDITS_TSV = "soundbank/credits.tsv"
 LICENCE = "CC0-1.0"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 #: DESED marks sources cut at their start or end with these folder suffixes; they belong to the class.
 VARIANT_SUFFIXES = ("_nOn", "_nOff")
 SOURCE_LENGTH_RANGE_S = (0.25, 90.0)

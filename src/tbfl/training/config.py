@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from tbfl.io import read_yaml
 from tbfl.training.loss import LOSSES
 
 
@@ -174,14 +175,7 @@ def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> L
 def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:
     """Read a YAML recipe and apply dotted overrides, e.g. ``{"loss.name": "tbfl"}``."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: config file not found")
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"{path}{line}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    values = read_yaml(path, "config file")
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         known = {f.name for f in dataclasses.fields(_SECTIONS[section])} if section in _SECTIONS else None

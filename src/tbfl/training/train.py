@@ -12,11 +12,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import yaml
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_path, atomic_write_text
+from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint
 from tbfl.training.config import RecipeConfig, recipe_from_dict
 
@@ -44,7 +43,7 @@ def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Seque
 def _check_or_write_config(folder: RunFolder, recipe: RecipeConfig, resume: bool) -> None:
     path = folder.config
     if path.exists() and resume:
-        saved = recipe_from_dict(yaml.safe_load(path.read_text()), where=str(path))
+        saved = recipe_from_dict(read_yaml(path), where=str(path))
         if saved.to_dict() != recipe.to_dict():
             raise ValueError(f"{path}: the run folder holds a different config; use a new --out or drop --resume")
         return

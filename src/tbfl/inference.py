@@ -22,13 +22,12 @@ import torch
 from tqdm.auto import tqdm
 
 from tbfl.constants import FRAME_HOP_S
-from tbfl.data.audio import load_audio
+from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
 from tbfl.features import FeatureConfig, compute_features
 from tbfl.training.predict import predict_features
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
 
 @dataclass
