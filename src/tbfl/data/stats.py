@@ -17,7 +17,8 @@ from tbfl.data.audio import AUDIO_SUFFIXES, audio_duration_s
 from tbfl.data.desed import StrongLabels, read_strong_tsv
 from tbfl.data.labels import encode_strong_clips
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_write_text
+from tbfl.data.table1 import ClassStatistics
+from tbfl.io import atomic_write_text, read_yaml
 
 #: Scaper's variant folders: ``Dog_nOn`` (no onset), ``Frying_nOff`` (no offset), ``Blender_nOn_nOff``.
 _VARIANT_SUFFIX = re.compile(r"(_nOn|_nOff)+$")
@@ -71,6 +72,34 @@ class DatasetStats:
     def to_json(self, path: str | Path) -> None:
         """Write :meth:`to_dict` as JSON, atomically."""
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
+
+
+def read_class_statistics(path: str | Path) -> ClassStatistics:
+    """V_c and r_c (and ``classes``, DESED's when absent) from a JSON or YAML file, e.g. ``tbfl stats --json``.
+
+    The one reader of the statistics format (:meth:`DatasetStats.from_dict` parses the full record of
+    ``tbfl stats``). Errors name the file and the missing key or the line.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = read_yaml(path, "statistics file")
+    else:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: statistics file not found")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'volumes' and 'frame_ratios'")
+    missing = [key for key in ("volumes", "frame_ratios") if key not in data]
+    if missing:
+        raise ValueError(f"{path}: missing key(s) {missing}; found {sorted(data)}")
+    volumes, ratios = list(data["volumes"]), list(data["frame_ratios"])
+    classes = list(data.get("classes") or (DESED_CLASSES if len(volumes) == len(DESED_CLASSES) else []))
+    if len(classes) != len(volumes) or len(ratios) != len(volumes):
+        raise ValueError(f"{path}: {len(classes)} classes, {len(volumes)} volumes and {len(ratios)} frame ratios must have equal length")
+    return ClassStatistics(tuple(classes), tuple(float(v) for v in volumes), tuple(float(r) for r in ratios))
 
 
 def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED_CLASSES) -> tuple[np.ndarray, np.ndarray]:

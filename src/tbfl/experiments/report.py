@@ -23,7 +23,7 @@ import pandas as pd
 
 from tbfl.io import atomic_write_text
 from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics
-from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
 HEADLINE_METRICS = ("psds1", "psds2", "event_f1_best", "event_f1", "intersection_f1")
