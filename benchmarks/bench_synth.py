@@ -23,7 +23,7 @@ from tbfl.data.layout import DesedLayout
 from tbfl.data.stats import measure_stats
 from tbfl.synth.figures import best_single_feature_accuracy, class_spectral_table
 from tbfl.synth.generate import generate_dataset
-from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_EVENT_DURATION_S, PAPER_TABLE1
 
 TARGET_S = 300.0
 

@@ -6,7 +6,14 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+
+class WriteError(OSError):
+    """An OS error (disk full, no permission, ...) while writing one output file; the message names the file."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 @contextlib.contextmanager
@@ -16,19 +23,26 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary name keeps the extension, so soundfile and numpy infer the format.
 
     The parent folder is created. If the block raises, the temporary file is
-    removed and ``path`` is left untouched.
+    removed and ``path`` is left untouched; an OSError becomes a WriteError
+    naming ``path`` and the OS error.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    tmp_path = Path(tmp_name)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+        os.close(fd)
+        tmp_path = Path(tmp_name)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, path)
+    except WriteError:
+        raise
+    except OSError as error:
+        raise WriteError(error.errno, f"{path}: cannot write ({error.strerror or error})") from None
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -47,3 +61,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
+    """Parse a YAML file; a missing file is FileNotFoundError and bad YAML a ValueError, both naming the file
+    (and the line: ``path:LINE: not valid YAML (problem)``). An empty file is ``{}``."""
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: {what} not found")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{path}{line}: not valid YAML ({getattr(error, 'problem', None) or error})") from None

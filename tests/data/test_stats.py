@@ -149,3 +149,16 @@ def test_cli_bad_label_file_is_reported(tiny_layout, capsys):
     tiny_layout.path("synth_train_tsv").write_text("filename\tonset\toffset\tevent_label\na.wav\t0\t1\tDogg\n")
     assert main(["stats", str(tiny_layout.root)]) == 2
     assert f"tbfl stats: error: {tiny_layout.path('synth_train_tsv')}:2: unknown event_label 'Dogg' (did you mean 'Dog'?)" in capsys.readouterr().err
+
+
+def test_empty_soundbank_files_are_not_counted_and_say_so(tiny_layout, capsys):
+    foreground = tiny_layout.path("soundbank_foreground")
+    before, _ = soundbank_volumes(foreground)
+    import soundfile as sf
+
+    sf.write(foreground / "Dog" / "dog_empty.wav", np.zeros(0), 16000)
+    with pytest.warns(UserWarning, match=r"1 empty audio file\(s\) \(0 samples\) not counted in V_c, e.g. \['dog_empty.wav'\]"):
+        volumes, lengths = soundbank_volumes(foreground)
+    assert volumes.tolist() == before.tolist()
+    assert main(["stats", str(tiny_layout.root)]) == 0
+    assert "tbfl stats: warning: " in capsys.readouterr().err

@@ -108,3 +108,18 @@ def test_run_names_follow_the_base_config_and_collisions_are_errors():
     assert [run.name for run in runs] == ["tbfl_k250_g2_s1"]
     with pytest.raises(ValueError, match="bce_s1 other settings"):
         plan_runs({"seeds": [1], "runs": [{"loss": {"name": "bce"}}, {"loss": {"name": "bce"}, "training": {"max_epochs": 3}}]})
+
+
+def test_sweep_child_process_calls_the_training_entry_point(tiny_config, tmp_path):
+    """The parallel sweep's child: an invalid run is one line in its log and exit 2; nothing goes through the CLI."""
+    import subprocess
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    from tbfl.experiments.sweep import PlannedRun, _train_command
+
+    run = PlannedRun("bad_s1", (("training.max_epochs", 0),))
+    src = str(_Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run(_train_command(tiny_config, tmp_path / "bad_s1", run), capture_output=True, text=True, env={"PYTHONPATH": src, "PATH": ""}, timeout=120)
+    assert done.returncode == 2 and _sys.executable == _train_command(tiny_config, tmp_path, run)[0]
+    assert done.stderr.strip().splitlines() == [f"tbfl sweep: {tmp_path / 'bad_s1'}: error: {tiny_config} with --set training.max_epochs=0: training.max_epochs must be >= 1, got 0"]

@@ -6,7 +6,7 @@ import pytest
 from tbfl.constants import DESED_CLASSES
 from tbfl.synth.presets import PRESETS, get_preset
 from tbfl.synth.soundbank import plan_soundbank
-from tbfl.weights_table import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 
 def train_sources(preset, seed=0):

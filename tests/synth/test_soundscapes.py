@@ -14,7 +14,7 @@ from tbfl.synth import dsp
 from tbfl.synth.generate import plan_set
 from tbfl.synth.soundbank import CREDITS_TSV, HELDOUT_FOREGROUND, SourceFile, write_wav
 from tbfl.synth.soundscapes import ClipPlan, EventPlan, MixSettings, render_clip
-from tbfl.weights_table import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 SR = 16000
 

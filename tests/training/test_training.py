@@ -12,7 +12,8 @@ import torch
 from tbfl.data.layout import DesedLayout
 from tbfl.data.stats import measure_stats
 from tbfl.features import FeatureCache, FeatureConfig
-from tbfl.training.module import MeanTeacherSED, build_loss, weak_macro_f1
+from tbfl.training.loss import make_loss
+from tbfl.training.module import MeanTeacherSED, weak_macro_f1
 from tbfl.training.train import train_run
 from tbfl.weights import time_balanced_weights
 
@@ -141,10 +142,10 @@ def test_training_reduces_the_loss_on_a_repeated_batch(make_recipe, tmp_path):
 
 
 @pytest.mark.parametrize("name, weight_expected", [("bce", False), ("focal", False), ("cbfl", True), ("tbfl", True)])
-def test_build_loss(name, weight_expected):
+def test_make_loss(name, weight_expected):
     from tbfl.training.config import LossConfig
 
-    loss = build_loss(LossConfig(name=name), [1.0] * 10)
+    loss = make_loss(LossConfig(name=name), [1.0] * 10)
     assert (loss.weight is not None) == weight_expected
     assert loss.gamma == (0.0 if name == "bce" else 2.0)
 

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, KeyError) as error:
         print(f"tbfl {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # disk full, no permission, ...: WriteError names the file; rerunning resumes
+        print(f"tbfl {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as interrupt:
         print(f"tbfl {args.command}: interrupted {interrupt}".rstrip(), file=sys.stderr)
         return 130

@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.experiments.detect import detect
+    from tbfl.inference import detect
 
     try:
         threshold: float | str = float(args.threshold)

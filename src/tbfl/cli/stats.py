@@ -30,19 +30,21 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.data.layout import DesedLayout
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
+    from tbfl.training.config import LossConfig
+    from tbfl.training.loss import class_weights
 
     overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
     layout = DesedLayout.from_config(args.dataset, overrides)
-    stats = measure_stats(layout)
     weights = None
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            weights = stats.tbfl_weights(args.k).tolist()
-        for warning in caught:
-            print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
-    except ValueError as error:
-        print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stats = measure_stats(layout)  # warns about what it does not count
+        try:
+            weights = class_weights(LossConfig(name="tbfl", k=args.k), stats).tolist()
+        except ValueError as error:
+            print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
+    for warning in caught:
+        print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
     report = {"dataset": str(layout.root), **stats.to_dict(), "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights}
     text = json.dumps(report, indent=2)
     if args.out:
@@ -71,15 +73,9 @@ def _table(report: dict) -> str:
 
 def _layout_overrides(path: Path) -> dict:
     """Layout overrides from YAML: a flat mapping, ``{layout: {...}}`` or a recipe's ``{data: {layout: {...}}}``."""
-    import yaml
+    from tbfl.io import read_yaml
 
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: layout config not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        line = getattr(getattr(error, "problem_mark", None), "line", 0) + 1
-        raise ValueError(f"{path}:{line}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    data = read_yaml(path, "layout config")
     if isinstance(data, dict) and isinstance(data.get("data"), dict):
         data = data["data"].get("layout") or {}
     elif isinstance(data, dict) and "layout" in data:

@@ -20,13 +20,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tbfl.experiments.sweep import is_finished, load_grid, run_sweep
+    from tbfl.experiments.sweep import load_grid, run_state, run_sweep
     from tbfl.training.config import load_recipe
 
     if args.dry_run:
         for planned in load_grid(args.grid, load_recipe(args.config).to_dict()["loss"]):
-            state = "finished" if is_finished(Path(args.out) / planned.name, Path(args.archive) if args.archive else None) else "to run"
-            print(f"{planned.name:<28} {state:<9} {dict(planned.overrides)}")
+            state = run_state(Path(args.out) / planned.name, Path(args.archive) if args.archive else None)
+            print(f"{planned.name:<28} {state:<20} {dict(planned.overrides)}")
         return 0
     run_sweep(args.config, args.grid, args.out, jobs=args.jobs, archive=args.archive, progress=not args.no_progress)
     return 0

@@ -6,10 +6,9 @@ import argparse
 import sys
 import warnings
 
-PRESET_NAMES = ("tiny", "small", "medium", "desed")
-
-
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    from tbfl.synth.presets import PRESETS  # light: dataclasses and the paper's Table 1
+
     parser = subparsers.add_parser(
         "synth",
         help="generate a DESED-like dataset (soundbank + soundscapes + TSVs)",
@@ -18,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "'validation' set mixed from held-out sources. Reruns resume where they stopped.",
     )
     parser.add_argument("--out", metavar="DIR", help="dataset root to write (created; an interrupted run resumes)")
-    parser.add_argument("--preset", choices=PRESET_NAMES, default="small", help="set sizes (default: small, ~1,950 clips)")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="small", help="set sizes (default: small, ~1,950 clips)")
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; the same seed gives the same dataset (default 0)")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     parser.add_argument("--soundbank", metavar="DIR", help="existing soundbank folder with foreground/<class>/ and background/ to mix from instead of the procedural one")

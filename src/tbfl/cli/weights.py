@@ -25,10 +25,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tbfl.weights import class_names, tbfl_exponents, time_balanced_weights
-    from tbfl.weights_table import PAPER_TABLE1, load_statistics
+    from tbfl.data.stats import read_class_statistics
+    from tbfl.data.table1 import PAPER_TABLE1
 
     if args.stats:
-        classes, volumes, ratios = load_statistics(args.stats)
+        table = read_class_statistics(args.stats)
+        classes, volumes, ratios = table.classes, table.volumes, table.frame_ratios
     elif args.volumes or args.frame_ratios:
         if not (args.volumes and args.frame_ratios):
             raise ValueError("give both --volumes and --frame-ratios (or --stats FILE)")

@@ -10,6 +10,9 @@ import soxr
 
 from tbfl.constants import CLIP_DURATION_S, SAMPLE_RATE_HZ
 
+#: Suffixes of the audio files tbfl reads (soundbank sources, audio to detect), lower case.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
 
 class AudioError(ValueError):
     """An audio file that cannot be used; the message names the file and the problem."""

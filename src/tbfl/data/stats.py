@@ -13,14 +13,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
-from tbfl.data.audio import audio_duration_s
+from tbfl.data.audio import AUDIO_SUFFIXES, audio_duration_s
 from tbfl.data.desed import StrongLabels, read_strong_tsv
 from tbfl.data.labels import encode_strong_clips
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_write_text
+from tbfl.data.table1 import ClassStatistics
+from tbfl.io import atomic_write_text, read_yaml
 
-#: Audio files counted in a soundbank folder (case-insensitive suffixes).
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 #: Scaper's variant folders: ``Dog_nOn`` (no onset), ``Frying_nOff`` (no offset), ``Blender_nOn_nOff``.
 _VARIANT_SUFFIX = re.compile(r"(_nOn|_nOff)+$")
 
@@ -74,11 +73,33 @@ class DatasetStats:
         """Write :meth:`to_dict` as JSON, atomically."""
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
-    def tbfl_weights(self, k: float) -> np.ndarray:
-        """(C,) TBFL class weights w_c(V_c, r_c, k) of :func:`tbfl.weights.time_balanced_weights`."""
-        from tbfl.weights import time_balanced_weights
 
-        return time_balanced_weights(self.volumes, self.frame_ratios, k, classes=self.classes)
+def read_class_statistics(path: str | Path) -> ClassStatistics:
+    """V_c and r_c (and ``classes``, DESED's when absent) from a JSON or YAML file, e.g. ``tbfl stats --json``.
+
+    The one reader of the statistics format (:meth:`DatasetStats.from_dict` parses the full record of
+    ``tbfl stats``). Errors name the file and the missing key or the line.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = read_yaml(path, "statistics file")
+    else:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: statistics file not found")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}:{error.lineno}: not valid JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with 'volumes' and 'frame_ratios'")
+    missing = [key for key in ("volumes", "frame_ratios") if key not in data]
+    if missing:
+        raise ValueError(f"{path}: missing key(s) {missing}; found {sorted(data)}")
+    volumes, ratios = list(data["volumes"]), list(data["frame_ratios"])
+    classes = list(data.get("classes") or (DESED_CLASSES if len(volumes) == len(DESED_CLASSES) else []))
+    if len(classes) != len(volumes) or len(ratios) != len(volumes):
+        raise ValueError(f"{path}: {len(classes)} classes, {len(volumes)} volumes and {len(ratios)} frame ratios must have equal length")
+    return ClassStatistics(tuple(classes), tuple(float(v) for v in volumes), tuple(float(r) for r in ratios))
 
 
 def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED_CLASSES) -> tuple[np.ndarray, np.ndarray]:
@@ -87,7 +108,7 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
     ``foreground_dir`` holds one folder per class; ``<class>_nOn`` / ``<class>_nOff``
     folders count for ``<class>``. Audio files (``*.wav``, ``*.flac``, ``*.ogg``,
     hidden files skipped) directly inside are counted; their lengths come from the headers.
-    Folders of unknown classes are ignored with a warning listing them.
+    Folders of unknown classes and empty (0-sample) files are ignored with a warning counting them.
 
     Returns:
         volumes (C,) int64, avg_source_length_s (C,) float64 (NaN for a class without files).
@@ -98,7 +119,7 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
     index = {name: i for i, name in enumerate(classes)}
     volumes = np.zeros(len(classes), dtype=np.int64)
     total_length_s = np.zeros(len(classes), dtype=np.float64)
-    unknown = []
+    unknown, empty = [], []
     for folder in sorted(p for p in foreground_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         class_name = _VARIANT_SUFFIX.sub("", folder.name)
         if class_name not in index:
@@ -106,10 +127,16 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
             continue
         for audio in folder.iterdir():
             if audio.is_file() and not audio.name.startswith(".") and audio.suffix.lower() in AUDIO_SUFFIXES:
+                length_s = audio_duration_s(audio)
+                if length_s <= 0:
+                    empty.append(audio.name)
+                    continue
                 volumes[index[class_name]] += 1
-                total_length_s[index[class_name]] += audio_duration_s(audio)
+                total_length_s[index[class_name]] += length_s
     if unknown:
         warnings.warn(f"{foreground_dir}: ignored folder(s) of unknown classes {unknown}; known: {list(classes)}", UserWarning, stacklevel=2)
+    if empty:
+        warnings.warn(f"{foreground_dir}: {len(empty)} empty audio file(s) (0 samples) not counted in V_c, e.g. {empty[:3]}", UserWarning, stacklevel=2)
     with np.errstate(invalid="ignore"):
         return volumes, total_length_s / volumes
 

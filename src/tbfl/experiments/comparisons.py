@@ -35,7 +35,7 @@ def _by_seed(config: Configuration, value: Callable) -> dict[int, float]:
 
 def overall_differences(a: Configuration, b: Configuration) -> pd.DataFrame:
     """``a - b`` for every headline metric (PSDS1, PSDS2, event-F1 best and at 0.5, intersection-F1)."""
-    rows = [_row("overall", m, paired_difference(_by_seed(a, lambda r: r.metrics[m]), _by_seed(b, lambda r: r.metrics[m]))) for m in HEADLINE_METRICS]
+    rows = [_row("overall", m, paired_difference(_by_seed(a, lambda r: r.metrics.value(m)), _by_seed(b, lambda r: r.metrics.value(m)))) for m in HEADLINE_METRICS]
     return pd.DataFrame(rows)
 
 

@@ -23,7 +23,8 @@ import pandas as pd
 import yaml
 
 from tbfl.io import atomic_write_text
-from tbfl.weights_table import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics, read_learning_curve
+from tbfl.data.table1 import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
 HEADLINE_METRICS = ("psds1", "psds2", "event_f1_best", "event_f1", "intersection_f1")
@@ -44,17 +45,17 @@ class Run:
     name: str
     config: str
     seed: int
-    metrics: dict
+    metrics: RunMetrics
     weights: dict
     run_dir: Path
 
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.run_dir)
+
     def per_class(self, metric: str) -> dict[str, float]:
         """Per-class values of ``psds1``/``psds2`` or of the event-F1 at the best threshold."""
-        details = self.metrics["details"]
-        if metric in ("psds1", "psds2"):
-            return details[metric]["per_class"]
-        source = {"event_f1_best": "event_f1_best", "event_f1": "event_f1", "intersection_f1": "intersection_f1"}[metric]
-        return {name: values["f1"] for name, values in details[source]["per_class"].items()}
+        return self.metrics.per_class(metric)
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Configuration:
     runs: list[Run] = field(default_factory=list)
 
     def values(self, metric: str) -> np.ndarray:
-        return np.array([run.metrics[metric] for run in self.runs], dtype=float)
+        return np.array([run.metrics.value(metric) for run in self.runs], dtype=float)
 
     def per_class(self, metric: str, classes: Sequence[str]) -> np.ndarray:
         """(n_seeds, C) per-class values."""
@@ -81,20 +82,13 @@ def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: runs folder not found")
     configurations: dict[str, Configuration] = {}
-    for metrics_file in sorted(runs_dir.glob("*/metrics.json")):
+    for metrics_file in sorted(runs_dir.glob(f"*/{METRICS_FILE}")):
         run_dir = metrics_file.parent
+        folder = RunFolder(run_dir)
         match = SEED_SUFFIX.search(run_dir.name)
         config = run_dir.name[: match.start()] if match else run_dir.name
         seed = int(match.group(1)) if match else 0
-        weights_file = run_dir / "class_weights.json"
-        run = Run(
-            run_dir.name,
-            config,
-            seed,
-            json.loads(metrics_file.read_text()),
-            json.loads(weights_file.read_text()) if weights_file.is_file() else {},
-            run_dir,
-        )
+        run = Run(run_dir.name, config, seed, folder.read_metrics(), folder.read_class_weights(), run_dir)
         configurations.setdefault(config, Configuration(config)).runs.append(run)
     if not configurations:
         raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)")
@@ -127,10 +121,10 @@ def runs_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
     rows = []
     for name, config in configurations.items():
         for run in sorted(config.runs, key=lambda r: r.seed):
-            ending = run.metrics.get("training", {})
+            ending = run.metrics.training
             row = {"run": run.name, "configuration": name, "seed": run.seed}
             row.update({key: ending.get(key) for key in ("epochs_trained", "best_epoch", "stop_reason")})
-            row.update({metric: run.metrics[metric] for metric in HEADLINE_METRICS})
+            row.update({metric: run.metrics.value(metric) for metric in HEADLINE_METRICS})
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -138,7 +132,7 @@ def runs_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
 def dataset_table(run: Run) -> pd.DataFrame:
     """Table 1 measured on the run's dataset, next to the paper's."""
     if "statistics" not in run.weights:
-        raise ValueError(f"{run.run_dir / 'class_weights.json'}: missing or without 'statistics' (not written by tbfl train?)")
+        raise ValueError(f"{run.folder.class_weights}: missing or without 'statistics' (not written by tbfl train?)")
     stats = run.weights["statistics"]
     classes = stats["classes"]
     table = pd.DataFrame(
@@ -198,7 +192,7 @@ def class_logits(config: Configuration, classes: Sequence[str]) -> list[np.ndarr
     """Per class, the frame logits of weak-validation clips tagged with the class (all seeds pooled)."""
     pooled: list[list[np.ndarray]] = [[] for _ in classes]
     for run in config.runs:
-        path = run.run_dir / "weak_validation_logits.npz"
+        path = run.folder.weak_logits
         if not path.is_file():
             continue
         with np.load(path, allow_pickle=False) as data:
@@ -245,9 +239,9 @@ def endings_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
 
     rows = []
     for name, config in configurations.items():
-        endings = [run.metrics.get("training", {}) for run in config.runs]
-        waits = [longest_wait(pd.read_csv(run.run_dir / "learning_curve.csv")["monitor"].to_numpy())
-                 for run in config.runs if (run.run_dir / "learning_curve.csv").is_file()]
+        endings = [run.metrics.training for run in config.runs]
+        waits = [longest_wait(read_learning_curve(run.folder.learning_curve)["monitor"].to_numpy())
+                 for run in config.runs if run.folder.learning_curve.is_file()]
         reasons = pd.Series([e.get("stop_reason", "unknown") for e in endings]).value_counts()
         rows.append({
             "configuration": name, "seeds": len(config.runs),
@@ -263,9 +257,8 @@ def learning_curves(config: Configuration) -> list[np.ndarray]:
     """One (n_epochs, 2) array per run: student and teacher validation objective (runs without a curve are skipped)."""
     curves = []
     for run in sorted(config.runs, key=lambda r: r.seed):
-        path = run.run_dir / "learning_curve.csv"
-        if path.is_file():
-            curves.append(pd.read_csv(path)[["student_objective", "teacher_objective"]].to_numpy())
+        if run.folder.learning_curve.is_file():
+            curves.append(read_learning_curve(run.folder.learning_curve)[["student_objective", "teacher_objective"]].to_numpy())
     return curves
 
 
@@ -336,7 +329,7 @@ def write_report(
         short_classes = [c for c, d in zip(classes, durations) if d < SHORT_EVENT_S]
         chosen = validation_views.short_event_clips(layout, classes, short_classes)
         systems = {label: min(config.runs, key=lambda r: r.seed) for label, config in shown.items()}
-        features = yaml.safe_load((first.run_dir / "config.yaml").read_text()).get("features") or {}
+        features = yaml.safe_load(first.folder.config.read_text()).get("features") or {}
         clips = validation_views.event_roll_clips(systems, layout, classes, chosen, features)
         figures.figure_event_rolls(clips, classes, figure_dir / "event_rolls.png")
         md += ["## Event rolls of validation clips with short events\n",

@@ -17,7 +17,7 @@ a configuration listed twice (k=1000, gamma=2 above) runs once. A run whose
 checkpoint.
 
 With an archive folder (``--archive docs/study``), every finished run's summary
-(the files in ``ARCHIVED_FILES``, no checkpoints) is copied to
+(``run_folder.SUMMARY_FILES``, no checkpoints) is copied to
 ``ARCHIVE/runs/<run>/`` and ``ARCHIVE/runs.csv`` is rewritten: small enough to
 commit, and a run found there counts as finished, so a study continues from a
 fresh clone.
@@ -26,6 +26,7 @@ fresh clone.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import os
 import shutil
@@ -39,13 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
-from tbfl.io import atomic_write_text
-from tbfl.training.train import LEARNING_CURVE_FILE, METRICS_FILE
+from tbfl.io import atomic_write_text, read_yaml
+from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
 
-#: What the archive keeps of a finished run (what the report reads).
-ARCHIVED_FILES = ("config.yaml", "class_weights.json", LEARNING_CURVE_FILE, "weak_validation_logits.npz", "validation_scores.npz", METRICS_FILE)
 _ARCHIVE_LOCK = threading.Lock()
 
 
@@ -133,14 +131,7 @@ def _effective(base: Mapping[str, Any], run: PlannedRun) -> dict[str, Any]:
 
 def load_grid(path: str | Path, base_loss: Mapping[str, Any] | None = None) -> list[PlannedRun]:
     """The runs of a grid YAML file; ``base_loss`` is the base config's loss section (for the names)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: grid file not found")
-    try:
-        grid = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        raise ValueError(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    grid = read_yaml(path, "grid file")
     return plan_runs(grid, where=str(path), base_loss=base_loss)
 
 
@@ -150,7 +141,14 @@ def is_archived(run_name: str, archive: Path | None) -> bool:
 
 def is_finished(run_dir: Path, archive: Path | None = None) -> bool:
     """True when the run folder, or the archive, holds the run's metrics."""
-    return is_archived(run_dir.name, archive) or (run_dir / METRICS_FILE).is_file()
+    return is_archived(run_dir.name, archive) or RunFolder(run_dir).is_finished()
+
+
+def run_state(run_dir: Path, archive: Path | None = None) -> str:
+    """``finished``, ``started, will resume`` (a last checkpoint, no metrics) or ``to run``."""
+    if is_finished(run_dir, archive):
+        return "finished"
+    return "started, will resume" if RunFolder(run_dir).last_checkpoint.is_file() else "to run"
 
 
 def archive_run(run_dir: Path, archive: Path) -> Path:
@@ -161,7 +159,7 @@ def archive_run(run_dir: Path, archive: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{run_dir.name}."))
     try:
-        for name in ARCHIVED_FILES:
+        for name in SUMMARY_FILES:
             if (run_dir / name).is_file():
                 shutil.copy2(run_dir / name, staging / name)
         with _ARCHIVE_LOCK:
@@ -176,16 +174,28 @@ def archive_run(run_dir: Path, archive: Path) -> Path:
 
 
 def _train_command(config: Path, run_dir: Path, run: PlannedRun) -> list[str]:
-    command = [sys.executable, "-m", "tbfl", "train", "--config", str(config), "--out", str(run_dir), "--resume", "--no-progress"]
-    for key, value in run.overrides:
-        command += ["--set", f"{key}={_yaml_scalar(value)}"]
-    return command
+    """A child Python process that calls :func:`train_planned_run` (overrides as JSON, so values keep their types).
+
+    A subprocess, not a thread, for isolation: each run gets its own CUDA_VISIBLE_DEVICES / OMP_NUM_THREADS
+    (read when torch starts), its own log file, and a crash or Ctrl-C ends one run, not the sweep.
+    """
+    payload = json.dumps({"config": str(config), "run_dir": str(run_dir), "overrides": run.override_dict()})
+    entry = "import sys; from tbfl.experiments.sweep import train_planned_run; sys.exit(train_planned_run(sys.argv[1]))"
+    return [sys.executable, "-c", entry, payload]
 
 
-def _yaml_scalar(value: Any) -> str:
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
+def train_planned_run(payload: str) -> int:
+    """Entry point of one sweep child process: train (resuming) one run; the exit status as ``tbfl train``'s."""
+    from tbfl.training.config import load_recipe
+    from tbfl.training.train import train_run
+
+    job = json.loads(payload)
+    try:
+        result = train_run(load_recipe(job["config"], job["overrides"]), job["run_dir"], resume=True, progress=False)
+    except (ValueError, OSError) as error:
+        print(f"tbfl sweep: {job['run_dir']}: error: {error}", file=sys.stderr)
+        return 2
+    return 130 if result.interrupted else 0
 
 
 def run_sweep(
@@ -193,7 +203,7 @@ def run_sweep(
 ) -> list[Path]:
     """Run every planned run of ``grid`` not finished yet; returns the run folders in plan order.
 
-    ``jobs > 1`` runs that many ``tbfl train`` processes at once, each on its
+    ``jobs > 1`` runs that many training processes (:func:`train_planned_run`) at once, each on its
     own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
     ``archive``: see the module docstring.
     """

@@ -20,7 +20,7 @@ from tbfl.experiments.report import Configuration, Run
 
 def load_scores(run: Run) -> tuple[list[str], np.ndarray, float]:
     """(filenames, (N, C, T) float32 probabilities, frame hop in s) of a run's validation set."""
-    with np.load(run.run_dir / "validation_scores.npz", allow_pickle=False) as saved:
+    with np.load(run.folder.validation_scores, allow_pickle=False) as saved:
         return list(saved["filenames"]), saved["probabilities"].astype(np.float32), float(saved["frame_hop_s"])
 
 
@@ -86,7 +86,7 @@ def dataset_layout(run: Run, data_root: str | Path | None = None) -> DesedLayout
     """The layout of the dataset a run was trained on (``data_root`` overrides the run's config); None if absent."""
     import yaml
 
-    config = yaml.safe_load((run.run_dir / "config.yaml").read_text())
+    config = yaml.safe_load(run.folder.config.read_text())
     root = Path(data_root) if data_root is not None else Path(config["data"]["root"])
     layout = DesedLayout.from_config(root, config["data"].get("layout") or {})
     return layout if layout.path("validation_tsv").is_file() else None

@@ -9,8 +9,22 @@ procedural voice), ``backgrounds``, ``soundbank`` (files, index, credits),
 ``soundscapes`` (plan + mix + labels), ``generate`` (orchestration), ``figures``.
 """
 
-from tbfl.synth.figures import plot_class_examples
-from tbfl.synth.generate import SynthReport, generate_dataset
-from tbfl.synth.presets import PRESETS, Preset, get_preset
+import importlib
 
-__all__ = ["PRESETS", "Preset", "SynthReport", "generate_dataset", "get_preset", "plot_class_examples"]
+# Imported on first use, so ``tbfl synth --help`` reads the preset names without loading the generators.
+_EXPORTS = {
+    "plot_class_examples": "tbfl.synth.figures",
+    "SynthReport": "tbfl.synth.generate",
+    "generate_dataset": "tbfl.synth.generate",
+    "PRESETS": "tbfl.synth.presets",
+    "Preset": "tbfl.synth.presets",
+    "get_preset": "tbfl.synth.presets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tbfl.synth' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tbfl.weights_table import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 
 @dataclass(frozen=True)

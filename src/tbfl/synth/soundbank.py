@@ -15,6 +15,7 @@ metadata (comment / copyright), so the credits survive an interrupted run.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections import Counter
@@ -26,8 +27,9 @@ import numpy as np
 import soundfile as sf
 
 from tbfl.constants import DESED_CLASSES
+from tbfl.data.audio import AUDIO_SUFFIXES
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_path, atomic_write_text
+from tbfl.io import atomic_path, atomic_write_bytes, atomic_write_text
 from tbfl.synth import dsp
 from tbfl.synth.backgrounds import BACKGROUNDS
 from tbfl.synth.dsp import SR
@@ -39,7 +41,6 @@ HELDOUT_FOREGROUND = "soundbank/audio/validation/foreground"
 HELDOUT_BACKGROUND = "soundbank/audio/validation/background"
 CREDITS_TSV = "soundbank/credits.tsv"
 LICENCE = "CC0-1.0"
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 #: DESED marks sources cut at their start or end with these folder suffixes; they belong to the class.
 VARIANT_SUFFIXES = ("_nOn", "_nOff")
 SOURCE_LENGTH_RANGE_S = (0.25, 90.0)
@@ -138,13 +139,19 @@ def write_source(spec: SourceSpec, layout: DesedLayout, speech_backend: str) -> 
 
 
 def write_wav(path: Path, audio: np.ndarray, comment: str = "", licence: str = "") -> None:
-    """Write mono 16 kHz PCM_16 atomically, with a comment and a licence in the WAV metadata."""
-    with atomic_path(path) as tmp, sf.SoundFile(tmp, "w", SR, 1, "PCM_16", format="WAV") as out:
+    """Write mono 16 kHz PCM_16 atomically, with a comment and a licence in the WAV metadata.
+
+    The WAV is encoded in memory first, so a full disk is a plain OSError naming ``path``
+    (libsndfile would only say "System error").
+    """
+    buffer = io.BytesIO()
+    with sf.SoundFile(buffer, "w", SR, 1, "PCM_16", format="WAV") as out:
         if comment:
             out.comment = comment
         if licence:
             out.copyright = licence
         out.write(np.asarray(audio, dtype=np.float32))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 # --- Index of an existing soundbank folder -------------------------------------

@@ -22,7 +22,7 @@ from tbfl.constants import CLIP_DURATION_S, DESED_CLASSES, FRAME_HOP_S
 from tbfl.synth import dsp
 from tbfl.synth.dsp import SR
 from tbfl.synth.soundbank import SourceFile
-from tbfl.weights_table import PAPER_TABLE1
+from tbfl.data.table1 import PAPER_TABLE1
 
 SAMPLES_PER_MS = SR // 1000
 CLIP_MS = int(round(CLIP_DURATION_S * 1000))

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 import yaml
 
-LOSSES = ("bce", "focal", "cbfl", "tbfl")
+from tbfl.io import read_yaml
+from tbfl.training.loss import LOSSES
 
 
 @dataclass
@@ -92,6 +93,46 @@ def _build(cls, values: Mapping[str, Any], where: str):
     return cls(**values)
 
 
+#: Every numeric setting and its valid range, checked before any training starts: (kind, low, high, text).
+NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
+    "data.weak_validation_fraction": (float, 0.0, 1.0, "in [0, 1)"),
+    "data.num_workers": (int, 0, math.inf, ">= 0"),
+    "loss.gamma": (float, 0.0, math.inf, ">= 0"),
+    "loss.k": (float, 0.0, math.inf, "> 0 (or 'inf')"),
+    "loss.beta": (float, 0.0, 1.0, "in [0, 1)"),
+    "training.seed": (int, 0, math.inf, ">= 0"),
+    "training.max_epochs": (int, 1, math.inf, ">= 1"),
+    "training.early_stopping_patience": (int, 0, math.inf, ">= 0 (0 = off)"),
+    "training.early_stopping_min_delta": (float, 0.0, math.inf, ">= 0"),
+    "training.learning_rate": (float, 0.0, math.inf, "> 0"),
+    "training.rampup_epochs": (float, 0.0, math.inf, ">= 0"),
+    "training.max_consistency": (float, 0.0, math.inf, ">= 0"),
+    "training.ema_decay": (float, 0.0, 1.0, "in [0, 1]"),
+    "training.mixup_probability": (float, 0.0, 1.0, "in [0, 1]"),
+    "training.mixup_beta": (float, 0.0, math.inf, "> 0"),
+    "training.validate_every_n_epochs": (int, 1, math.inf, ">= 1"),
+    "training.checkpoint_every_n_steps": (int, 1, math.inf, ">= 1"),
+    "training.median_filter_s": (float, 0.0, math.inf, ">= 0"),
+    "training.log_every_n_steps": (int, 1, math.inf, ">= 1"),
+    "training.limit_train_batches": (float, 0.0, math.inf, "> 0 (a fraction <= 1 or a number of batches)"),
+}
+_OPEN_LOW = {"loss.k", "training.learning_rate", "training.mixup_beta", "training.limit_train_batches"}
+_OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta"}
+
+
+def _check_number(value: Any, name: str, rule: tuple[type, float, float, str], where: str) -> None:
+    kind, low, high, text = rule
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ValueError(f"{where}: {name} must be an integer {text}, got {value!r}")
+    if not is_number or math.isnan(value):
+        raise ValueError(f"{where}: {name} must be a number {text}, got {value!r}")
+    too_low = value <= low if name in _OPEN_LOW else value < low
+    too_high = value >= high if name in _OPEN_HIGH else value > high
+    if too_low or too_high:
+        raise ValueError(f"{where}: {name} must be {text}, got {value!r}")
+
+
 def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> RecipeConfig:
     """Build and validate a RecipeConfig; ``where`` names the source in errors."""
     values = dict(values or {})
@@ -120,30 +161,33 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         raise ValueError(f"{where}: training.batch_sizes must be three positive sizes (strong, weak, unlabeled)")
     if config.training.epoch_mode not in ("min_size", "max_size_cycle"):
         raise ValueError(f"{where}: training.epoch_mode must be 'min_size' or 'max_size_cycle'")
-    if config.training.early_stopping_min_delta < 0:
-        raise ValueError(f"{where}: training.early_stopping_min_delta must be >= 0, got {config.training.early_stopping_min_delta}")
-    if config.training.early_stopping_patience < 0:
-        raise ValueError(f"{where}: training.early_stopping_patience must be >= 0 (0 = off), got {config.training.early_stopping_patience}")
+    for name, rule in NUMERIC_RULES.items():
+        section, _, key = name.partition(".")
+        _check_number(getattr(getattr(config, section), key), name, rule, where)
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
     return config
 
 
+def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> LossConfig:
+    """A validated LossConfig from its fields (as a checkpoint's hyper-parameters hold them)."""
+    return recipe_from_dict({"loss": dict(values)}, where=where).loss
+
+
 def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:
     """Read a YAML recipe and apply dotted overrides, e.g. ``{"loss.name": "tbfl"}``."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: config file not found")
-    try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise ValueError(f"{path}{line}: invalid YAML ({getattr(error, 'problem', error)})") from None
+    values = read_yaml(path, "config file")
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
-        if not key:
-            raise ValueError(f"override {dotted!r} must look like section.key")
+        known = {f.name for f in dataclasses.fields(_SECTIONS[section])} if section in _SECTIONS else None
+        if not key or section not in (*_SECTIONS, "features", "model") or (known is not None and key not in known):
+            hint = f"known keys of {section}: {sorted(known)}" if known is not None else f"sections: {sorted((*_SECTIONS, 'features', 'model'))}"
+            raise ValueError(f"--set {dotted}={value!r}: unknown setting ({hint})")
         values[section] = dict(values.get(section) or {})  # a section left empty in YAML is None
         values[section][key] = value
-    return recipe_from_dict(values, where=str(path))
+    shown = " ".join(f"--set {dotted}={value!r}" for dotted, value in (overrides or {}).items())
+    return recipe_from_dict(values, where=f"{path} with {shown}" if shown else str(path))
+
+
+_SECTIONS = {"data": DataConfig, "loss": LossConfig, "training": TrainingConfig}

@@ -19,21 +19,10 @@ from torch import Tensor, nn
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.features import minmax_scale
-from tbfl.losses import BinaryCrossEntropy, FocalLoss, WeightedFocalLoss
 from tbfl.model import CRNN, CRNNConfig
-from tbfl.training.config import LossConfig, TrainingConfig
+from tbfl.training.config import TrainingConfig, loss_from_dict
+from tbfl.training.loss import make_loss
 from tbfl.training.schedules import ema_decay, exp_rampup, mixup, update_ema
-
-
-def build_loss(config: LossConfig, class_weights: Sequence[float] | None) -> WeightedFocalLoss:
-    """The classification loss named by ``config``; cbfl/tbfl use ``class_weights`` (C,)."""
-    if config.name == "bce":
-        return BinaryCrossEntropy()
-    if config.name == "focal":
-        return FocalLoss(config.gamma, config.alpha)
-    if class_weights is None:
-        raise ValueError(f"loss {config.name!r} needs class weights")
-    return WeightedFocalLoss(torch.as_tensor(class_weights, dtype=torch.float32), gamma=config.gamma)
 
 
 def weak_macro_f1(probabilities: np.ndarray, targets: np.ndarray, threshold: float = 0.5) -> float:
@@ -53,7 +42,8 @@ class MeanTeacherSED(L.LightningModule):
 
     Args:
         model: CRNNConfig fields (``n_classes`` set from ``classes``).
-        loss: the classification loss settings; ``class_weights`` (C,) for cbfl/tbfl.
+        loss: the classification loss settings; ``class_weights`` (C,) for cbfl/tbfl, from
+            :func:`tbfl.training.loss.class_weights` (kept as hyper-parameters, so checkpoints rebuild the loss).
         training: optimiser, ramp-up, mixup and post-processing settings.
         features: FeatureConfig fields the model was trained on (kept in the checkpoint for detection).
     """
@@ -74,7 +64,7 @@ class MeanTeacherSED(L.LightningModule):
         self.student = CRNN(CRNNConfig(**{**model, "n_classes": len(self.classes)}))
         self.teacher = copy.deepcopy(self.student)
         self.teacher.requires_grad_(False)
-        self.loss_fn = build_loss(LossConfig(**loss), class_weights)
+        self.loss_fn = make_loss(loss_from_dict(loss, where="loss hyper-parameters"), class_weights)
         self.validation_ground_truth = None  # set by the trainer entry point: (StrongLabels, durations)
         self._validation_outputs: dict[int, list] = {}
 

@@ -1,22 +1,10 @@
-"""``tbfl train``: one run of the recipe into its own folder.
-
-Run folder:
-    config.yaml              the recipe used (a resumed run must have the same)
-    class_weights.json       dataset statistics (V_c, r_c, ...) and the loss's class weights
-    checkpoints/last.ckpt    every ``checkpoint_every_n_steps`` steps and at the end (for --resume)
-    checkpoints/best-*.ckpt  best by ``training.monitor``
-    logs/                    CSV (metrics.csv) and TensorBoard logs
-    scores/validation/       frame scores of the validation set, sed_scores TSV, one file per clip
-    validation_scores.npz    the same frame scores in one file, float16 (compact enough to commit)
-    weak_validation_logits.npz  frame logits of the weak-validation clips (for the histograms)
-    learning_curve.csv       the validation objective of student and teacher after every epoch
-    metrics.json             the validation set's metrics of ``eval_model`` (and of both networks under
-                             ``networks``), how training ended; written last: its presence marks a finished run
-"""
+"""``tbfl train``: one run of the recipe into its own folder (layout: :mod:`tbfl.run_folder`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +12,12 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import yaml
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.layout import DesedLayout
-from tbfl.io import atomic_path, atomic_write_text
+from tbfl.io import atomic_path, atomic_write_text, read_yaml
+from tbfl.run_folder import RunFolder, check_checkpoint
 from tbfl.training.config import RecipeConfig, recipe_from_dict
-
-METRICS_FILE = "metrics.json"
-LEARNING_CURVE_FILE = "learning_curve.csv"
 
 
 @dataclass
@@ -43,26 +28,22 @@ class RunResult:
     interrupted: bool
 
 
-def class_weights_for(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES) -> tuple[list[float] | None, dict]:
-    """Measure the dataset's statistics and compute the loss's class weights (None for bce/focal)."""
+def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str]) -> tuple[list[float] | None, dict]:
+    """The dataset's statistics and the loss's class weights (None for bce/focal), and their class_weights.json record."""
     from tbfl.data.stats import measure_stats
-    from tbfl.weights import class_balanced_weights, time_balanced_weights
+    from tbfl.training.loss import class_weights
 
     stats = measure_stats(layout, classes)
-    loss = recipe.loss
-    weights: list[float] | None = None
-    if loss.name == "tbfl":
-        weights = [1.0] * len(classes) if loss.uniform_weights else time_balanced_weights(stats.volumes, stats.frame_ratios, loss.k, classes=classes).tolist()
-    elif loss.name == "cbfl":
-        weights = class_balanced_weights(stats.volumes, loss.beta, classes=classes).tolist()
+    weights = class_weights(recipe.loss, stats)
+    weights = None if weights is None else weights.tolist()  # hyper-parameters stay plain YAML
     record = {"loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict()}
     return weights, record
 
 
-def _check_or_write_config(run_dir: Path, recipe: RecipeConfig, resume: bool) -> None:
-    path = run_dir / "config.yaml"
+def _check_or_write_config(folder: RunFolder, recipe: RecipeConfig, resume: bool) -> None:
+    path = folder.config
     if path.exists() and resume:
-        saved = recipe_from_dict(yaml.safe_load(path.read_text()), where=str(path))
+        saved = recipe_from_dict(read_yaml(path), where=str(path))
         if saved.to_dict() != recipe.to_dict():
             raise ValueError(f"{path}: the run folder holds a different config; use a new --out or drop --resume")
         return
@@ -89,7 +70,19 @@ def train_run(
     callbacks: Sequence = (),
     classes: Sequence[str] = DESED_CLASSES,
 ) -> RunResult:
-    """Train one model, then score and evaluate the validation set with the best checkpoint."""
+    """Train one model, then score and evaluate the validation set with the best checkpoint.
+
+    The run folder is locked for the whole call: a second process training into it is refused.
+    """
+    folder = RunFolder(run_dir)
+    # DDP ranks other than 0 re-enter here in their own processes: only rank 0 holds the lock.
+    first_rank = all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "NODE_RANK"))
+    with folder.lock() if first_rank else contextlib.nullcontext():
+        return _train_locked(recipe, folder, devices=devices, accelerator=accelerator, num_nodes=num_nodes, resume=resume,
+                             progress=progress, callbacks=callbacks, classes=classes)
+
+
+def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerator, num_nodes, resume, progress, callbacks, classes) -> RunResult:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -102,15 +95,18 @@ def train_run(
     from tbfl.training.datamodule import DesedDataModule
     from tbfl.training.module import MeanTeacherSED
 
-    run_dir = Path(run_dir)
-    if not resume and (run_dir / "checkpoints").exists():
+    run_dir = folder.path
+    if not resume and folder.checkpoints.exists():
         raise ValueError(f"{run_dir}: holds an earlier run; continue it with --resume or choose a new --out")
+    last_checkpoint = folder.last_checkpoint
+    if resume and last_checkpoint.exists():
+        check_checkpoint(last_checkpoint)  # a damaged file: one clear error before any work
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_or_write_config(run_dir, recipe, resume)
-    _keep_csv_history(run_dir / "logs")
+    _check_or_write_config(folder, recipe, resume)
+    _keep_csv_history(folder.logs)
     layout = DesedLayout.from_config(recipe.data.root, recipe.data.layout)
-    class_weights, weights_record = class_weights_for(recipe, layout, classes)
-    atomic_write_text(run_dir / "class_weights.json", json.dumps(weights_record, indent=2))
+    class_weights, weights_record = _measure_and_weigh(recipe, layout, classes)
+    atomic_write_text(folder.class_weights, json.dumps(weights_record, indent=2))
 
     training = recipe.training
     if accelerator == "cpu" or (accelerator == "auto" and not torch.cuda.is_available()):
@@ -131,10 +127,10 @@ def train_run(
     module = MeanTeacherSED(recipe.model, recipe.to_dict()["loss"], recipe.to_dict()["training"], class_weights, classes, recipe.features)
     module.validation_ground_truth = datamodule.validation_ground_truth()
 
-    checkpoints = run_dir / "checkpoints"
+    checkpoints = folder.checkpoints
     best = ModelCheckpoint(dirpath=checkpoints, filename="best-{epoch:03d}", monitor=training.monitor, mode="max", save_top_k=1)
     last = ModelCheckpoint(dirpath=checkpoints, filename="last", every_n_train_steps=training.checkpoint_every_n_steps, save_top_k=1, enable_version_counter=False)
-    curve = LearningCurve(run_dir / LEARNING_CURVE_FILE, training.monitor)
+    curve = LearningCurve(folder.learning_curve, training.monitor)
     stopping = (
         [EarlyStopping(training.monitor, mode="max", patience=training.early_stopping_patience, min_delta=training.early_stopping_min_delta)]
         if training.early_stopping_patience
@@ -158,7 +154,6 @@ def train_run(
         enable_progress_bar=progress,
         enable_model_summary=False,
     )
-    last_checkpoint = checkpoints / "last.ckpt"
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=last_checkpoint if resume and last_checkpoint.exists() else None)
     except SystemExit:
@@ -211,8 +206,8 @@ def score_and_evaluate(
         scores = {clip_id(f): frames for f, frames in zip(filenames, probabilities)}
         results[name] = evaluate_scores(scores, labels, durations, classes, frame_hop_s=FRAME_HOP_S, median_filter_s=median_filter_s)
         if name == recipe.training.eval_model:
-            write_scores(run_dir / "scores" / "validation", scores, classes, frame_hop_s=FRAME_HOP_S)
-            with atomic_path(run_dir / "validation_scores.npz") as tmp:
+            write_scores(RunFolder(run_dir).scores, scores, classes, frame_hop_s=FRAME_HOP_S)
+            with atomic_path(RunFolder(run_dir).validation_scores) as tmp:
                 np.savez_compressed(
                     tmp, filenames=np.array(filenames), probabilities=probabilities.astype(np.float16), classes=np.array(classes), frame_hop_s=FRAME_HOP_S
                 )
@@ -220,7 +215,7 @@ def score_and_evaluate(
 
     weak = datamodule.sets["weak_validation"]
     _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
-    with atomic_path(run_dir / "weak_validation_logits.npz") as tmp:
+    with atomic_path(RunFolder(run_dir).weak_logits) as tmp:
         np.savez_compressed(tmp, filenames=np.array(weak.filenames), logits=weak_logits, weak_targets=weak.weak, classes=np.array(classes))
 
     metrics = {
@@ -230,7 +225,7 @@ def score_and_evaluate(
         "networks": {name: result.to_dict() for name, result in results.items()},
         "training": ending or {},
     }
-    atomic_write_text(run_dir / METRICS_FILE, json.dumps(metrics, indent=2, default=_json_default))
+    atomic_write_text(RunFolder(run_dir).metrics, json.dumps(metrics, indent=2, default=_json_default))
     return metrics
 
 

@@ -22,13 +22,12 @@ import torch
 from tqdm.auto import tqdm
 
 from tbfl.constants import FRAME_HOP_S
-from tbfl.data.audio import load_audio
+from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
 from tbfl.features import FeatureConfig, compute_features
 from tbfl.training.predict import predict_features
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
 
 
 @dataclass
@@ -51,16 +50,13 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
+        from tbfl.run_folder import RunFolder, check_checkpoint
         from tbfl.training.module import MeanTeacherSED
 
         path = Path(model)
         if path.is_dir():
-            metrics = path / "metrics.json"
-            if not metrics.is_file():
-                raise FileNotFoundError(f"{path}: not a finished `tbfl train` run folder (no metrics.json naming its best checkpoint)")
-            path = path / "checkpoints" / json.loads(metrics.read_text())["checkpoint"]
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: model checkpoint not found")
+            path = RunFolder(path).best_checkpoint()
+        check_checkpoint(path)  # a damaged file: one clear error, not a torch traceback
         module = MeanTeacherSED.load_from_checkpoint(path, map_location="cpu", weights_only=False)
         return cls(module.network(network).eval(), FeatureConfig(**module.hparams.features), module.classes)
 

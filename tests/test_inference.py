@@ -10,7 +10,7 @@ from tbfl.cli import main
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.desed import read_strong_tsv
 from tbfl.evaluation import read_scores
-from tbfl.experiments.detect import Detector
+from tbfl.inference import Detector
 from tbfl.training.train import train_run
 
 

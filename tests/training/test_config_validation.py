@@ -1,0 +1,49 @@
+"""Recipe errors caught before Lightning starts: numeric ranges, and --set overrides named in errors."""
+
+import pytest
+
+from tbfl.cli import main
+from tbfl.training.config import load_recipe
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("training.max_epochs=-1", "training.max_epochs must be >= 1, got -1"),
+        ("training.max_epochs=0", "training.max_epochs must be >= 1, got 0"),
+        ("loss.gamma=-1", "loss.gamma must be >= 0, got -1"),
+        ("loss.k=0", "loss.k must be > 0 (or 'inf'), got 0.0"),
+        ("loss.beta=1", "loss.beta must be in [0, 1), got 1"),
+        ("training.learning_rate=0", "training.learning_rate must be > 0, got 0"),
+        ("training.max_epochs=2.5", "training.max_epochs must be an integer >= 1, got 2.5"),
+        ("training.ema_decay=abc", "training.ema_decay must be a number in [0, 1], got 'abc'"),
+    ],
+)
+def test_bad_numbers_exit_2_before_training(tiny_config, tmp_path, capsys, override, message):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_config), "--out", str(out), "--set", override, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    key, _, value = override.partition("=")
+    assert err.strip().splitlines() == [f"tbfl train: error: {tiny_config} with --set {key}={load_value(value)!r}: {message}"]
+    assert not out.exists()  # nothing started
+
+
+def load_value(text):
+    import yaml
+
+    return yaml.safe_load(text)
+
+
+def test_unknown_override_names_the_override_not_the_file(tiny_config, capsys):
+    assert main(["train", "--config", str(tiny_config), "--out", "unused", "--set", "data.layout.weak_tssv=x"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("tbfl train: error: --set data.layout.weak_tssv='x': unknown setting (known keys of data: [")
+    assert str(tiny_config) not in err
+
+
+def test_file_errors_still_name_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("training:\n  max_epochs: 0\n")
+    with pytest.raises(ValueError, match=rf"^{path}: training.max_epochs must be >= 1, got 0$"):
+        load_recipe(path)
+    assert load_recipe(path, {"training.max_epochs": 3}).training.max_epochs == 3  # a valid override mends it

@@ -1,0 +1,60 @@
+"""The one loss factory: settings + statistics -> class weights -> a module holding them."""
+
+import numpy as np
+import pytest
+import torch
+
+from tbfl.constants import DESED_CLASSES
+from tbfl.data.stats import DatasetStats
+from tbfl.losses import ClassBalancedFocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
+from tbfl.training.config import LossConfig, loss_from_dict
+from tbfl.training.loss import class_weights, make_loss
+from tbfl.weights import time_balanced_weights
+
+C = len(DESED_CLASSES)
+
+
+@pytest.fixture
+def stats() -> DatasetStats:
+    volumes = np.arange(10, 10 + 10 * C, 10)  # 10, 20, ..., 100 sources
+    ratios = np.arange(1, C + 1) / np.arange(1, C + 1).sum()
+    nan = np.full(C, np.nan)
+    return DatasetStats(DESED_CLASSES, volumes, nan, ratios, nan, np.ones(C, dtype=np.int64))
+
+
+def test_tbfl_weights_are_eq4_and_live_in_the_buffer(stats):
+    config = LossConfig(name="tbfl", k=1000.0, gamma=1.5)
+    weights = class_weights(config, stats)
+    np.testing.assert_allclose(weights, time_balanced_weights(stats.volumes, stats.frame_ratios, 1000.0), rtol=1e-12)
+    loss = make_loss(config, weights)
+    assert isinstance(loss, TimeBalancedFocalLoss) and loss.gamma == 1.5
+    assert torch.allclose(loss.weight, torch.as_tensor(weights, dtype=torch.float32))
+    assert "weight" in dict(loss.named_buffers())
+
+
+def test_cbfl_weights_equal_the_class_balanced_module(stats):
+    config = LossConfig(name="cbfl", beta=0.99)
+    loss = make_loss(config, class_weights(config, stats))
+    reference = ClassBalancedFocalLoss(stats.volumes, 0.99)
+    assert torch.allclose(loss.weight, reference.weight) and loss.weight.sum().item() == pytest.approx(C)
+
+
+def test_unweighted_losses_and_uniform_tbfl(stats):
+    assert class_weights(LossConfig(name="bce"), stats) is None and class_weights(LossConfig(name="focal"), stats) is None
+    assert make_loss(LossConfig(name="focal", alpha=0.25)).alpha == 0.25
+    assert class_weights(LossConfig(name="tbfl", uniform_weights=True), stats).tolist() == [1.0] * C
+    with pytest.raises(ValueError, match="loss 'tbfl' needs class weights"):
+        make_loss(LossConfig(name="tbfl"))
+
+
+def test_same_value_for_the_same_input(stats):
+    x, y = torch.randn(2, C, 7, generator=torch.Generator().manual_seed(0)), (torch.rand(2, C, 7, generator=torch.Generator().manual_seed(1)) > 0.7).float()
+    config = LossConfig(name="tbfl", k=500.0)
+    weights = class_weights(config, stats)
+    assert torch.equal(make_loss(config, weights)(x, y), WeightedFocalLoss(weights, gamma=2.0)(x, y))
+
+
+def test_loss_hyper_parameters_are_validated():
+    with pytest.raises(ValueError, match=r"^loss hyper-parameters: loss.gamma must be >= 0, got -1$"):
+        loss_from_dict({"name": "focal", "gamma": -1}, where="loss hyper-parameters")
+    assert loss_from_dict({"name": "tbfl", "k": "inf"}).k == float("inf")
