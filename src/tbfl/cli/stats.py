@@ -33,16 +33,16 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
     layout = DesedLayout.from_config(args.dataset, overrides)
-    stats = measure_stats(layout)
     weights = None
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        stats = measure_stats(layout)
+        try:
             weights = stats.tbfl_weights(args.k).tolist()
-        for warning in caught:
-            print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
-    except ValueError as error:
-        print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
+        except ValueError as error:
+            print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
+    for warning in caught:
+        print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
     report = {"dataset": str(layout.root), **stats.to_dict(), "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights}
     text = json.dumps(report, indent=2)
     if args.out:
