@@ -95,3 +95,26 @@ def test_weak_split_is_the_baselines_pandas_draw():
     assert weak["filename"].iloc[validation].tolist() == baseline_validation["filename"].tolist()
     assert set(weak["filename"].iloc[train]) == set(baseline_train["filename"])
     assert np.array_equal(train, np.sort(train)) and not set(train) & set(validation)
+
+
+def test_audit_set_lists_unreadable_files_and_flags_a_set_without_audio(tmp_path):
+    import soundfile as sf
+
+    from tbfl.data.audit import CLIP_SETS, audit_set
+
+    layout = DesedLayout(tmp_path)
+    weak = next(spec for spec in CLIP_SETS if spec.name == "weak")
+    layout.path("weak_tsv").parent.mkdir(parents=True)
+    layout.path("weak_tsv").write_text("filename\tevent_labels\na.wav\tDog\nb.wav\tCat,Dog\nc.wav\t\n")
+    folder = layout.path("weak_audio")
+    folder.mkdir(parents=True)
+    sf.write(folder / "a.wav", np.zeros((8000, 2), np.float32), 8000)
+    (folder / "b.wav").write_bytes(b"RIFF not audio")
+    audit = audit_set(layout, weak)
+    assert (audit.n_listed, audit.n_present, audit.missing, audit.extra) == (3, 2, ["c.wav"], [])
+    assert list(audit.unreadable) == ["b.wav"] and audit.sample_rates_hz == {8000: 1} and audit.channels == {2: 1}
+    assert audit.duration_s == {"min": 1.0, "max": 1.0, "mean": 1.0} and audit.usable
+    (folder / "a.wav").unlink()
+    assert audit_set(layout, weak).problem == f"{folder}: none of the 1 clips with audio is readable"
+    (folder / "b.wav").unlink()
+    assert audit_set(layout, weak).problem == f"{folder}: none of the 3 listed clips has audio here"

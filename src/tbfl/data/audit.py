@@ -269,8 +269,10 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
         _audit_durations(layout, spec, audit, present)
     if audit.n_listed == 0:
         audit.problem = f"{audit.labels_tsv}: lists no clip"
+    elif not present:
+        audit.problem = f"{folder}: none of the {audit.n_listed:,} listed clips has audio here"
     elif len(present) == len(audit.unreadable):
-        audit.problem = f"{folder}: none of the {audit.n_listed:,} listed clips has readable audio"
+        audit.problem = f"{folder}: none of the {len(present):,} clips with audio is readable"
     return audit
 
 
