@@ -155,7 +155,7 @@ class DesedDataModule(L.LightningDataModule):
                 "synth_validation": strong_clip_set("synth_validation", layout.require("synth_val_tsv"), layout.audio_dir("synth_val_audio"), self.classes),
                 "weak_validation": weak_validation,
             }
-            empty = [name for name, clips in self.sets.items() if len(clips) == 0]
+            empty = [name for name in ("strong_train", "weak_train", "unlabeled_train", "synth_validation") if not self.sets[name]]
             if empty:
                 raise ValueError(f"{layout.root}: no clip with audio in {', '.join(empty)}; `tbfl check {layout.root}` shows what is there")
         return self.sets
