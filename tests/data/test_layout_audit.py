@@ -118,3 +118,13 @@ def test_audit_set_lists_unreadable_files_and_flags_a_set_without_audio(tmp_path
     assert audit_set(layout, weak).problem == f"{folder}: none of the 1 clips with audio is readable"
     (folder / "b.wav").unlink()
     assert audit_set(layout, weak).problem == f"{folder}: none of the 3 listed clips has audio here"
+
+
+def test_an_invalid_label_file_makes_the_set_unusable_with_file_and_line(tmp_path):
+    from tbfl.data.audit import CLIP_SETS, audit_set
+
+    layout = DesedLayout(tmp_path)
+    layout.path("weak_tsv").parent.mkdir(parents=True)
+    layout.path("weak_tsv").write_text("filename\tevent_labels\na.wav\tDog\na.wav\tCat\n")
+    audit = audit_set(layout, next(spec for spec in CLIP_SETS if spec.name == "weak"))
+    assert audit.problem == f"{layout.path('weak_tsv')}:3: duplicate clip (first on line 2)" and not audit.usable

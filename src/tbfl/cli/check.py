@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Per clip set: clips listed in a label file but missing on disk, audio files in no label file, "
         "unreadable files, the sample rates / channels / durations in the audio headers; the soundbank's classes and "
         "file counts. Prints a table, writes every list to a JSON manifest, and exits 1 only when a set is unusable "
-        "(no label file, no audio folder, no readable clip, a soundbank class without files).",
+        "(no or an invalid label file, no audio folder, no readable clip, a soundbank class without files).",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset root (DESED 2021 layout)")
     parser.add_argument("--layout-config", metavar="YAML", help="layout overrides: {entry: relative path}, or a recipe with data.layout")
