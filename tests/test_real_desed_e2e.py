@@ -146,3 +146,20 @@ def test_train_and_evaluate_on_the_release_tree(release, make_recipe, tmp_path, 
     evaluated = json.loads(out.read_text())
     for key in ("psds1", "psds2", "event_f1", "intersection_f1", "n_clips", "n_events"):
         assert evaluated[key] == pytest.approx(metrics[key], abs=1e-6), key
+
+
+def test_a_missing_validation_clip_is_left_out_of_the_final_scores(release, make_recipe, tmp_path):
+    layout, _, listed = release
+    root = tmp_path / "dataset"
+    shutil.copytree(layout.root, root)
+    gone = listed["validation"][0]
+    (DesedLayout(root).original_audio_dir("validation_audio") / gone).unlink()
+    recipe = make_recipe(training__max_epochs=1).to_dict()
+    recipe["data"]["root"] = str(root)
+    config = tmp_path / "recipe.yaml"
+    config.write_text(yaml.safe_dump(recipe))
+    with pytest.warns(UserWarning, match=rf"^validation: {N_VALIDATION} of {N_VALIDATION + 1} clips present .*\({gone}\)"):
+        assert main(["train", "--config", str(config), "--out", str(tmp_path / "run"), "--no-progress"]) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["n_clips"] == metrics["networks"]["student"]["n_clips"] == N_VALIDATION
+    assert gone.replace(".wav", ".tsv") not in {p.name for p in (tmp_path / "run" / "scores" / "validation").iterdir()}
