@@ -180,3 +180,27 @@ def test_wrong_input_shape_is_a_clear_error():
         model(features(n_mels=64))
     with pytest.raises(ValueError, match="batch, n_mels"):
         model(torch.zeros(128, 64))
+
+
+def test_desed2021_recipe_pools_weak_output_with_a_class_axis_softmax():
+    """The paper's system (configs/desed2021.yaml): weak = sum_t(strong * a) / sum_t(a), a = max(softmax_classes(z), 1e-7)."""
+    from pathlib import Path
+
+    from tbfl.training.config import load_recipe
+
+    recipe = load_recipe(Path(__file__).parents[1] / "configs" / "desed2021.yaml")
+    assert recipe.model["attention_softmax"] == "classes"
+    torch.manual_seed(3)
+    model = sharpen(CRNN(CRNNConfig(**recipe.model))).eval()
+    captured = {}
+    model.attention_head.register_forward_hook(lambda module, inputs, output: captured.update(scores=output))
+    with torch.no_grad():
+        out = model(features(batch=2, n_frames=626))
+    scores = captured["scores"].double()  # (B, T, C) attention logits
+    weights = torch.softmax(scores, dim=2).clamp(min=1e-7)  # over the 10 classes of each frame
+    strong = out.strong_probs.double().transpose(1, 2)  # (B, T, C)
+    by_hand = (strong * weights).sum(dim=1) / weights.sum(dim=1)  # (B, C)
+    assert out.weak_probs.shape == (2, 10)
+    torch.testing.assert_close(out.weak_probs.double(), by_hand, atol=1e-6, rtol=0)
+    time_softmax = (strong * torch.softmax(scores, dim=1)).sum(dim=1)
+    assert (out.weak_probs.double() - time_softmax).abs().max() > 1e-3  # the two poolings really differ here

@@ -43,7 +43,12 @@ _CLASS_ATTENTION_FLOOR = 1e-7
 
 @dataclass(frozen=True)
 class CRNNConfig:
-    """Sizes of the CRNN; the defaults are the DCASE2021 baseline's.
+    """Sizes of the CRNN; the defaults are the DCASE2021 baseline's, except ``attention_softmax``.
+
+    ``attention_softmax`` defaults to "time", the documented attention pooling;
+    ``configs/desed2021.yaml`` sets "classes", the baseline's code. The default
+    stays because checkpoints keep only the recipe's model settings: a new
+    default would silently change how earlier runs' checkpoints pool.
 
     ``pooling`` is one (time, freq) AvgPool2d kernel per conv block. A smaller
     CPU model is e.g. ``filters=(16, 32, 32, 64, 64, 64, 64), rnn_hidden=64``.

@@ -187,3 +187,10 @@ def test_without_espeak_one_warning_and_the_same_labels(tiny, tmp_path, monkeypa
     for name in DesedLayout.relative_paths().values():
         if name.endswith(".tsv"):  # labels depend on the plan only, not on the speech backend
             assert (fallback / name).read_bytes() == (tiny.root / name).read_bytes(), name
+
+
+def test_synth_writes_the_release_folder_names(tiny_root):
+    for folder in ("audio/train/synthetic21_train/soundscapes_16k", "audio/validation/synthetic21_validation/soundscapes_16k",
+                   "metadata/train/synthetic21_train", "metadata/validation/synthetic21_validation", "audio/train/weak_16k"):
+        assert (tiny_root / folder).is_dir(), folder
+    assert not list(tiny_root.glob("**/synthetic20_*"))

@@ -121,7 +121,7 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
     total_length_s = np.zeros(len(classes), dtype=np.float64)
     unknown, empty = [], []
     for folder in sorted(p for p in foreground_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        class_name = _VARIANT_SUFFIX.sub("", folder.name)
+        class_name = class_of_folder(folder.name)
         if class_name not in index:
             unknown.append(folder.name)
             continue
@@ -139,6 +139,11 @@ def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED
         warnings.warn(f"{foreground_dir}: {len(empty)} empty audio file(s) (0 samples) not counted in V_c, e.g. {empty[:3]}", UserWarning, stacklevel=2)
     with np.errstate(invalid="ignore"):
         return volumes, total_length_s / volumes
+
+
+def class_of_folder(folder_name: str) -> str:
+    """The class a soundbank folder holds: ``Dog_nOn`` -> ``Dog`` (Scaper's variant suffixes removed)."""
+    return _VARIANT_SUFFIX.sub("", folder_name)
 
 
 def frame_ratios(
@@ -170,7 +175,10 @@ def measure_stats(
     frame_hop_s: float = FRAME_HOP_S,
 ) -> DatasetStats:
     """Table 1 of a dataset: the soundbank ``layout.path("soundbank_foreground")``
-    and the strong training set ``layout.path("synth_train_tsv")``."""
+    and the strong training set ``layout.path("synth_train_tsv")``.
+
+    When the set's audio folder exists, only the clips whose audio is present count
+    (one warning gives the counts); a labels-only tree counts every listed clip."""
     soundbank, tsv = layout.path("soundbank_foreground"), layout.path("synth_train_tsv")
     if not layout.root.is_dir():
         raise FileNotFoundError(f"{layout.root}: dataset folder not found")
@@ -182,7 +190,7 @@ def measure_stats(
     if missing:
         raise FileNotFoundError(f"not found: {'; '.join(missing)}")
     volumes, avg_source_length_s = soundbank_volumes(soundbank, classes)
-    strong = read_strong_tsv(tsv, classes)
+    strong = _present_or_listed(layout, read_strong_tsv(tsv, classes))
     events = strong.events
     by_class = (events["offset"] - events["onset"]).groupby(events["event_label"])
     n_events = by_class.size().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
@@ -195,3 +203,15 @@ def measure_stats(
         avg_event_duration_s=avg_event_duration_s,
         n_events=n_events,
     )
+
+
+def _present_or_listed(layout: DesedLayout, strong: StrongLabels) -> StrongLabels:
+    """The strong training labels of the clips with audio; all of them when the tree has no such audio folder."""
+    from tbfl.data.audit import present_strong_labels  # audit reads this module's soundbank rules
+    from tbfl.data.layout import LayoutError
+
+    try:
+        audio_dir = layout.audio_dir("synth_train_audio")
+    except LayoutError:
+        return strong
+    return present_strong_labels("synth_train", strong, audio_dir)

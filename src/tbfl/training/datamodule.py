@@ -23,11 +23,13 @@ from typing import Sequence
 
 import lightning as L
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
-from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
+from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
+from tbfl.data.desed import StrongLabels, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.labels import encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureCache, FeatureConfig
@@ -76,20 +78,30 @@ class ClipDataset(Dataset):
 
 
 def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str]) -> ClipSet:
-    """A strongly labelled set: (N, C, T) frame targets at the model's frame rate."""
-    labels = read_strong_tsv(tsv, classes)
+    """A strongly labelled set of the clips with audio: (N, C, T) frame targets at the model's frame rate."""
+    labels = present_strong_labels(name, read_strong_tsv(tsv, classes), audio_dir)
     strong = encode_strong_clips(labels, classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S)
     return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels)
 
 
+def weak_split(weak: pd.DataFrame, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (train, validation) of the baseline's weak split, each in file order.
+
+    The DCASE2021 baseline draws ``weak.sample(frac=1 - validation_fraction, random_state=seed)`` for
+    training and validates on the rest; this is that draw (pandas' RandomState algorithm), so
+    on the same weak.tsv the same clips are held out.
+    """
+    train = np.sort(weak.reset_index(drop=True).sample(frac=1.0 - validation_fraction, random_state=seed).index.to_numpy())
+    return train, np.setdiff1d(np.arange(len(weak)), train)
+
+
 def weak_clip_sets(tsv: Path, audio_dir: Path, classes: Sequence[str], validation_fraction: float, seed: int) -> tuple[ClipSet, ClipSet]:
-    """The weak set split into train and validation parts (the baseline holds out 10%), deterministic for ``seed``."""
+    """The weak set split as the baseline splits it (:func:`weak_split`, on every listed clip), then the clips with audio."""
     weak = read_weak_tsv(tsv, classes)
-    order = np.random.default_rng(seed).permutation(len(weak))
-    n_validation = int(round(validation_fraction * len(weak)))
     parts = []
-    for name, indices in (("weak_train", np.sort(order[n_validation:])), ("weak_validation", np.sort(order[:n_validation]))):
+    for name, indices in zip(("weak_train", "weak_validation"), weak_split(weak, validation_fraction, seed)):
         rows = weak.iloc[indices]
+        rows = rows.loc[rows["filename"].isin(set(keep_present(name, rows["filename"].tolist(), audio_dir)))]
         targets = np.stack([encode_weak(tags, classes) for tags in rows["event_labels"]]) if len(rows) else np.zeros((0, len(classes)), np.float32)
         names = list(rows["filename"])
         parts.append(ClipSet(name, names, [audio_dir / f for f in names], weak=targets.astype(np.float32)))
@@ -132,16 +144,20 @@ class DesedDataModule(L.LightningDataModule):
         if not self.sets:
             layout = self.layout
             weak_train, weak_validation = weak_clip_sets(
-                layout.path("weak_tsv"), layout.path("weak_audio"), self.classes, self.weak_validation_fraction, self.seed
+                layout.require("weak_tsv"), layout.audio_dir("weak_audio"), self.classes, self.weak_validation_fraction, self.seed
             )
-            unlabeled = read_unlabeled_tsv(layout.path("unlabeled_tsv"))
+            unlabeled_dir = layout.audio_dir("unlabeled_audio")
+            unlabeled = keep_present("unlabeled_train", read_unlabeled_tsv(layout.require("unlabeled_tsv")), unlabeled_dir)
             self.sets = {
-                "strong_train": strong_clip_set("strong_train", layout.path("synth_train_tsv"), layout.path("synth_train_audio"), self.classes),
+                "strong_train": strong_clip_set("strong_train", layout.require("synth_train_tsv"), layout.audio_dir("synth_train_audio"), self.classes),
                 "weak_train": weak_train,
-                "unlabeled_train": ClipSet("unlabeled_train", unlabeled, [layout.path("unlabeled_audio") / f for f in unlabeled]),
-                "synth_validation": strong_clip_set("synth_validation", layout.path("synth_val_tsv"), layout.path("synth_val_audio"), self.classes),
+                "unlabeled_train": ClipSet("unlabeled_train", unlabeled, [unlabeled_dir / f for f in unlabeled]),
+                "synth_validation": strong_clip_set("synth_validation", layout.require("synth_val_tsv"), layout.audio_dir("synth_val_audio"), self.classes),
                 "weak_validation": weak_validation,
             }
+            empty = [name for name in ("strong_train", "weak_train", "unlabeled_train", "synth_validation") if not self.sets[name]]
+            if empty:
+                raise ValueError(f"{layout.root}: no clip with audio in {', '.join(empty)}; `tbfl check {layout.root}` shows what is there")
         return self.sets
 
     def prepare_data(self) -> None:
@@ -179,7 +195,7 @@ class DesedDataModule(L.LightningDataModule):
         return [self._loader("synth_validation", batch, shuffle=False), self._loader("weak_validation", batch, shuffle=False)]
 
     def validation_ground_truth(self) -> tuple:
-        """(synthetic-validation StrongLabels, its durations) for the validation metrics."""
-        labels = self.load_sets()["synth_validation"].labels  # read once, with the other label files
-        durations = read_durations_tsv(self.layout.path("synth_val_durations_tsv"))
-        return labels, durations
+        """(synthetic-validation StrongLabels, its durations) of the clips with audio, for the validation metrics."""
+        clips = self.load_sets()["synth_validation"]  # labels read once, with the other label files
+        durations = clip_durations_s(self.layout.path("synth_val_durations_tsv"), clips.filenames, self.layout.audio_dir("synth_val_audio"))
+        return clips.labels, durations

@@ -184,21 +184,22 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
 def score_and_evaluate(
     checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str], ending: dict | None = None
 ) -> dict:
-    """Score the validation set (and the weak-validation clips) with one checkpoint; write scores and metrics.
+    """Score the validation set's clips with audio (and the weak-validation clips) with one checkpoint; write scores and metrics.
 
     Both networks are evaluated, as the baseline does; ``eval_model``'s scores are written and its metrics
     are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
     """
-    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.data.audit import clip_durations_s, present_strong_labels
+    from tbfl.data.desed import read_strong_tsv
     from tbfl.evaluation import clip_id, evaluate_scores, write_scores
     from tbfl.training.module import MeanTeacherSED
     from tbfl.training.predict import predict_frames
 
     module = MeanTeacherSED.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
-    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
-    durations = read_durations_tsv(layout.path("validation_durations_tsv"))
-    filenames = sorted(durations)
-    audio_dir = layout.path("validation_audio")
+    audio_dir = layout.audio_dir("validation_audio")
+    labels = present_strong_labels("validation", read_strong_tsv(layout.require("validation_tsv"), classes), audio_dir)
+    filenames = sorted(labels.filenames)
+    durations = clip_durations_s(layout.path("validation_durations_tsv"), filenames, audio_dir)
     median_filter_s = recipe.training.median_filter_s
     results = {}
     for name in ("student", "teacher"):
