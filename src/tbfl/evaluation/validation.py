@@ -1,6 +1,13 @@
-"""Validation of evaluation inputs: score arrays, reference events, durations and the clip sets."""
+"""Validation of evaluation inputs: score arrays, reference events, durations and the clip sets.
+
+One rule for same-class ground-truth events of a clip that overlap or touch,
+whatever the input (a file through ``read_strong_tsv`` or a DataFrame through
+the API): they are merged into one event, with a warning.
+"""
 
 from __future__ import annotations
+
+import warnings
 
 from typing import Any, Mapping
 
@@ -46,7 +53,28 @@ def reference_events(ground_truth, classes) -> pd.DataFrame:
     if bad.any():
         row = events.iloc[int(np.flatnonzero(bad)[0])]
         raise ValueError(f"ground truth event {row['filename']} [{row['onset']}, {row['offset']}] needs 0 <= onset < offset")
-    return events.reset_index(drop=True)
+    return merge_overlapping_events(events.reset_index(drop=True))
+
+
+def merge_overlapping_events(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` (clip_id, onset, offset, event_label) with same-class overlapping or touching events of a clip merged."""
+    events = events.sort_values(["clip_id", "event_label", "onset", "offset"], kind="stable")
+    same_track = (events["clip_id"] == events["clip_id"].shift()) & (events["event_label"] == events["event_label"].shift())
+    running_offset_s = events.groupby(["clip_id", "event_label"], sort=False)["offset"].cummax()
+    continues = same_track & (events["onset"] <= running_offset_s.shift())
+    if not continues.any():
+        return events.reset_index(drop=True)
+    segment = (~continues).cumsum().to_numpy()
+    merged = events.groupby(segment, sort=False).agg(
+        filename=("filename", "first"), onset=("onset", "min"), offset=("offset", "max"),
+        event_label=("event_label", "first"), clip_id=("clip_id", "first"),
+    )
+    clips = pd.unique(events.loc[continues, "clip_id"])
+    warnings.warn(
+        f"ground truth: merged {int(continues.sum())} same-class overlapping or touching event(s) in {len(clips)} clip(s), "
+        f"e.g. {clips[0]!r}", UserWarning, stacklevel=3,
+    )
+    return merged.reset_index(drop=True)
 
 
 def listed_clips(ground_truth) -> set[str]:
