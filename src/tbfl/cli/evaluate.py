@@ -4,33 +4,73 @@ from __future__ import annotations
 
 import argparse
 
+_PSDS_KEYS = ("dtc", "gtc", "cttc", "alpha_ct", "alpha_st", "max_efpr")
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="PSDS1/PSDS2, event-based and intersection-based F1 of frame scores",
-        description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip), then compute "
-        "PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as sed_scores_eval), the event-based "
-        "F1 (200 ms collars) at 0.5 and over the 50 thresholds, and the intersection-based F1 at 0.5. Every clip "
-        "of the durations list is evaluated and needs scores.",
+        description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip: any contiguous frame "
+        "grid, any classes), then compute PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as "
+        "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "
+        "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
     )
     parser.add_argument("--scores", required=True, metavar="DIR", help="directory of <clip id>.tsv score files")
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels: filename onset offset event_label")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations: filename duration (the evaluation set)")
     parser.add_argument("--out", metavar="JSON", help="write every value and the settings to this JSON file")
+    parser.add_argument("--classes", metavar="A,B,...", help="class names and order (default: the score files' header)")
     parser.add_argument("--median-filter-s", type=float, default=0.45, metavar="S", help="median filter length (default 0.45 s)")
+    parser.add_argument("--onset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 onset collar (default 0.2 s)")
+    parser.add_argument("--offset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 offset collar (default 0.2 s)")
+    parser.add_argument("--offset-collar-rate", type=float, default=0.2, metavar="R",
+                        help="event-F1 offset collar as a fraction of the event length, the larger counts (default 0.2)")
+    for name, default in (("psds1", "dtc=0.7,gtc=0.7,alpha_ct=0,alpha_st=1,max_efpr=100"),
+                          ("psds2", "dtc=0.1,gtc=0.1,cttc=0.3,alpha_ct=0.5,alpha_st=1,max_efpr=100")):
+        parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
+                            help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
+
+
+def _psds_settings(name: str):
+    """argparse type: 'dtc=0.5,alpha_ct=0' -> that scenario's default PsdsSettings with those values changed."""
+
+    def parse(text: str):
+        from dataclasses import replace
+
+        from tbfl.evaluation.settings import PSDS1, PSDS2
+
+        changes = {}
+        for item in filter(None, text.split(",")):
+            key, _, value = item.partition("=")
+            if key.strip() not in _PSDS_KEYS or not value:
+                raise argparse.ArgumentTypeError(f"{item!r}: expected KEY=VALUE with KEY one of {', '.join(_PSDS_KEYS)}")
+            try:
+                changes[key.strip()] = None if value.strip().lower() == "none" else float(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{item!r}: {value!r} is not a number") from None
+        try:
+            return replace(PSDS1 if name == "psds1" else PSDS2, **changes)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
     from tbfl.evaluation.evaluate import evaluate_files
+    from tbfl.evaluation.settings import PSDS1, PSDS2
     from tbfl.io import atomic_write_text
 
+    classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     result = evaluate_files(
-        args.scores, args.ground_truth, args.durations, median_filter_s=args.median_filter_s, progress=not args.no_progress,
+        args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
+        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
+        offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
     )
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
