@@ -1,5 +1,7 @@
 """Detections given as event lists per operating point (psds_eval's input) give psds_eval's PSDS."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -69,6 +71,12 @@ def test_folder_and_threshold_column_read_the_same(tmp_path, case):
     from_column = operating_point_files_psds(tmp_path / "one.tsv", tmp_path / "gt.tsv", tmp_path / "d.tsv", CLASSES)
     direct = operating_point_psds(detections, events, durations, CLASSES, PSDS2)
     assert from_folder[1].value == from_column[1].value == pytest.approx(direct.value, abs=1e-12)
+    from tbfl.cli import main
+
+    assert main(["evaluate", "--detections", str(tmp_path / "ops"), "--ground-truth", str(tmp_path / "gt.tsv"),
+                 "--durations", str(tmp_path / "d.tsv"), "--classes", ",".join(CLASSES), "--out", str(tmp_path / "o.json")]) == 0
+    written = json.loads((tmp_path / "o.json").read_text())
+    assert written["psds1"] == from_folder[0].value and written["psds2"] == from_folder[1].value
 
 
 def test_bad_detection_names_the_file(tmp_path):

@@ -16,7 +16,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "
         "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
     )
-    parser.add_argument("--scores", required=True, metavar="DIR", help="directory of <clip id>.tsv score files")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scores", metavar="DIR", help="directory of <clip id>.tsv score files")
+    source.add_argument("--detections", metavar="PATH",
+                        help="instead of scores, event lists per operating point (psds_eval's input): a folder of "
+                        "<threshold>.tsv files or one TSV with a threshold column; gives PSDS1 and PSDS2 only "
+                        "(--classes required)")
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels: filename onset offset event_label")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations: filename duration (the evaluation set)")
     parser.add_argument("--out", metavar="JSON", help="write every value and the settings to this JSON file")
@@ -67,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.io import atomic_write_text
 
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    if args.detections:
+        return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     result = evaluate_files(
         args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
         progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
@@ -75,4 +82,25 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     print(result.format_table())
+    return 0
+
+
+def _run_detections(args: argparse.Namespace, classes, psds1, psds2) -> int:
+    import json
+
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.evaluation.operating_points import operating_point_psds, read_operating_points
+    from tbfl.io import atomic_write_text
+
+    if classes is None:
+        raise ValueError("--detections needs --classes (event lists carry no class header)")
+    detections = read_operating_points(args.detections, classes)
+    ground_truth, durations = read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations)
+    values = {name: operating_point_psds(detections, ground_truth, durations, classes, scenario)
+              for name, scenario in (("psds1", psds1), ("psds2", psds2))}
+    if args.out:
+        data = {**{name: psds.value for name, psds in values.items()}, "thresholds": sorted(detections),
+                "details": {name: psds.to_dict() for name, psds in values.items()}}
+        atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print(f"{len(detections)} operating points: PSDS1 {values['psds1'].value:.3f}, PSDS2 {values['psds2'].value:.3f}")
     return 0
