@@ -75,3 +75,26 @@ def test_weights_equal_a_recomputation_on_the_drawn_clips(random_cases):
 def test_confidence_interval_is_the_central_percentiles():
     mean, low, high = confidence_interval(np.arange(101.0), 0.9)
     assert (mean, low, high) == pytest.approx((50.0, 5.0, 95.0), abs=1e-12)
+
+
+def test_cli_bootstrap_writes_the_intervals_of_these_resamples(tmp_path, random_cases):
+    import json
+
+    from tbfl.cli import main
+    from tbfl.evaluation.scores import write_scores
+
+    case = random_cases[2]
+    write_scores(tmp_path / "scores", case.scores, case.classes, case.frame_hop_s)
+    case.events.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
+    (tmp_path / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in case.durations.items()))
+    assert main(["evaluate", "--scores", str(tmp_path / "scores"), "--ground-truth", str(tmp_path / "gt.tsv"),
+                 "--durations", str(tmp_path / "d.tsv"), "--median-filter-s", "0", "--bootstrap", "40",
+                 "--no-progress", "--out", str(tmp_path / "m.json")]) == 0
+    written = json.loads((tmp_path / "m.json").read_text())
+    changes, duration_s, clip_ids = changes_of(case, PSDS2)
+    expected = confidence_interval(bootstrap_psds(changes, duration_s, resampled_clip_weights(len(clip_ids), 40, 0), PSDS2))
+    got = written["confidence_intervals"]["psds2_threshold_free"]
+    assert (got["mean"], got["low"], got["high"]) == pytest.approx(expected, abs=1e-12)
+    assert got["low"] < written["psds2_threshold_free"] < got["high"]
+    assert set(written["confidence_intervals"]) == {"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free",
+                                                    "intersection_f1"}

@@ -26,8 +26,11 @@ from tbfl.evaluation.metrics.collar_based import collar_counts
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
+from tbfl.evaluation.bootstrap import (
+    bootstrap_intersection_f1, bootstrap_psds, confidence_interval, resampled_clip_weights,
+)
 from tbfl.evaluation.metrics.intersection_based import (
-    intersection_curves, intersection_fscore, psds_at_thresholds, psds_threshold_free,
+    intersection_changes, intersection_fscore, psds_at_thresholds, psds_threshold_free,
 )
 from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
@@ -59,6 +62,8 @@ def evaluate_scores(
     onset_collar_s: float = 0.2,
     offset_collar_s: float = 0.2,
     offset_collar_rate: float = 0.2,
+    bootstrap: int = 0,
+    bootstrap_seed: int = 0,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
 
@@ -81,8 +86,11 @@ def evaluate_scores(
             grids that are not ``i * frame_hop_s`` (then ``frame_hop_s`` only
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
+        bootstrap: number of clip resamples for 95% intervals of PSDS and intersection F1 (0: none).
     """
     classes = tuple(classes)
+    if bootstrap < 0:
+        raise ValueError(f"the number of bootstrap resamples must be >= 0, got {bootstrap}")
     thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
     durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
     check_durations(durations)
@@ -95,6 +103,7 @@ def evaluate_scores(
         median_filter_frames=median_filter_frames(median_filter_s, frame_hop_s),
         thresholds=tuple(thresholds.tolist()), f1_threshold=f1_threshold, psds1=psds1, psds2=psds2,
         onset_collar_s=onset_collar_s, offset_collar_s=offset_collar_s, offset_collar_rate=offset_collar_rate,
+        bootstrap=bootstrap, bootstrap_seed=bootstrap_seed,
     )
     return evaluate(arrays, events, durations, settings, times_s=times)
 
@@ -136,19 +145,29 @@ def evaluate(
     on_grid = np.isin(swept, thresholds)
     grid_sweep = FScoreSweep(classes, swept[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
 
-    def curves(dtc, gtc, cttc):
-        return intersection_curves(
+    def changes(dtc, gtc, cttc):
+        return intersection_changes(
             intervals, reference, overlap, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=settings.time_decimals,
         )
 
     total_s = float(duration_s.sum())
-    psds_values = []
-    for scenario in (psds1, psds2):
-        scenario_curves = curves(scenario.dtc, scenario.gtc, scenario.cttc if scenario.alpha_ct > 0 else None)
+    weights = None if not settings.bootstrap else resampled_clip_weights(len(clip_ids), settings.bootstrap, settings.bootstrap_seed)
+    psds_values, intervals_95 = [], {}
+    for name, scenario in (("psds1", psds1), ("psds2", psds2)):
+        scenario_changes = changes(scenario.dtc, scenario.gtc, scenario.cttc if scenario.alpha_ct > 0 else None)
+        scenario_curves = scenario_changes.accumulate()
         options = dict(alpha_ct=scenario.alpha_ct, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr)
         psds_values.append(psds_at_thresholds(scenario_curves, thresholds, total_s, **options))
         psds_values.append(psds_threshold_free(scenario_curves, total_s, **options))
-    intersection = curves(settings.intersection_dtc, settings.intersection_gtc, None)
+        if weights is not None:
+            intervals_95[name] = confidence_interval(bootstrap_psds(scenario_changes, duration_s, weights, scenario, thresholds))
+            intervals_95[f"{name}_threshold_free"] = confidence_interval(
+                bootstrap_psds(scenario_changes, duration_s, weights, scenario))
+    intersection_changes_ = changes(settings.intersection_dtc, settings.intersection_gtc, None)
+    intersection = intersection_changes_.accumulate()
+    if weights is not None:
+        intervals_95["intersection_f1"] = confidence_interval(
+            bootstrap_intersection_f1(intersection_changes_, weights, f1_threshold))
     return EvaluationResult(
         psds1=psds_values[0], psds1_threshold_free=psds_values[1],
         psds2=psds_values[2], psds2_threshold_free=psds_values[3],
@@ -157,6 +176,7 @@ def evaluate(
         event_f1_best_per_class=grid_sweep.best_per_class(),
         event_f1_sweep=grid_sweep,
         intersection_f1=intersection_fscore(intersection, f1_threshold),
+        confidence_intervals=intervals_95,
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
     )
 

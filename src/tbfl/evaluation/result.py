@@ -19,6 +19,8 @@ class EvaluationResult:
     all of them (sed_scores_eval). ``event_f1`` is at ``settings.f1_threshold``,
     ``event_f1_best`` at the best single threshold of the sweep,
     ``event_f1_best_per_class`` at each class's best threshold.
+    ``confidence_intervals`` maps a metric to (bootstrap mean, 2.5 %, 97.5 %)
+    when ``settings.bootstrap`` resamples were drawn (PSDS and intersection F1).
     """
 
     psds1: Psds
@@ -33,6 +35,7 @@ class EvaluationResult:
     n_clips: int
     n_events: int
     settings: EvaluationSettings = field(default_factory=EvaluationSettings)
+    confidence_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe nested dict of every value and the settings."""
@@ -62,6 +65,10 @@ class EvaluationResult:
                 "intersection_f1": self.intersection_f1.to_dict(),
             },
             "settings": self.settings.to_dict(),
+            **({"confidence_intervals": {
+                name: {"mean": mean, "low": low, "high": high}
+                for name, (mean, low, high) in self.confidence_intervals.items()
+            }} if self.confidence_intervals else {}),
         }
 
     def format_table(self) -> str:
@@ -90,4 +97,8 @@ class EvaluationResult:
             f"best single threshold: event F1 {self.event_f1_best.f1_macro:.3f} at {self.event_f1_best.thresholds[0]:g}",
             f"threshold-free: PSDS1 {self.psds1_threshold_free.value:.3f}, PSDS2 {self.psds2_threshold_free.value:.3f}",
         ]
+        if self.confidence_intervals:
+            lines.append(f"95% intervals over {s.bootstrap} clip resamples:")
+            lines += [f"  {name:<24} [{low:.3f}, {high:.3f}] (mean {mean:.3f})"
+                      for name, (mean, low, high) in self.confidence_intervals.items()]
         return "\n".join(lines)

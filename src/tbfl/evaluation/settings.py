@@ -58,6 +58,8 @@ class EvaluationSettings:
     psds1: PsdsSettings = PSDS1
     psds2: PsdsSettings = PSDS2
     time_decimals: int = 6
+    bootstrap: int = 0
+    bootstrap_seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "classes": list(self.classes), "thresholds": list(self.thresholds)}
