@@ -37,6 +37,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="95%% intervals of PSDS1/PSDS2 and intersection F1 from N clip resamples (default 0: none)")
+    parser.add_argument("--postprocess", metavar="JSON", help="per-class median filters from tbfl tune-postprocess "
+                        "(replace --median-filter-s); refused on clips of its tuning set")
+    parser.add_argument("--allow-tuning-set", action="store_true",
+                        help="allow --postprocess on clips it was tuned on (inflates the scores)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
 
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tbfl.evaluation.evaluate import evaluate_files
     from tbfl.evaluation.settings import PSDS1, PSDS2
+    from tbfl.evaluation.tuning import PostprocessParams
     from tbfl.io import atomic_write_text
 
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
@@ -80,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
         progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
         offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
-        bootstrap=args.bootstrap,
+        bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
+        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
     )
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")

@@ -36,6 +36,7 @@ from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frame
 from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.scores import clip_id, read_score_tables
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
+from tbfl.evaluation.tuning import PostprocessParams, median_filter_per_class
 from tbfl.evaluation.validation import (
     check_clip_sets, check_durations, listed_clips, reference_events, score_arrays,
 )
@@ -64,6 +65,8 @@ def evaluate_scores(
     offset_collar_rate: float = 0.2,
     bootstrap: int = 0,
     bootstrap_seed: int = 0,
+    postprocess: PostprocessParams | None = None,
+    allow_tuning_set: bool = False,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
 
@@ -87,6 +90,8 @@ def evaluate_scores(
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
         bootstrap: number of clip resamples for 95% intervals of PSDS and intersection F1 (0: none).
+        postprocess: tuned per-class median filter lengths (they replace ``median_filter_s``);
+            refused on clips of its tuning set unless ``allow_tuning_set``.
     """
     classes = tuple(classes)
     if bootstrap < 0:
@@ -104,7 +109,10 @@ def evaluate_scores(
         thresholds=tuple(thresholds.tolist()), f1_threshold=f1_threshold, psds1=psds1, psds2=psds2,
         onset_collar_s=onset_collar_s, offset_collar_s=offset_collar_s, offset_collar_rate=offset_collar_rate,
         bootstrap=bootstrap, bootstrap_seed=bootstrap_seed,
+        median_filter_frames_per_class=None if postprocess is None else postprocess.median_filter_frames,
     )
+    if postprocess is not None:
+        postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set)
     return evaluate(arrays, events, durations, settings, times_s=times)
 
 
@@ -129,7 +137,10 @@ def evaluate(
     thresholds = np.asarray(settings.thresholds, dtype=np.float64)
     f1_threshold, psds1, psds2 = settings.f1_threshold, settings.psds1, settings.psds2
     clip_ids = tuple(sorted(durations))
-    filtered = median_filter_clips(dict(scores), settings.median_filter_frames)
+    if settings.median_filter_frames_per_class is None:
+        filtered = median_filter_clips(dict(scores), settings.median_filter_frames)
+    else:
+        filtered = median_filter_per_class(scores, settings.median_filter_frames_per_class)
     grid = ScoreGrid.from_scores(filtered, clip_ids, settings.frame_hop_s, times_s)
     duration_s = np.array([durations[c] for c in clip_ids])
     intervals = detection_intervals(grid, duration_s, time_decimals=settings.time_decimals)

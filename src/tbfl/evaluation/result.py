@@ -78,8 +78,11 @@ class EvaluationResult:
             f"{'class':<28} {'event F1':>9} {'best':>7} {'at':>5} {'inter F1':>9} {'PSDS1':>7} {'PSDS2':>7}"
         )
         lines = [
-            f"{self.n_clips} clips, {self.n_events} reference events; median filter {s.median_filter_frames} frames "
-            f"({s.median_filter_frames * s.frame_hop_s:.3f} s); F1 at threshold {s.f1_threshold:g}; "
+            f"{self.n_clips} clips, {self.n_events} reference events; " + (
+                f"median filter {s.median_filter_frames} frames ({s.median_filter_frames * s.frame_hop_s:.3f} s)"
+                if s.median_filter_frames_per_class is None else
+                f"tuned median filters {list(s.median_filter_frames_per_class)} frames per class"
+            ) + f"; F1 at threshold {s.f1_threshold:g}; "
             f"PSDS from {len(s.thresholds)} thresholds",
             header,
             "-" * len(header),

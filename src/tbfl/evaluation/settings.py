@@ -47,6 +47,7 @@ class EvaluationSettings:
     frame_hop_s: float = FRAME_HOP_S
     median_filter_s: float = 0.45
     median_filter_frames: int = 7
+    median_filter_frames_per_class: tuple[int, ...] | None = None
     thresholds: tuple[float, ...] = tuple(DEFAULT_THRESHOLDS.tolist())
     f1_threshold: float = 0.5
     onset_collar_s: float = 0.2
