@@ -17,7 +17,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--scores", metavar="DIR", help="directory of <clip id>.tsv score files")
+    source.add_argument("--scores", metavar="PATH", help="directory of <clip id>.tsv score files, or an .npz score store")
     source.add_argument("--detections", metavar="PATH",
                         help="instead of scores, event lists per operating point (psds_eval's input): a folder of "
                         "<threshold>.tsv files or one TSV with a threshold column; gives PSDS1 and PSDS2 only "

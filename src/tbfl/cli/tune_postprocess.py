@@ -15,7 +15,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with the highest per-class metric. Apply the result to another set with tbfl evaluate --postprocess; "
         "applying it to the tuning clips is refused unless --allow-tuning-set.",
     )
-    parser.add_argument("--scores", required=True, metavar="DIR", help="directory of <clip id>.tsv score files")
+    parser.add_argument("--scores", required=True, metavar="PATH", help="directory of <clip id>.tsv score files, or an .npz score store")
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels of the tuning set")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations (the tuning set)")
     parser.add_argument("--out", required=True, metavar="JSON", help="where to write the parameters")
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-    from tbfl.evaluation.scores import read_score_tables
+    from tbfl.evaluation.scores import read_any_scores
     from tbfl.evaluation.tuning import tune_median_filters
 
     try:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError:
         raise ValueError(f"--candidates-s {args.candidates_s!r}: expected comma-separated seconds") from None
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
-    scores, times_s, classes = read_score_tables(args.scores, classes)
+    scores, times_s, classes = read_any_scores(args.scores, classes)
     frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
     params, values = tune_median_filters(
         scores, read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations), classes,

@@ -215,3 +215,56 @@ def read_score_tables(
             raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
         scores[path.stem], times_s[path.stem], classes = frame_to_timed_scores(table, classes, source=str(path))
     return scores, times_s, classes
+
+
+def write_score_store(
+    path: str | Path, scores: Mapping[str, np.ndarray], times_s: Mapping[str, np.ndarray], classes: Iterable[str],
+) -> None:
+    """One binary NPZ file holding every clip: the store for large sets (the TSV folder stays the interchange format).
+
+    Arrays: ``clip_ids`` (n_clips,), ``classes`` (C,), ``frame_start`` (n_clips + 1,)
+    offsets into ``values`` (total_frames, C) float32 or float64 as given, and ``times_s``
+    (total_frames + n_clips,) frame boundaries, clip after clip.
+    """
+    clip_ids = list(scores)
+    values = [np.asarray(scores[clip]).T for clip in clip_ids]
+    boundaries = [np.asarray(times_s[clip], dtype=np.float64) for clip in clip_ids]
+    for clip, v, t in zip(clip_ids, values, boundaries):
+        if t.shape != (len(v) + 1,):
+            raise ValueError(f"scores of {clip}: {len(v)} frames need {len(v) + 1} boundaries, got {t.shape}")
+    frame_start = np.concatenate([[0], np.cumsum([len(v) for v in values])])
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, clip_ids=np.array(clip_ids, dtype=str), classes=np.array(list(classes), dtype=str),
+                     frame_start=frame_start, values=np.concatenate(values), times_s=np.concatenate(boundaries))
+
+
+def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """What :func:`write_score_store` wrote: clip id -> (C, n_frames) scores, clip id -> boundaries, classes."""
+    try:
+        with np.load(path, allow_pickle=False) as store:
+            clip_ids, classes = store["clip_ids"].tolist(), tuple(store["classes"].tolist())
+            frame_start, values, times_s = store["frame_start"], store["values"], store["times_s"]
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(f"{path}: not a tbfl score store ({error})") from None
+    scores, times = {}, {}
+    for i, clip in enumerate(clip_ids):
+        first, stop = int(frame_start[i]), int(frame_start[i + 1])
+        scores[clip] = np.ascontiguousarray(values[first:stop].T)
+        times[clip] = times_s[first + i : stop + i + 1]
+    return scores, times, classes
+
+
+def read_any_scores(
+    path: str | Path, classes: Iterable[str] | None = None, *, progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """:func:`read_score_store` for a file, :func:`read_score_tables` for a folder; rows in ``classes`` order if given."""
+    if not Path(path).is_file():
+        return read_score_tables(path, classes, progress=progress)
+    scores, times_s, stored = read_score_store(path)
+    if classes is None:
+        return scores, times_s, stored
+    classes = tuple(classes)
+    _check_class_columns(list(stored), list(classes), str(path))
+    order = [stored.index(name) for name in classes]
+    return {clip: values[order] for clip, values in scores.items()}, times_s, classes
