@@ -41,6 +41,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "(replace --median-filter-s); refused on clips of its tuning set")
     parser.add_argument("--allow-tuning-set", action="store_true",
                         help="allow --postprocess on clips it was tuned on (inflates the scores)")
+    parser.add_argument("--plots", metavar="DIR", help="draw PSD-ROC curves (overall, per class) and event F1 against "
+                        "threshold per class into DIR as PNG")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
 
@@ -91,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     print(result.format_table())
+    if args.plots:
+        from tbfl.evaluation.plots import write_plots
+
+        for path in write_plots(result, args.plots):
+            print(f"wrote {path}")
     return 0
 
 
