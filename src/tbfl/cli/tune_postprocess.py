@@ -6,8 +6,6 @@ import argparse
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    from tbfl.evaluation.tuning import DEFAULT_CANDIDATES_S, METRICS
-
     parser = subparsers.add_parser(
         "tune-postprocess",
         help="pick a median filter length per class on a tuning set",
@@ -20,9 +18,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations (the tuning set)")
     parser.add_argument("--out", required=True, metavar="JSON", help="where to write the parameters")
     parser.add_argument("--classes", metavar="A,B,...", help="class names and order (default: the score files' header)")
-    parser.add_argument("--candidates-s", default=",".join(f"{c:g}" for c in DEFAULT_CANDIDATES_S), metavar="S,S,...",
-                        help="candidate lengths in seconds (default %(default)s)")
-    parser.add_argument("--metric", default="psds1_threshold_free", choices=METRICS, help="per-class metric to maximise")
+    parser.add_argument("--candidates-s", metavar="S,S,...",
+                        help="candidate lengths in seconds (default 0,0.15,0.3,0.45,0.6,0.9,1.2)")
+    parser.add_argument("--metric", default="psds1_threshold_free",
+                        help="per-class metric to maximise: psds1_threshold_free (default), psds2_threshold_free, psds1, "
+                        "psds2, event_f1_best_per_class or intersection_f1")
     parser.set_defaults(func=run)
 
 
@@ -31,10 +31,11 @@ def run(args: argparse.Namespace) -> int:
 
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation.scores import read_any_scores
-    from tbfl.evaluation.tuning import tune_median_filters
+    from tbfl.evaluation.tuning import DEFAULT_CANDIDATES_S, tune_median_filters
 
     try:
-        candidates_s = [float(c) for c in args.candidates_s.split(",") if c.strip()]
+        candidates_s = DEFAULT_CANDIDATES_S if args.candidates_s is None else [
+            float(c) for c in args.candidates_s.split(",") if c.strip()]
     except ValueError:
         raise ValueError(f"--candidates-s {args.candidates_s!r}: expected comma-separated seconds") from None
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
