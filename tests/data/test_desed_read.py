@@ -259,11 +259,13 @@ def test_unlabeled(tmp_path):
 def test_durations(tmp_path):
     path = write(tmp_path, "filename\tduration\nb.wav\t10.0\na.wav\t7.25\n")
     assert read_durations_tsv(path) == {"b.wav": 10.0, "a.wav": 7.25}
+    repeated = write(tmp_path, "filename\tduration\nb.wav\t10.0\na.wav\t7.25\nb.wav\t10.0\n")  # as psds_eval's fixtures
+    assert read_durations_tsv(repeated) == {"b.wav": 10.0, "a.wav": 7.25}
     for body, line_no, fragment in [
         ("a.wav\t0\n", 2, "duration 0 is not positive"),
         ("a.wav\t10\nb.wav\t-1\n", 3, "duration -1 is not positive"),
         ("a.wav\tten\n", 2, "duration 'ten' is not a finite number"),
-        ("a.wav\t10\na.wav\t10\n", 3, "duplicate clip (first on line 2)"),
+        ("a.wav\t10\na.wav\t9\n", 3, "duplicate clip (first on line 2)"),
     ]:
         path = write(tmp_path, "filename\tduration\n" + body)
         with pytest.raises(TsvFormatError) as error:

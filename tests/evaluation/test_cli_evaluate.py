@@ -70,3 +70,28 @@ def test_missing_score_directory_exit_2(files, capsys):
     assert main(["evaluate", "--scores", str(tmp_path / "nope"), "--ground-truth", str(tmp_path / "gt.tsv"),
                  "--durations", str(tmp_path / "durations.tsv")]) == 2
     assert "score directory not found" in capsys.readouterr().err
+
+
+def test_collar_psds_and_class_options_reach_the_evaluation(files):
+    from tbfl.evaluation.settings import PSDS1, PsdsSettings
+
+    case, tmp_path = files
+    options = ["--onset-collar-s", "0.5", "--offset-collar-s", "0.4", "--offset-collar-rate", "0.1",
+               "--psds1", "dtc=0.5,gtc=0.5", "--classes", ",".join(case.classes)]
+    assert run(tmp_path, *options, "--out", str(tmp_path / "o.json")) == 0
+    written = json.loads((tmp_path / "o.json").read_text())
+    expected = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                               onset_collar_s=0.5, offset_collar_s=0.4, offset_collar_rate=0.1,
+                               psds1=PsdsSettings(dtc=0.5, gtc=0.5, cttc=None, alpha_ct=0.0, alpha_st=1.0))
+    assert written == json.loads(json.dumps(expected.to_dict()))
+    assert written["event_f1"] != evaluate_scores(case.scores, case.events, case.durations, case.classes,
+                                                  frame_hop_s=case.frame_hop_s).event_f1.f1_macro
+    assert written["psds1"] != evaluate_scores(case.scores, case.events, case.durations, case.classes,
+                                               frame_hop_s=case.frame_hop_s, psds1=PSDS1).psds1.value
+
+
+def test_bad_psds_option_exit_2(files, capsys):
+    _, tmp_path = files
+    with pytest.raises(SystemExit) as exit_:
+        run(tmp_path, "--psds2", "dtc=2")
+    assert exit_.value.code == 2 and "PSDS dtc must be in [0, 1], got 2.0" in capsys.readouterr().err

@@ -125,3 +125,22 @@ def test_bad_input_is_reported(case, change, message):
 def test_psds_settings_are_checked(settings, message):
     with pytest.raises(ValueError, match=message):
         PsdsSettings(**settings)
+
+
+def test_overlapping_ground_truth_follows_one_rule_through_file_and_api(tmp_path, case):
+    """Same-class overlapping or touching events are merged whether they come from a TSV or a DataFrame."""
+    from tbfl.data.desed import read_strong_tsv
+
+    clip = sorted(case.durations)[0]
+    extra = pd.DataFrame([(f"{clip}.wav", 1.0, 2.5, "Dog"), (f"{clip}.wav", 2.0, 3.0, "Dog"), (f"{clip}.wav", 3.0, 3.5, "Dog")],
+                         columns=["filename", "onset", "offset", "event_label"])
+    events = pd.concat([case.events, extra], ignore_index=True)
+    path = tmp_path / "gt.tsv"
+    events.to_csv(path, sep="\t", index=False)
+    with pytest.warns(UserWarning, match="merged"):
+        through_file = evaluate_scores(case.scores, read_strong_tsv(path, case.classes), case.durations, case.classes,
+                                       frame_hop_s=case.frame_hop_s)
+    with pytest.warns(UserWarning, match="merged"):
+        through_api = evaluate_scores(case.scores, events, case.durations, case.classes, frame_hop_s=case.frame_hop_s)
+    assert through_api.to_dict() == through_file.to_dict()
+    assert through_api.n_events == len(case.events) + 1

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 #: Sub-command modules, in the order ``tbfl --help`` lists them.
-COMMANDS = ("weights", "stats", "check", "synth", "train", "evaluate", "sweep", "report", "detect", "demo")
+COMMANDS = ("weights", "stats", "check", "synth", "train", "evaluate", "tune_postprocess", "sweep", "report", "detect", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

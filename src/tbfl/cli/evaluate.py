@@ -4,35 +4,119 @@ from __future__ import annotations
 
 import argparse
 
+_PSDS_KEYS = ("dtc", "gtc", "cttc", "alpha_ct", "alpha_st", "max_efpr")
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate",
         help="PSDS1/PSDS2, event-based and intersection-based F1 of frame scores",
-        description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip), then compute "
-        "PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as sed_scores_eval), the event-based "
-        "F1 (200 ms collars) at 0.5 and over the 50 thresholds, and the intersection-based F1 at 0.5. Every clip "
-        "of the durations list is evaluated and needs scores.",
+        description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip: any contiguous frame "
+        "grid, any classes), then compute PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as "
+        "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "
+        "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
     )
-    parser.add_argument("--scores", required=True, metavar="DIR", help="directory of <clip id>.tsv score files")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--scores", metavar="PATH", help="directory of <clip id>.tsv score files, or an .npz score store")
+    source.add_argument("--detections", metavar="PATH",
+                        help="instead of scores, event lists per operating point (psds_eval's input): a folder of "
+                        "<threshold>.tsv files or one TSV with a threshold column; gives PSDS1 and PSDS2 only "
+                        "(--classes required)")
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels: filename onset offset event_label")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations: filename duration (the evaluation set)")
     parser.add_argument("--out", metavar="JSON", help="write every value and the settings to this JSON file")
+    parser.add_argument("--classes", metavar="A,B,...", help="class names and order (default: the score files' header)")
     parser.add_argument("--median-filter-s", type=float, default=0.45, metavar="S", help="median filter length (default 0.45 s)")
+    parser.add_argument("--onset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 onset collar (default 0.2 s)")
+    parser.add_argument("--offset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 offset collar (default 0.2 s)")
+    parser.add_argument("--offset-collar-rate", type=float, default=0.2, metavar="R",
+                        help="event-F1 offset collar as a fraction of the event length, the larger counts (default 0.2)")
+    for name, default in (("psds1", "dtc=0.7,gtc=0.7,alpha_ct=0,alpha_st=1,max_efpr=100"),
+                          ("psds2", "dtc=0.1,gtc=0.1,cttc=0.3,alpha_ct=0.5,alpha_st=1,max_efpr=100")):
+        parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
+                            help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                        help="95%% intervals of PSDS1/PSDS2 and intersection F1 from N clip resamples (default 0: none)")
+    parser.add_argument("--postprocess", metavar="JSON", help="per-class median filters from tbfl tune-postprocess "
+                        "(replace --median-filter-s); refused on clips of its tuning set")
+    parser.add_argument("--allow-tuning-set", action="store_true",
+                        help="allow --postprocess on clips it was tuned on (inflates the scores)")
+    parser.add_argument("--plots", metavar="DIR", help="draw PSD-ROC curves (overall, per class) and event F1 against "
+                        "threshold per class into DIR as PNG")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
+
+
+def _psds_settings(name: str):
+    """argparse type: 'dtc=0.5,alpha_ct=0' -> that scenario's default PsdsSettings with those values changed."""
+
+    def parse(text: str):
+        from dataclasses import replace
+
+        from tbfl.evaluation.settings import PSDS1, PSDS2
+
+        changes = {}
+        for item in filter(None, text.split(",")):
+            key, _, value = item.partition("=")
+            if key.strip() not in _PSDS_KEYS or not value:
+                raise argparse.ArgumentTypeError(f"{item!r}: expected KEY=VALUE with KEY one of {', '.join(_PSDS_KEYS)}")
+            try:
+                changes[key.strip()] = None if value.strip().lower() == "none" else float(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{item!r}: {value!r} is not a number") from None
+        try:
+            return replace(PSDS1 if name == "psds1" else PSDS2, **changes)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
     from tbfl.evaluation.evaluate import evaluate_files
+    from tbfl.evaluation.settings import PSDS1, PSDS2
+    from tbfl.evaluation.tuning import PostprocessParams
     from tbfl.io import atomic_write_text
 
+    classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    if args.detections:
+        return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     result = evaluate_files(
-        args.scores, args.ground_truth, args.durations, median_filter_s=args.median_filter_s, progress=not args.no_progress,
+        args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
+        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
+        offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
+        bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
+        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
     )
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     print(result.format_table())
+    if args.plots:
+        from tbfl.evaluation.plots import write_plots
+
+        for path in write_plots(result, args.plots):
+            print(f"wrote {path}")
+    return 0
+
+
+def _run_detections(args: argparse.Namespace, classes, psds1, psds2) -> int:
+    import json
+
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.evaluation.operating_points import operating_point_psds, read_operating_points
+    from tbfl.io import atomic_write_text
+
+    if classes is None:
+        raise ValueError("--detections needs --classes (event lists carry no class header)")
+    detections = read_operating_points(args.detections, classes)
+    ground_truth, durations = read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations)
+    values = {name: operating_point_psds(detections, ground_truth, durations, classes, scenario)
+              for name, scenario in (("psds1", psds1), ("psds2", psds2))}
+    if args.out:
+        data = {**{name: psds.value for name, psds in values.items()}, "thresholds": sorted(detections),
+                "details": {name: psds.to_dict() for name, psds in values.items()}}
+        atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print(f"{len(detections)} operating points: PSDS1 {values['psds1'].value:.3f}, PSDS2 {values['psds2'].value:.3f}")
     return 0

@@ -196,9 +196,10 @@ def read_unlabeled_tsv(path: str | Path) -> list[str]:
 
 
 def read_durations_tsv(path: str | Path) -> dict[str, float]:
-    """Read a durations TSV: clip name -> duration (s, finite and > 0), in file order."""
+    """Read a durations TSV: clip name -> duration (s, finite and > 0), in file order; identical repeated rows count once."""
     path = Path(path)
     table = _read_table(path, DURATIONS_COLUMNS)
+    table = table[~table.duplicated(["filename", "duration"], keep="first")]  # identical repeats (psds_eval's fixtures)
     duration = pd.to_numeric(table["duration"], errors="coerce")
     _raise_first(
         _empty_filenames(path, table),

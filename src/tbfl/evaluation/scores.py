@@ -156,3 +156,115 @@ def _frame_hop(onset_s: np.ndarray, offset_s: np.ndarray, source: str) -> float:
                 f"(hop {frame_hop_s:.6g} s from 0 s: expected {expected[row]:.6g}); frames must be contiguous and equally spaced"
             )
     return frame_hop_s
+
+
+def frame_to_timed_scores(
+    table: pd.DataFrame, classes: Iterable[str] | None = None, *, source: str = "scores",
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """(C, n_frames) scores, (n_frames + 1,) frame boundaries (s) and the classes of any table sed_scores_eval reads.
+
+    Frames must be contiguous (each onset equals the previous offset, as
+    sed_scores_eval requires) and of positive length; the grid may start
+    anywhere and be irregular. ``classes`` None takes them from the header.
+    """
+    columns = [str(c) for c in table.columns]
+    if columns[:2] != ["onset", "offset"] or len(columns) < 3:
+        raise ValueError(f"{source}: the columns must be 'onset', 'offset', then one per class, found {columns[:3]}")
+    classes = tuple(columns[2:]) if classes is None else tuple(classes)
+    _check_class_columns(columns[2:], list(classes), source)
+    if len(table) == 0:
+        raise ValueError(f"{source}: no frames")
+    names = ["onset", "offset", *classes]
+    try:
+        values = table[names].to_numpy(dtype=np.float64)
+    except (ValueError, TypeError):  # text in a column
+        values = np.full((len(table), len(names)), np.nan)
+    if not np.isfinite(values).all():
+        for name in names:
+            _check_numeric(table[name], name, source)
+    onset_s, offset_s = values[:, 0], values[:, 1]
+    for bad, problem in (
+        (np.flatnonzero(offset_s <= onset_s), "frame offset is not after its onset"),
+        (np.flatnonzero(onset_s[1:] != offset_s[:-1]) + 1, "onset differs from the previous frame's offset"),
+    ):
+        if len(bad):
+            row = int(bad[0])
+            raise ValueError(f"{source}, line {row + 2}: {problem} (onset {onset_s[row]}, offset {offset_s[row]})")
+    return np.ascontiguousarray(values[:, 2:].T), np.append(onset_s, offset_s[-1]), classes
+
+
+def read_score_tables(
+    directory: str | Path, classes: Iterable[str] | None = None, *, progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """Every ``<clip id>.tsv`` of ``directory`` as sed_scores_eval reads them.
+
+    Returns clip id -> (C, n_frames) scores, clip id -> (n_frames + 1,) frame
+    boundaries (s), and the classes (``classes``, or the first file's header).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"score directory not found: {directory}")
+    paths = sorted(directory.glob("*.tsv"))
+    if not paths:
+        raise ValueError(f"{directory}: no <clip id>.tsv score files")
+    scores, times_s = {}, {}
+    for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
+        try:
+            table = pd.read_csv(path, sep="\t", float_precision="round_trip")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+        scores[path.stem], times_s[path.stem], classes = frame_to_timed_scores(table, classes, source=str(path))
+    return scores, times_s, classes
+
+
+def write_score_store(
+    path: str | Path, scores: Mapping[str, np.ndarray], times_s: Mapping[str, np.ndarray], classes: Iterable[str],
+) -> None:
+    """One binary NPZ file holding every clip: the store for large sets (the TSV folder stays the interchange format).
+
+    Arrays: ``clip_ids`` (n_clips,), ``classes`` (C,), ``frame_start`` (n_clips + 1,)
+    offsets into ``values`` (total_frames, C) float32 or float64 as given, and ``times_s``
+    (total_frames + n_clips,) frame boundaries, clip after clip.
+    """
+    clip_ids = list(scores)
+    values = [np.asarray(scores[clip]).T for clip in clip_ids]
+    boundaries = [np.asarray(times_s[clip], dtype=np.float64) for clip in clip_ids]
+    for clip, v, t in zip(clip_ids, values, boundaries):
+        if t.shape != (len(v) + 1,):
+            raise ValueError(f"scores of {clip}: {len(v)} frames need {len(v) + 1} boundaries, got {t.shape}")
+    frame_start = np.concatenate([[0], np.cumsum([len(v) for v in values])])
+    with atomic_path(Path(path)) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, clip_ids=np.array(clip_ids, dtype=str), classes=np.array(list(classes), dtype=str),
+                     frame_start=frame_start, values=np.concatenate(values), times_s=np.concatenate(boundaries))
+
+
+def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """What :func:`write_score_store` wrote: clip id -> (C, n_frames) scores, clip id -> boundaries, classes."""
+    try:
+        with np.load(path, allow_pickle=False) as store:
+            clip_ids, classes = store["clip_ids"].tolist(), tuple(store["classes"].tolist())
+            frame_start, values, times_s = store["frame_start"], store["values"], store["times_s"]
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(f"{path}: not a tbfl score store ({error})") from None
+    scores, times = {}, {}
+    for i, clip in enumerate(clip_ids):
+        first, stop = int(frame_start[i]), int(frame_start[i + 1])
+        scores[clip] = np.ascontiguousarray(values[first:stop].T)
+        times[clip] = times_s[first + i : stop + i + 1]
+    return scores, times, classes
+
+
+def read_any_scores(
+    path: str | Path, classes: Iterable[str] | None = None, *, progress: bool = False,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """:func:`read_score_store` for a file, :func:`read_score_tables` for a folder; rows in ``classes`` order if given."""
+    if not Path(path).is_file():
+        return read_score_tables(path, classes, progress=progress)
+    scores, times_s, stored = read_score_store(path)
+    if classes is None:
+        return scores, times_s, stored
+    classes = tuple(classes)
+    _check_class_columns(list(stored), list(classes), str(path))
+    order = [stored.index(name) for name in classes]
+    return {clip: values[order] for clip, values in scores.items()}, times_s, classes

@@ -15,7 +15,8 @@ a per-clip loop: the run around each frame comes from its nearest lower
 neighbours, found for all frames at once by binary search over a sparse
 table of range minima.
 
-Frame ``i`` covers ``[i * hop, (i + 1) * hop)`` seconds.
+Frame ``i`` of a clip covers ``[times_s[i], times_s[i + 1])`` seconds: a
+regular grid (``i * hop``) or any contiguous grid a score table gives.
 """
 
 from __future__ import annotations
@@ -37,30 +38,45 @@ class ScoreGrid:
     Attributes:
         clip_ids: clip order; row ``clip * n_classes + class`` holds one class of one clip.
         n_classes: number of classes C.
-        frame_hop_s: seconds per frame.
         values: (n_clips * C, max_frames + 2) scores; column ``1 + i`` is frame ``i``;
             column 0 and every column after a clip's last frame hold ``-inf``.
+        times_s: (n_clips, max_frames + 1) frame boundaries in seconds; a clip's
+            row is padded with its last boundary.
     """
 
     clip_ids: tuple[str, ...]
     n_classes: int
-    frame_hop_s: float
     values: np.ndarray
+    times_s: np.ndarray
 
     @classmethod
-    def from_scores(cls, scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], frame_hop_s: float) -> "ScoreGrid":
-        """Pack ``scores[clip]`` of shape (C, n_frames) for every clip in ``clip_ids``."""
+    def from_scores(
+        cls, scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], frame_hop_s: float | None = None,
+        times_s: Mapping[str, np.ndarray] | None = None,
+    ) -> "ScoreGrid":
+        """Pack ``scores[clip]`` (C, n_frames) for every clip in ``clip_ids``.
+
+        Frame boundaries are ``times_s[clip]`` ((n_frames + 1,) seconds) when
+        given, else ``i * frame_hop_s``.
+        """
         arrays = [np.asarray(scores[clip], dtype=np.float64) for clip in clip_ids]
         n_classes = arrays[0].shape[0]
         width = max(a.shape[1] for a in arrays) + 2
         values = np.full((len(arrays), n_classes, width), -np.inf)
-        for i, a in enumerate(arrays):
-            values[i, :, 1 : 1 + a.shape[1]] = a
-        return cls(tuple(clip_ids), n_classes, float(frame_hop_s), values.reshape(-1, width))
+        boundaries = np.empty((len(arrays), width - 1))
+        for i, (clip, a) in enumerate(zip(clip_ids, arrays)):
+            n_frames = a.shape[1]
+            values[i, :, 1 : 1 + n_frames] = a
+            clip_times = np.arange(n_frames + 1) * frame_hop_s if times_s is None else np.asarray(times_s[clip], np.float64)
+            if clip_times.shape != (n_frames + 1,):
+                raise ValueError(f"scores of {clip}: {n_frames} frames need {n_frames + 1} boundaries, got {clip_times.shape}")
+            boundaries[i, : n_frames + 1] = clip_times
+            boundaries[i, n_frames + 1 :] = clip_times[-1]
+        return cls(tuple(clip_ids), n_classes, values.reshape(-1, width), boundaries)
 
     def boundaries_s(self) -> np.ndarray:
-        """(max_frames + 1,) frame boundary times ``i * hop`` in seconds."""
-        return np.arange(self.values.shape[1] - 1) * self.frame_hop_s
+        """(n_clips, max_frames + 1) frame boundary times in seconds."""
+        return self.times_s
 
 
 @dataclass(frozen=True)
@@ -82,7 +98,7 @@ class Intervals:
     death_rank: np.ndarray
     levels: tuple[np.ndarray, ...]
     n_classes: int
-    frame_hop_s: float
+    times_s: np.ndarray
 
     @cached_property
     def clip(self) -> np.ndarray:
@@ -94,16 +110,16 @@ class Intervals:
 
     @cached_property
     def onset_s(self) -> np.ndarray:
-        return self.on_frame * self.frame_hop_s
+        return self.times_s[self.clip, self.on_frame]
 
     @cached_property
     def offset_s(self) -> np.ndarray:
-        return self.off_frame * self.frame_hop_s
+        return self.times_s[self.clip, self.off_frame]
 
     def subset(self, keep: np.ndarray) -> "Intervals":
         return Intervals(
             self.row[keep], self.on_frame[keep], self.off_frame[keep], self.birth[keep], self.death[keep],
-            self.birth_rank[keep], self.death_rank[keep], self.levels, self.n_classes, self.frame_hop_s,
+            self.birth_rank[keep], self.death_rank[keep], self.levels, self.n_classes, self.times_s,
         )
 
     def alive_at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +178,7 @@ def detection_intervals(
             flat_rank[higher_neighbour],
         ))
     columns = (np.concatenate(column) for column in zip(*parts))
-    intervals = Intervals(*columns, levels, grid.n_classes, grid.frame_hop_s)
+    intervals = Intervals(*columns, levels, grid.n_classes, grid.times_s)
     if durations_s is None:
         return intervals
     clip_duration_s = np.asarray(durations_s, dtype=np.float64)[intervals.clip]

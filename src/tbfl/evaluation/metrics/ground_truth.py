@@ -63,11 +63,14 @@ class GroundTruth:
     def cumulative_overlap(self, boundaries_s: np.ndarray) -> np.ndarray:
         """(n_rows, n_boundaries) summed overlap of each row's events with ``[0, boundary]``, in seconds.
 
+        ``boundaries_s`` is (n_boundaries,) for all clips or (n_clips, n_boundaries) per clip.
+
         The overlap of the span ``[b_i, b_j]`` with the events of a row is
         ``result[row, j] - result[row, i]``.
         """
         n_rows = len(self.row_start) - 1
-        overlap = np.clip(boundaries_s[None, :] - self.onset_s[:, None], 0.0, self.length_s[:, None])
-        result = np.zeros((n_rows, len(boundaries_s)))
+        event_boundaries_s = boundaries_s[None, :] if boundaries_s.ndim == 1 else boundaries_s[self.row // self.n_classes]
+        overlap = np.clip(event_boundaries_s - self.onset_s[:, None], 0.0, self.length_s[:, None])
+        result = np.zeros((n_rows, boundaries_s.shape[-1]))
         np.add.at(result, self.row, overlap)
         return result

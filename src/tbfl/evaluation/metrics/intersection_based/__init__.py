@@ -1,7 +1,10 @@
 """Intersection-based F-score and PSDS (Bilen et al., ICASSP 2020)."""
 
 from tbfl.evaluation.metrics.intersection_based.fscore import intersection_fscore
-from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import IntersectionCurves, intersection_curves
+from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import (
+    IntersectionChanges, IntersectionCurves, intersection_changes, intersection_curves,
+)
 from tbfl.evaluation.metrics.intersection_based.psds import Psds, psds_at_thresholds, psds_threshold_free
 
-__all__ = ["IntersectionCurves", "Psds", "intersection_curves", "intersection_fscore", "psds_at_thresholds", "psds_threshold_free"]
+__all__ = [
+    "IntersectionChanges", "IntersectionCurves", "intersection_changes", "Psds", "intersection_curves", "intersection_fscore", "psds_at_thresholds", "psds_threshold_free"]

@@ -63,6 +63,33 @@ class IntersectionCurves:
         return tp, fp, ct
 
 
+@dataclass(frozen=True)
+class IntersectionChanges:
+    """Every count change of :func:`intersection_curves` before summing, with the clip it comes from.
+
+    ``label, stat, rank, delta, clip`` (n,): class, statistic (TP, FP, CT + class),
+    score rank, +-1 and clip index of each change; ``ref_label, ref_clip,
+    ref_length_s`` (n_events,) describe the reference events. Summing with
+    clip weights (:meth:`accumulate`) gives the counts of a resampled clip set.
+    """
+
+    classes: tuple[str, ...]
+    levels: tuple[np.ndarray, ...]
+    with_cross_triggers: bool
+    label: np.ndarray
+    stat: np.ndarray
+    rank: np.ndarray
+    delta: np.ndarray
+    clip: np.ndarray
+    ref_label: np.ndarray
+    ref_clip: np.ndarray
+    ref_length_s: np.ndarray
+
+    def accumulate(self, clip_weights: np.ndarray | None = None) -> "IntersectionCurves":
+        """The counts with each clip counted ``clip_weights[clip]`` times (default once)."""
+        return _accumulate(self, clip_weights)
+
+
 def intersection_curves(
     intervals: Intervals,
     ground_truth: GroundTruth,
@@ -79,6 +106,23 @@ def intersection_curves(
     ``overlap_cumsum`` is ``ground_truth.cumulative_overlap(grid.boundaries_s())``;
     without ``cttc`` no cross-triggers are counted.
     """
+    return intersection_changes(
+        intervals, ground_truth, overlap_cumsum, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=time_decimals,
+    ).accumulate()
+
+
+def intersection_changes(
+    intervals: Intervals,
+    ground_truth: GroundTruth,
+    overlap_cumsum: np.ndarray,
+    classes: tuple[str, ...],
+    *,
+    dtc: float,
+    gtc: float,
+    cttc: float | None = None,
+    time_decimals: int = 6,
+) -> IntersectionChanges:
+    """The count changes behind :func:`intersection_curves` (same arguments)."""
     n_classes = len(classes)
     label = intervals.label
     length_s = intervals.offset_s - intervals.onset_s
@@ -94,7 +138,11 @@ def intersection_curves(
             crosses = _at_least(overlap, cttc * length_s[irrelevant], time_decimals) & (label[irrelevant] != other)
             events.append(_run_events(irrelevant[crosses], intervals, _CT + other))
     events.append(_coverage_events(np.flatnonzero(relevant), intervals, ground_truth, gtc, time_decimals))
-    return _accumulate(events, intervals, classes, ground_truth, with_cross_triggers=cttc is not None)
+    columns = [np.concatenate(column) for column in zip(*events)]
+    return IntersectionChanges(
+        tuple(classes), intervals.levels, cttc is not None, *columns,
+        ground_truth.label, ground_truth.row // ground_truth.n_classes, ground_truth.length_s,
+    )
 
 
 def _overlap(overlap_cumsum, intervals, rows, which=slice(None)):
@@ -111,12 +159,13 @@ def _run_events(which, intervals, stat):
     """+1 at the birth and -1 at the (finite) death of each run in ``which``, for statistic ``stat``."""
     death_rank = intervals.death_rank[which]
     mortal = death_rank >= 0
-    label = intervals.label[which]
+    label, clip = intervals.label[which], intervals.clip[which]
     return (
         np.concatenate([label, label[mortal]]),
         np.full(len(which) + mortal.sum(), stat),
         np.concatenate([intervals.birth_rank[which], death_rank[mortal]]),
         np.concatenate([np.ones(len(which), np.int64), -np.ones(mortal.sum(), np.int64)]),
+        np.concatenate([clip, clip[mortal]]),
     )
 
 
@@ -149,30 +198,37 @@ def _coverage_events(relevant, intervals, ground_truth, gtc, decimals):
     delta = detected - previous
     changed = delta != 0
     label = ground_truth.label[event[changed]]
-    return label, np.full(changed.sum(), _TP), rank[changed], delta[changed]
+    clip = ground_truth.row[event[changed]] // ground_truth.n_classes
+    return label, np.full(changed.sum(), _TP), rank[changed], delta[changed], clip
 
 
-def _accumulate(events, intervals, classes, ground_truth, *, with_cross_triggers) -> IntersectionCurves:
+def _accumulate(changes: IntersectionChanges, clip_weights: np.ndarray | None) -> IntersectionCurves:
     """Sum the (class, statistic, score rank, delta) changes from the highest score down, per class."""
-    label, stat, rank, delta = (np.concatenate(column) for column in zip(*events))
-    n_classes = len(classes)
+    label, stat, rank, delta = changes.label, changes.stat, changes.rank, changes.delta
+    ref_weight = np.ones(len(changes.ref_label))
+    if clip_weights is not None:
+        delta = delta * clip_weights[changes.clip]
+        ref_weight = clip_weights[changes.ref_clip].astype(np.float64)
+    n_classes = len(changes.classes)
+    with_cross_triggers = changes.with_cross_triggers
     n_stats = _CT + n_classes if with_cross_triggers else _CT
     order = np.argsort(label.astype(np.int16), kind="stable")
     bounds = np.searchsorted(label[order], np.arange(n_classes + 1))
     change_points, tp, fp, ct = [], [], [], []
-    for c, levels in enumerate(intervals.levels):
+    for c, levels in enumerate(changes.levels):
         mine = order[bounds[c] : bounds[c + 1]]
         table = np.bincount(rank[mine] * n_stats + stat[mine], weights=delta[mine], minlength=len(levels) * n_stats)
         counts = np.zeros((len(levels) + 1, n_stats), dtype=np.int64)
         counts[:-1] = np.rint(np.cumsum(table.reshape(len(levels), n_stats)[::-1], axis=0)[::-1])
         # Keep only the scores where some count changes (and the all-off row).
-        changes = np.append(np.any(counts[:-1] != counts[1:], axis=1), True)
-        counts = counts[changes]
-        change_points.append(levels[changes[:-1]])
+        changed = np.append(np.any(counts[:-1] != counts[1:], axis=1), True)
+        counts = counts[changed]
+        change_points.append(levels[changed[:-1]])
         tp.append(counts[:, _TP])
         fp.append(counts[:, _FP])
         ct.append(counts[:, _CT:] if with_cross_triggers else np.zeros((len(counts), n_classes), dtype=np.int64))
+    n_ref = np.rint(np.bincount(changes.ref_label, weights=ref_weight, minlength=n_classes)).astype(np.int64)
+    ref_length_s = np.bincount(changes.ref_label, weights=changes.ref_length_s * ref_weight, minlength=n_classes)
     return IntersectionCurves(
-        tuple(classes), tuple(change_points), tuple(tp), tuple(fp), tuple(ct),
-        ground_truth.counts(), ground_truth.total_length_s(),
+        tuple(changes.classes), tuple(change_points), tuple(tp), tuple(fp), tuple(ct), n_ref, ref_length_s,
     )

@@ -38,13 +38,17 @@ SECONDS_PER_HOUR = 3600.0
 
 @dataclass(frozen=True)
 class Psds:
-    """A PSDS value with its per-class values and its PSD-ROC (``efpr`` per hour, ``etpr``)."""
+    """A PSDS value with its per-class values and its PSD-ROC (``efpr`` per hour, ``etpr``).
+
+    ``class_rocs[c]`` is class c's ROC staircase ``(efpr, tpr)``, cut at ``max_efpr``.
+    """
 
     classes: tuple[str, ...]
     value: float
     per_class: np.ndarray
     efpr: np.ndarray
     etpr: np.ndarray
+    class_rocs: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     def to_dict(self) -> dict:
         return {"value": self.value, "per_class": {name: float(v) for name, v in zip(self.classes, self.per_class)}}
@@ -81,12 +85,13 @@ def _psds(curves, points, dataset_duration_s, alpha_ct, alpha_st, max_efpr) -> P
         rocs.append(_staircase(tp / max(curves.n_ref[c], 1), efpr, max_efpr))
     per_class = np.array([_area(tpr, efpr, max_efpr) / max_efpr for tpr, efpr in rocs]) * has_ref
     included = [roc for roc, keep in zip(rocs, has_ref) if keep]
+    class_rocs = tuple((efpr, tpr) for tpr, efpr in rocs)
     if not included:
-        return Psds(curves.classes, 0.0, per_class, np.array([0.0, max_efpr]), np.zeros(2))
+        return Psds(curves.classes, 0.0, per_class, np.array([0.0, max_efpr]), np.zeros(2), class_rocs)
     efpr = np.unique(np.concatenate([x for _, x in included]))
     tpr = np.stack([y[np.searchsorted(x, efpr, side="right") - 1] for y, x in included])
     etpr = np.maximum(tpr.mean(axis=0) - alpha_st * tpr.std(axis=0), 0.0)
-    return Psds(curves.classes, float(_area(etpr, efpr, max_efpr) / max_efpr), per_class, efpr, etpr)
+    return Psds(curves.classes, float(_area(etpr, efpr, max_efpr) / max_efpr), per_class, efpr, etpr, class_rocs)
 
 
 def _staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,107 @@
+"""The result of one evaluation: every metric, its JSON form and its table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
+from tbfl.evaluation.metrics.intersection_based import Psds
+from tbfl.evaluation.settings import EvaluationSettings
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Every metric of one evaluation.
+
+    ``psds1``/``psds2`` use the fixed operating points (psds_eval, as the
+    DCASE 2021 baseline and the paper); the ``*_threshold_free`` values use
+    all of them (sed_scores_eval). ``event_f1`` is at ``settings.f1_threshold``,
+    ``event_f1_best`` at the best single threshold of the sweep,
+    ``event_f1_best_per_class`` at each class's best threshold.
+    ``confidence_intervals`` maps a metric to (bootstrap mean, 2.5 %, 97.5 %)
+    when ``settings.bootstrap`` resamples were drawn (PSDS and intersection F1).
+    """
+
+    psds1: Psds
+    psds2: Psds
+    psds1_threshold_free: Psds
+    psds2_threshold_free: Psds
+    event_f1: FScore
+    event_f1_best: FScore
+    event_f1_best_per_class: FScore
+    event_f1_sweep: FScoreSweep
+    intersection_f1: FScore
+    n_clips: int
+    n_events: int
+    settings: EvaluationSettings = field(default_factory=EvaluationSettings)
+    confidence_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe nested dict of every value and the settings."""
+        return {
+            "psds1": self.psds1.value,
+            "psds2": self.psds2.value,
+            "psds1_threshold_free": self.psds1_threshold_free.value,
+            "psds2_threshold_free": self.psds2_threshold_free.value,
+            "event_f1": self.event_f1.f1_macro,
+            "event_f1_best": self.event_f1_best.f1_macro,
+            "event_f1_best_threshold": float(self.event_f1_best.thresholds[0]),
+            "intersection_f1": self.intersection_f1.f1_macro,
+            "n_clips": self.n_clips,
+            "n_events": self.n_events,
+            "details": {
+                "psds1": self.psds1.to_dict(),
+                "psds2": self.psds2.to_dict(),
+                "psds1_threshold_free": self.psds1_threshold_free.to_dict(),
+                "psds2_threshold_free": self.psds2_threshold_free.to_dict(),
+                "event_f1": self.event_f1.to_dict(),
+                "event_f1_best": self.event_f1_best.to_dict(),
+                "event_f1_best_per_class": self.event_f1_best_per_class.to_dict(),
+                "event_f1_sweep": {
+                    "thresholds": self.event_f1_sweep.thresholds.tolist(),
+                    "f1": self.event_f1_sweep.f1_macro().tolist(),
+                },
+                "intersection_f1": self.intersection_f1.to_dict(),
+            },
+            "settings": self.settings.to_dict(),
+            **({"confidence_intervals": {
+                name: {"mean": mean, "low": low, "high": high}
+                for name, (mean, low, high) in self.confidence_intervals.items()
+            }} if self.confidence_intervals else {}),
+        }
+
+    def format_table(self) -> str:
+        """A plain-text table: per-class and macro values, then the best threshold and threshold-free PSDS."""
+        s = self.settings
+        header = (
+            f"{'class':<28} {'event F1':>9} {'best':>7} {'at':>5} {'inter F1':>9} {'PSDS1':>7} {'PSDS2':>7}"
+        )
+        lines = [
+            f"{self.n_clips} clips, {self.n_events} reference events; " + (
+                f"median filter {s.median_filter_frames} frames ({s.median_filter_frames * s.frame_hop_s:.3f} s)"
+                if s.median_filter_frames_per_class is None else
+                f"tuned median filters {list(s.median_filter_frames_per_class)} frames per class"
+            ) + f"; F1 at threshold {s.f1_threshold:g}; "
+            f"PSDS from {len(s.thresholds)} thresholds",
+            header,
+            "-" * len(header),
+        ]
+        best = self.event_f1_best_per_class
+        for c, name in enumerate(s.classes):
+            lines.append(
+                f"{name:<28} {self.event_f1.f1[c]:>9.3f} {best.f1[c]:>7.3f} {best.thresholds[c]:>5.2f} "
+                f"{self.intersection_f1.f1[c]:>9.3f} {self.psds1.per_class[c]:>7.3f} {self.psds2.per_class[c]:>7.3f}"
+            )
+        lines += [
+            "-" * len(header),
+            f"{'macro':<28} {self.event_f1.f1_macro:>9.3f} {best.f1_macro:>7.3f} {'':>5} "
+            f"{self.intersection_f1.f1_macro:>9.3f} {self.psds1.value:>7.3f} {self.psds2.value:>7.3f}",
+            f"best single threshold: event F1 {self.event_f1_best.f1_macro:.3f} at {self.event_f1_best.thresholds[0]:g}",
+            f"threshold-free: PSDS1 {self.psds1_threshold_free.value:.3f}, PSDS2 {self.psds2_threshold_free.value:.3f}",
+        ]
+        if self.confidence_intervals:
+            lines.append(f"95% intervals over {s.bootstrap} clip resamples:")
+            lines += [f"  {name:<24} [{low:.3f}, {high:.3f}] (mean {mean:.3f})"
+                      for name, (mean, low, high) in self.confidence_intervals.items()]
+        return "\n".join(lines)

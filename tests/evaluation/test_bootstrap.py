@@ -1,0 +1,100 @@
+"""Bootstrap from count changes == recomputing on each resample; sed_scores_eval's own resamples give its values."""
+
+import numpy as np
+import pytest
+
+from tbfl.evaluation.bootstrap import (
+    bootstrap_psds, confidence_interval, resampled_clip_weights, sed_scores_eval_clip_weights,
+)
+from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
+from tbfl.evaluation.metrics.ground_truth import GroundTruth
+from tbfl.evaluation.metrics.intersection_based import intersection_changes
+from tbfl.evaluation.postprocess import median_filter_clips
+from tbfl.evaluation.settings import PSDS1, PSDS2
+from tbfl.evaluation.validation import reference_events
+
+
+def changes_of(case, scenario):
+    clip_ids = tuple(sorted(case.durations))
+    grid = ScoreGrid.from_scores(case.scores, clip_ids, case.frame_hop_s)
+    duration_s = np.array([case.durations[c] for c in clip_ids])
+    intervals = detection_intervals(grid, duration_s)
+    reference = GroundTruth.from_events(reference_events(case.events, case.classes), clip_ids, case.classes)
+    changes = intersection_changes(
+        intervals, reference, reference.cumulative_overlap(grid.boundaries_s()), case.classes,
+        dtc=scenario.dtc, gtc=scenario.gtc, cttc=scenario.cttc if scenario.alpha_ct > 0 else None,
+    )
+    return changes, duration_s, clip_ids
+
+
+@pytest.mark.parametrize("scenario", [PSDS1, PSDS2], ids=["psds1", "psds2"])
+def test_sed_scores_eval_s_resamples_give_its_values(random_cases, scenario):
+    from sed_scores_eval import intersection_based
+
+    from tbfl.evaluation.metrics.intersection_based.reference import _sed_scores_eval_inputs
+
+    case = random_cases[0]
+    changes, duration_s, clip_ids = changes_of(case, scenario)
+    weights = sed_scores_eval_clip_weights(len(clip_ids), 5, 4)
+    ours = bootstrap_psds(changes, duration_s, weights, scenario)
+    tables, reference = _sed_scores_eval_inputs(case.scores, case.events, case.classes, case.frame_hop_s)
+    theirs = intersection_based.bootstrapped_psds(
+        tables, reference, case.durations, dtc_threshold=scenario.dtc, gtc_threshold=scenario.gtc,
+        cttc_threshold=scenario.cttc if scenario.alpha_ct > 0 else None, alpha_ct=scenario.alpha_ct,
+        alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr, n_folds=5, n_iterations=4,
+    )[0]
+    # A resample where a class has no reference event: tbfl leaves the class out (psds_eval's rule, as for the
+    # point value); sed_scores_eval averages it in with a TPR of 0. Every other resample is equal.
+    all_classes = np.array([(changes.accumulate(w).n_ref > 0).all() for w in weights])
+    theirs = np.array(theirs, dtype=float)
+    assert all_classes.sum() >= 12
+    assert np.allclose(ours[all_classes], theirs[all_classes], atol=1e-9, rtol=0)
+    assert (ours[~all_classes] > theirs[~all_classes]).all()
+    assert np.ptp(ours) > 0.01  # the resamples differ
+
+
+def test_weights_equal_a_recomputation_on_the_drawn_clips(random_cases):
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    case = random_cases[1]
+    changes, duration_s, clip_ids = changes_of(case, PSDS2)
+    weights = resampled_clip_weights(len(clip_ids), 3, seed=5)
+    ours = bootstrap_psds(changes, duration_s, weights, PSDS2)
+    for w, value in zip(weights, ours):
+        drawn = [(f"{c}_{k}", c) for c, n in zip(clip_ids, w) for k in range(n)]
+        scores = {name: case.scores[c] for name, c in drawn}
+        events = case.events.assign(clip=[f[:-4] for f in case.events["filename"]])
+        copies = [events[events["clip"] == c].assign(filename=f"{name}.wav") for name, c in drawn]
+        import pandas as pd
+
+        again = evaluate_scores(scores, pd.concat(copies).drop(columns="clip"), {n: case.durations[c] for n, c in drawn},
+                                case.classes, frame_hop_s=case.frame_hop_s, median_filter_s=0.0)
+        assert again.psds2_threshold_free.value == pytest.approx(value, abs=1e-12)
+
+
+def test_confidence_interval_is_the_central_percentiles():
+    mean, low, high = confidence_interval(np.arange(101.0), 0.9)
+    assert (mean, low, high) == pytest.approx((50.0, 5.0, 95.0), abs=1e-12)
+
+
+def test_cli_bootstrap_writes_the_intervals_of_these_resamples(tmp_path, random_cases):
+    import json
+
+    from tbfl.cli import main
+    from tbfl.evaluation.scores import write_scores
+
+    case = random_cases[2]
+    write_scores(tmp_path / "scores", case.scores, case.classes, case.frame_hop_s)
+    case.events.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
+    (tmp_path / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in case.durations.items()))
+    assert main(["evaluate", "--scores", str(tmp_path / "scores"), "--ground-truth", str(tmp_path / "gt.tsv"),
+                 "--durations", str(tmp_path / "d.tsv"), "--median-filter-s", "0", "--bootstrap", "40",
+                 "--no-progress", "--out", str(tmp_path / "m.json")]) == 0
+    written = json.loads((tmp_path / "m.json").read_text())
+    changes, duration_s, clip_ids = changes_of(case, PSDS2)
+    expected = confidence_interval(bootstrap_psds(changes, duration_s, resampled_clip_weights(len(clip_ids), 40, 0), PSDS2))
+    got = written["confidence_intervals"]["psds2_threshold_free"]
+    assert (got["mean"], got["low"], got["high"]) == pytest.approx(expected, abs=1e-12)
+    assert got["low"] < written["psds2_threshold_free"] < got["high"]
+    assert set(written["confidence_intervals"]) == {"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free",
+                                                    "intersection_f1"}

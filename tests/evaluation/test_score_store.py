@@ -1,0 +1,51 @@
+"""The binary score store round-trips exactly and evaluates like the TSV folder."""
+
+import numpy as np
+import pytest
+
+from tbfl.evaluation.scores import read_score_store, read_score_tables, write_score_store
+
+
+def test_round_trip_is_exact(tmp_path):
+    rng = np.random.default_rng(0)
+    scores = {"b": rng.random((3, 7)), "a": rng.random((3, 4)).astype(np.float32)}
+    times_s = {"b": np.round(np.arange(8) * 10 / 156, 6), "a": np.array([0.5, 0.6, 0.75, 0.8, 1.0])}
+    write_score_store(tmp_path / "s.npz", scores, times_s, ["x", "y", "z"])
+    back, back_times, classes = read_score_store(tmp_path / "s.npz")
+    assert classes == ("x", "y", "z") and list(back) == ["b", "a"]
+    for clip in scores:
+        assert np.array_equal(back[clip], scores[clip].astype(np.float64)) and np.array_equal(back_times[clip], times_s[clip])
+
+
+def test_store_of_a_tsv_folder_gives_the_same_arrays(tmp_path, random_cases):
+    from tbfl.evaluation.scores import write_scores
+
+    case = random_cases[0]
+    write_scores(tmp_path / "tsv", case.scores, case.classes, case.frame_hop_s)
+    scores, times_s, classes = read_score_tables(tmp_path / "tsv")
+    write_score_store(tmp_path / "s.npz", scores, times_s, classes)
+    back, back_times, back_classes = read_score_store(tmp_path / "s.npz")
+    assert back_classes == classes and all(np.array_equal(back[c], scores[c]) for c in scores)
+    assert all(np.array_equal(back_times[c], times_s[c]) for c in scores)
+
+
+def test_not_a_store_is_one_clear_error(tmp_path):
+    (tmp_path / "x.npz").write_text("hello")
+    with pytest.raises(ValueError, match=r"x\.npz: not a tbfl score store"):
+        read_score_store(tmp_path / "x.npz")
+
+
+def test_evaluate_reads_the_store_like_the_folder(tmp_path, random_cases):
+    from tbfl.evaluation.evaluate import evaluate_files
+    from tbfl.evaluation.scores import write_scores
+
+    case = random_cases[2]
+    write_scores(tmp_path / "tsv", case.scores, case.classes, case.frame_hop_s)
+    scores, times_s, classes = read_score_tables(tmp_path / "tsv")
+    reversed_classes = classes[::-1]
+    write_score_store(tmp_path / "s.npz", {c: v[::-1] for c, v in scores.items()}, times_s, reversed_classes)
+    case.events.to_csv(tmp_path / "gt.tsv", sep="\t", index=False)
+    (tmp_path / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in case.durations.items()))
+    from_folder = evaluate_files(tmp_path / "tsv", tmp_path / "gt.tsv", tmp_path / "d.tsv", case.classes)
+    from_store = evaluate_files(tmp_path / "s.npz", tmp_path / "gt.tsv", tmp_path / "d.tsv", case.classes)
+    assert from_store.to_dict() == from_folder.to_dict()
