@@ -32,6 +32,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
+from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureConfig
 from tbfl.synth import generate_dataset
@@ -39,7 +40,7 @@ from tbfl.training.config import recipe_from_dict
 from tbfl.training.cpu import keep_freed_memory
 from tbfl.training.datamodule import DesedDataModule
 from tbfl.training.module import MeanTeacherSED
-from tbfl.training.train import class_weights_for
+from tbfl.training.train import _measure_and_weigh
 
 MODELS = {
     "full": ({}, {}, (12, 12, 24)),
@@ -76,9 +77,11 @@ def step_times(root: Path, cache: Path, model_name: str, loss: str, steps: int, 
     layout = DesedLayout(root)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        weights, _ = class_weights_for(recipe, layout)
-    datamodule = DesedDataModule(layout, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache, progress=False)
-    module = MeanTeacherSED(model, recipe.to_dict()["loss"], recipe.to_dict()["training"], weights)
+        weights, _ = _measure_and_weigh(recipe, layout, DESED_CLASSES)
+    datamodule = DesedDataModule(
+        layout, frame_grid=recipe.frame_grid, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache, progress=False
+    )
+    module = MeanTeacherSED(model, recipe.to_dict()["loss"], recipe.to_dict()["training"], weights, features=features)
     module.student.cpu_fast_path = module.teacher.cpu_fast_path = fast
     timer = StepTimer(warmup)
     trainer = L.Trainer(

@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tbfl.data.labels import FrameGrid
 from tbfl.io import atomic_path
 
 #: Bump when the computation changes, so old cache entries stop matching.
@@ -86,6 +87,43 @@ class FeatureConfig:
     def n_frames(self) -> int:
         """Feature frames per clip (626 for the baseline)."""
         return 1 + self.n_samples // self.hop_length
+
+    def frame_grid(self, time_pooling: int) -> FrameGrid:
+        """The output frame grid of a model that pools these features by ``time_pooling`` in time.
+
+        The rule is the baseline's: the centered STFT gives n_in = 1 + n_samples // hop_length
+        frames, the CNN's average pooling floors at every block (floor(floor(n / a) / b) =
+        floor(n / (a b))), so
+
+            n_frames    = n_in // time_pooling                  (626 // 4 = 156)
+            frame_hop_s = hop_length * time_pooling / sample_rate_hz   (0.064 s)
+
+        and the n_in - n_frames * time_pooling (< time_pooling) input frames at the clip's end are
+        dropped, less than one output frame. A pooling that does not divide n_in is fine (the
+        baseline's 626 does not divide by 4). ValueError where no consistent grid exists:
+
+        - time_pooling > n_in: no output frame at all;
+        - time_pooling = 1 and hop_length divides n_samples: the last frame starts at the clip's
+          end, so its targets are always 0 while its centered window still sees the clip's last
+          samples (with any pooling >= 2 every output frame starts inside the clip).
+        """
+        time_pooling = int(time_pooling)
+        if time_pooling < 1:
+            raise ValueError(f"time pooling must be >= 1, got {time_pooling}")
+        n_frames = self.n_frames // time_pooling
+        if n_frames < 1:
+            raise ValueError(
+                f"time pooling {time_pooling} exceeds the {self.n_frames} feature frames of a {self.clip_duration_s:g} s clip "
+                f"at hop {self.hop_length}: no output frame"
+            )
+        hop_samples = self.hop_length * time_pooling
+        if (n_frames - 1) * hop_samples >= self.n_samples:
+            raise ValueError(
+                f"the last of {n_frames} output frames would start at {(n_frames - 1) * hop_samples / self.sample_rate_hz:g} s, "
+                f"at the end of the {self.clip_duration_s:g} s clip: its targets would always be 0 while its features see "
+                f"the clip's last samples (use a time pooling >= 2, or a hop that does not divide the clip's {self.n_samples} samples)"
+            )
+        return FrameGrid(frame_hop_s=hop_samples / self.sample_rate_hz, n_frames=n_frames)
 
     def key(self) -> str:
         """A short stable hash of the settings (and of the feature code's version): the cache folder name."""

@@ -1,10 +1,12 @@
 """``tbfl detect``: sound events in any audio file with a trained model.
 
-Audio of any sample rate and channel count is resampled to 16 kHz mono. A clip
-is scored in 10 s windows on the model's frame grid (64 ms): windows start
-every ``hop_frames`` output frames (78 frames = 4.992 s by default, half a
-window), the last one padded with silence; overlapping frames are averaged.
-A file shorter than 10 s is one padded window. Frames past the end of the
+Audio of any sample rate and channel count is resampled to the model's rate
+(16 kHz) mono. A clip is scored in windows of the training clip length (10 s)
+on the frame grid stored with the checkpoint (``MeanTeacherSED.frame_grid``,
+156 frames of 64 ms in the shipped recipes): windows start every
+``hop_frames`` output frames (half a window by default, 78 frames = 4.992 s on
+that grid), the last one padded with silence; overlapping frames are averaged.
+A file shorter than a window is one padded window. Frames past the end of the
 audio are dropped, then the chosen post-processing (median filter and one
 threshold, or one per class) decodes events, which are written as a DESED
 strong TSV (filename, onset, offset, event_label).
@@ -21,27 +23,27 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tbfl.constants import FRAME_HOP_S
 from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
+from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
 from tbfl.features import FeatureConfig, compute_features
 from tbfl.training.predict import predict_features
 
 
-
 @dataclass
 class Detector:
-    """A trained network with the feature settings it was trained on."""
+    """A trained network with the feature settings it was trained on and its output frame grid."""
 
     network: torch.nn.Module
     feature_config: FeatureConfig
     classes: tuple[str, ...]
+    frame_grid: FrameGrid
 
     @property
     def window_frames(self) -> int:
-        """Output frames of one 10 s window (156 for the baseline grid)."""
-        return self.feature_config.n_frames // self.network.config.time_pooling
+        """Output frames of one window of ``feature_config.clip_duration_s`` (156 on the baseline grid)."""
+        return self.frame_grid.n_frames
 
     @property
     def window_samples(self) -> int:
@@ -58,14 +60,15 @@ class Detector:
             path = RunFolder(path).best_checkpoint()
         check_checkpoint(path)  # a damaged file: one clear error, not a torch traceback
         module = MeanTeacherSED.load_from_checkpoint(path, map_location="cpu", weights_only=False)
-        return cls(module.network(network).eval(), FeatureConfig(**module.hparams.features), module.classes)
+        return cls(module.network(network).eval(), FeatureConfig(**module.hparams.features), module.classes, module.frame_grid)
 
     def frame_scores(self, audio: np.ndarray, *, hop_frames: int | None = None) -> np.ndarray:
-        """(C, n_frames) probabilities for 16 kHz mono ``audio`` of any length (windows averaged)."""
+        """(C, n_frames) probabilities on ``frame_grid`` for mono ``audio`` at ``feature_config.sample_rate_hz``,
+        of any length (windows averaged)."""
         window_frames = self.window_frames
-        hop_frames = hop_frames or window_frames // 2
-        samples_per_frame = self.window_samples / (self.feature_config.clip_duration_s / FRAME_HOP_S)
-        # a 10 s clip gives the model's 156 frames, as in training; longer audio proportionally more
+        hop_frames = hop_frames or max(1, window_frames // 2)
+        samples_per_frame = self.frame_grid.frame_hop_s * self.feature_config.sample_rate_hz
+        # a training-length clip gives the model's frames (156 on the baseline grid); longer audio proportionally more
         n_frames = max(1, int(np.ceil(len(audio) * window_frames / self.window_samples - 1e-9)))
         starts = list(range(0, max(1, n_frames - window_frames + hop_frames), hop_frames))
         windows = []
@@ -137,11 +140,12 @@ def detect(
         raise ValueError(f"several input files share a name {duplicates[:5]}: their events could not be told apart in one TSV")
     scores, durations_s = {}, {}
     for path in tqdm(files, desc="detecting", unit="file", disable=not progress):
-        audio = load_audio(path, duration_s=None)
+        audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
         scores[path.stem] = detector.frame_scores(audio)
         durations_s[path.stem] = len(audio) / detector.feature_config.sample_rate_hz
+    frame_hop_s = detector.frame_grid.frame_hop_s
     events = decode_events(
-        scores, thresholds, detector.classes, frame_hop_s=FRAME_HOP_S, filter_frames=median_filter_frames(median_filter_s, FRAME_HOP_S)
+        scores, thresholds, detector.classes, frame_hop_s=frame_hop_s, filter_frames=median_filter_frames(median_filter_s, frame_hop_s)
     )
     stems = events["filename"].str.removesuffix(".wav")
     events["offset"] = np.minimum(events["offset"].to_numpy(), stems.map(durations_s).to_numpy())
@@ -149,5 +153,5 @@ def detect(
     labels = StrongLabels(events[events["offset"] > events["onset"]], tuple(p.name for p in files))
     write_strong_tsv(out_tsv, labels)
     if scores_dir is not None:
-        write_scores(scores_dir, scores, detector.classes, FRAME_HOP_S)
+        write_scores(scores_dir, scores, detector.classes, frame_hop_s)
     return labels

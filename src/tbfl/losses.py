@@ -285,10 +285,27 @@ class FocalLoss(WeightedFocalLoss):
 
 
 class ClassBalancedFocalLoss(WeightedFocalLoss):
-    """Module form of :func:`class_balanced_focal_loss`."""
+    """Module form of :func:`class_balanced_focal_loss`.
 
-    def __init__(self, counts: Sequence[float], beta: float, gamma: float = 2.0, *, from_logits: bool = True, class_dim: int = 1, reduction: Reduction = "mean") -> None:
-        weight = class_balanced_weights(counts, beta)
+    Give ``counts`` (C,) and ``beta``, whose weights are computed here, or ``weight`` (C,), weights already
+    computed by :func:`tbfl.weights.class_balanced_weights` (as a checkpoint's hyper-parameters hold them).
+    """
+
+    def __init__(
+        self,
+        counts: Sequence[float] | None = None,
+        beta: float | None = None,
+        gamma: float = 2.0,
+        *,
+        weight: Tensor | Sequence[float] | None = None,
+        from_logits: bool = True,
+        class_dim: int = 1,
+        reduction: Reduction = "mean",
+    ) -> None:
+        if (counts is not None, beta is not None, weight is not None) not in ((True, True, False), (False, False, True)):
+            raise ValueError("ClassBalancedFocalLoss takes counts and beta, or weight (already class-balanced weights)")
+        if weight is None:
+            weight = class_balanced_weights(counts, beta)
         super().__init__(weight, gamma=gamma, from_logits=from_logits, class_dim=class_dim, reduction=reduction)
 
 

@@ -2,11 +2,11 @@
 
 Layout (names kept from the first release, so archived runs stay readable):
     config.yaml              the recipe used (a resumed run must have the same)
-    class_weights.json       dataset statistics (V_c, r_c, ...) and the loss's class weights
+    class_weights.json       dataset statistics (V_c, r_c on the run's frame grid, ...) and the loss's class weights
     checkpoints/last.ckpt    every ``checkpoint_every_n_steps`` steps and at the end (for --resume)
     checkpoints/best-*.ckpt  best by ``training.monitor``
     logs/                    CSV (metrics.csv) and TensorBoard logs
-    scores/validation/       frame scores of the validation set, sed_scores TSV, one file per clip
+    scores/validation/       frame scores of the validation set on the run's frame grid, sed_scores TSV, one file per clip
     validation_scores.npz    the same frame scores in one file, float16
     weak_validation_logits.npz  frame logits of the weak-validation clips (for the histograms)
     learning_curve.csv       the validation objective of student and teacher after every epoch
@@ -104,7 +104,7 @@ class RunFolder:
         return read_metrics(self.metrics)
 
     def read_class_weights(self) -> dict[str, Any]:
-        """The class_weights.json record ({} when absent): loss, classes, weights, statistics."""
+        """The class_weights.json record ({} when absent): loss, classes, weights, statistics (and frame_grid, the grid r_c was counted on)."""
         return json.loads(self.class_weights.read_text(encoding="utf-8")) if self.class_weights.is_file() else {}
 
     def best_checkpoint(self) -> Path:

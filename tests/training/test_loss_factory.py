@@ -58,3 +58,22 @@ def test_loss_hyper_parameters_are_validated():
     with pytest.raises(ValueError, match=r"^loss hyper-parameters: loss.gamma must be >= 0, got -1$"):
         loss_from_dict({"name": "focal", "gamma": -1}, where="loss hyper-parameters")
     assert loss_from_dict({"name": "tbfl", "k": "inf"}).k == float("inf")
+
+
+def test_cbfl_from_the_factory_is_eq3_on_a_hand_example():
+    """Two classes with V = (1, 3) sources, beta = 0.5: eq. (2) gives eps = (1, (1 - 0.125) / 0.5 = 1.75), and with
+    Cui et al.'s normalisation to sum C the weights are (1, 4/7) * 2 / (11/7) = (14/11, 8/11)."""
+    classes = ("a", "b")
+    nan = np.full(2, np.nan)
+    stats = DatasetStats(classes, np.array([1, 3]), nan, np.array([0.5, 0.5]), nan, np.ones(2, dtype=np.int64))
+    config = LossConfig(name="cbfl", beta=0.5, gamma=2.0)
+    loss = make_loss(config, class_weights(config, stats))
+    assert isinstance(loss, ClassBalancedFocalLoss)
+    np.testing.assert_allclose(loss.weight.numpy(), [14 / 11, 8 / 11], rtol=1e-6)
+    # one frame: p = (0.5, 0.75), y = (1, 0)
+    logits, target = torch.tensor([[0.0, np.log(3.0)]]), torch.tensor([[1.0, 0.0]])
+    eq3 = -(1 / 1.0 * (1 - 0.5) ** 2 * np.log(0.5) + 1 / 1.75 * 0.75**2 * np.log(1 - 0.75))  # -sum_c 1/eps_c {...}
+    assert loss(logits, target).item() == pytest.approx(eq3 * (2 / (11 / 7)) / 2, rel=1e-6)  # normalised weights, mean over 2
+    assert torch.equal(loss(logits, target), ClassBalancedFocalLoss([1, 3], 0.5)(logits, target))
+    with pytest.raises(ValueError, match="counts and beta, or weight"):
+        ClassBalancedFocalLoss([1, 3], 0.5, weight=[1.0, 1.0])

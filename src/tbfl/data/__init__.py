@@ -13,7 +13,7 @@ from tbfl.data.desed import (
     write_unlabeled_tsv,
     write_weak_tsv,
 )
-from tbfl.data.labels import decode_strong, decode_weak, encode_strong, encode_strong_clips, encode_weak, time_to_frame
+from tbfl.data.labels import FrameGrid, decode_strong, decode_weak, encode_strong, encode_strong_clips, encode_weak, time_to_frame
 from tbfl.data.layout import DesedLayout
 from tbfl.data.stats import DatasetStats, frame_ratios, measure_stats, soundbank_volumes
 
@@ -21,6 +21,7 @@ __all__ = [
     "AudioError",
     "DatasetStats",
     "DesedLayout",
+    "FrameGrid",
     "StrongLabels",
     "TsvFormatError",
     "audio_duration_s",

@@ -10,6 +10,7 @@ default 64 ms grid no 3-decimal time is affected, so the rule equals the baselin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
 import numpy as np
@@ -20,6 +21,24 @@ from tbfl.data.desed import STRONG_COLUMNS, StrongLabels
 
 #: Distance (in frames) within which a time is snapped onto a frame boundary.
 _BOUNDARY_TOLERANCE_FRAMES = 1e-6
+
+
+@dataclass(frozen=True)
+class FrameGrid:
+    """The frame grid of a model's output over one clip: frame i covers [i * frame_hop_s, (i + 1) * frame_hop_s) s, 0 <= i < n_frames.
+
+    Frame targets are encoded on it, r_c is counted on it and frame scores are written on it, so one
+    grid serves a whole run. A training recipe derives it from its feature hop and its model's time
+    pooling (:meth:`tbfl.features.FeatureConfig.frame_grid`); the DCASE2021 baseline's is 156 frames
+    of 64 ms (``FRAME_HOP_S``, ``N_FRAMES``).
+    """
+
+    frame_hop_s: float
+    n_frames: int
+
+    def __post_init__(self) -> None:
+        if not self.frame_hop_s > 0 or self.n_frames < 1:
+            raise ValueError(f"a frame grid needs frame_hop_s > 0 and n_frames >= 1, got {self.frame_hop_s} and {self.n_frames}")
 
 
 def time_to_frame(

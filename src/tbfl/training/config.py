@@ -2,7 +2,9 @@
 
 Sections mirror the YAML files in ``configs/``: ``data``, ``features``,
 ``model``, ``loss``, ``training``. Unknown keys are errors (a typo must not
-silently fall back to a default).
+silently fall back to a default). The output frame grid follows from the
+``features`` and ``model`` sections (:func:`recipe_frame_grid`); a recipe
+without a consistent grid is refused here, before any training starts.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
 from tbfl.io import read_yaml
 from tbfl.training.loss import LOSSES
+
+if TYPE_CHECKING:
+    from tbfl.data.labels import FrameGrid
 
 
 @dataclass
@@ -74,6 +79,11 @@ class RecipeConfig:
     loss: LossConfig = field(default_factory=LossConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
 
+    @property
+    def frame_grid(self) -> "FrameGrid":
+        """The model's output frame grid (:func:`recipe_frame_grid`): 156 frames of 64 ms in both shipped recipes."""
+        return recipe_frame_grid(self.features, self.model)
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["training"]["batch_sizes"] = list(self.training.batch_sizes)
@@ -90,7 +100,10 @@ def _build(cls, values: Mapping[str, Any], where: str):
     unknown = sorted(set(values) - names)
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; known: {sorted(names)}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except (TypeError, ValueError) as error:  # a config class's own validation
+        raise ValueError(f"{where}: {error}") from None
 
 
 #: Every numeric setting and its valid range, checked before any training starts: (kind, low, high, text).
@@ -166,7 +179,32 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         _check_number(getattr(getattr(config, section), key), name, rule, where)
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
+    recipe_frame_grid(config.features, config.model, where)
     return config
+
+
+def recipe_frame_grid(features: Mapping[str, Any], model: Mapping[str, Any], where: str = "recipe") -> "FrameGrid":
+    """The output frame grid of the recipe's ``features`` and ``model`` sections (FeatureConfig / CRNNConfig fields).
+
+    frame_hop_s = features.hop_length * time pooling / features.sample_rate_hz, n_frames = the clip's
+    feature frames // time pooling, the time pooling being the product of the time kernels of
+    ``model.pooling`` (the rule and its errors: :meth:`tbfl.features.FeatureConfig.frame_grid`).
+    ValueError, prefixed with ``where``, for invalid sections, differing ``n_mels`` or no consistent grid.
+    """
+    from tbfl.features import FeatureConfig
+    from tbfl.model import CRNNConfig
+
+    feature_config = _build(FeatureConfig, features, f"{where}: features")
+    model_config = _build(CRNNConfig, model, f"{where}: model")
+    if feature_config.n_mels != model_config.n_mels:
+        raise ValueError(f"{where}: features.n_mels={feature_config.n_mels} but model.n_mels={model_config.n_mels}: the model must take the features' mel bands")
+    try:
+        return feature_config.frame_grid(model_config.time_pooling)
+    except ValueError as error:
+        raise ValueError(
+            f"{where}: features.hop_length={feature_config.hop_length} with model.pooling (time pooling {model_config.time_pooling}) "
+            f"gives no frame grid: {error}"
+        ) from None
 
 
 def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> LossConfig:

@@ -27,10 +27,10 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
+from tbfl.constants import DESED_CLASSES
 from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
 from tbfl.data.desed import StrongLabels, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
-from tbfl.data.labels import encode_strong_clips, encode_weak
+from tbfl.data.labels import FrameGrid, encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
 from tbfl.features import FeatureCache, FeatureConfig
 
@@ -77,10 +77,10 @@ class ClipDataset(Dataset):
         return tuple(item)
 
 
-def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str]) -> ClipSet:
-    """A strongly labelled set of the clips with audio: (N, C, T) frame targets at the model's frame rate."""
+def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str], grid: FrameGrid) -> ClipSet:
+    """A strongly labelled set of the clips with audio: (N, C, grid.n_frames) frame targets on the model's frame grid."""
     labels = present_strong_labels(name, read_strong_tsv(tsv, classes), audio_dir)
-    strong = encode_strong_clips(labels, classes, n_frames=N_FRAMES, frame_hop_s=FRAME_HOP_S)
+    strong = encode_strong_clips(labels, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
     return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels)
 
 
@@ -113,6 +113,7 @@ class DesedDataModule(L.LightningDataModule):
 
     Args:
         layout: where the DESED sets live.
+        frame_grid: the model's output frame grid (``RecipeConfig.frame_grid``), on which strong targets are encoded.
         batch_sizes: per-device sub-batch sizes (strong, weak, unlabeled), 12/12/24 in the baseline.
         feature_config: log-mel settings (keys of the on-disk cache).
         cache_dir: feature cache folder.
@@ -122,6 +123,7 @@ class DesedDataModule(L.LightningDataModule):
         self,
         layout: DesedLayout,
         *,
+        frame_grid: FrameGrid,
         batch_sizes: tuple[int, int, int] = (12, 12, 24),
         feature_config: FeatureConfig | None = None,
         cache_dir: str | Path = ".cache/features",
@@ -135,6 +137,7 @@ class DesedDataModule(L.LightningDataModule):
         super().__init__()
         self.progress, self.epoch_mode = progress, epoch_mode
         self.layout, self.batch_sizes, self.classes = layout, tuple(batch_sizes), tuple(classes)
+        self.frame_grid = frame_grid
         self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
         self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
         self.sets: dict[str, ClipSet] = {}
@@ -149,10 +152,14 @@ class DesedDataModule(L.LightningDataModule):
             unlabeled_dir = layout.audio_dir("unlabeled_audio")
             unlabeled = keep_present("unlabeled_train", read_unlabeled_tsv(layout.require("unlabeled_tsv")), unlabeled_dir)
             self.sets = {
-                "strong_train": strong_clip_set("strong_train", layout.require("synth_train_tsv"), layout.audio_dir("synth_train_audio"), self.classes),
+                "strong_train": strong_clip_set(
+                    "strong_train", layout.require("synth_train_tsv"), layout.audio_dir("synth_train_audio"), self.classes, self.frame_grid
+                ),
                 "weak_train": weak_train,
                 "unlabeled_train": ClipSet("unlabeled_train", unlabeled, [unlabeled_dir / f for f in unlabeled]),
-                "synth_validation": strong_clip_set("synth_validation", layout.require("synth_val_tsv"), layout.audio_dir("synth_val_audio"), self.classes),
+                "synth_validation": strong_clip_set(
+                    "synth_validation", layout.require("synth_val_tsv"), layout.audio_dir("synth_val_audio"), self.classes, self.frame_grid
+                ),
                 "weak_validation": weak_validation,
             }
             empty = [name for name in ("strong_train", "weak_train", "unlabeled_train", "synth_validation") if not self.sets[name]]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from tbfl.losses import BinaryCrossEntropy, FocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
+from tbfl.losses import BinaryCrossEntropy, ClassBalancedFocalLoss, FocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
 from tbfl.weights import class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
@@ -51,4 +51,4 @@ def make_loss(config: "LossConfig", weights: Sequence[float] | None = None) -> W
         raise ValueError(f"loss {config.name!r} needs class weights (see tbfl.training.loss.class_weights)")
     if config.name == "tbfl":
         return TimeBalancedFocalLoss(weights, gamma=config.gamma)
-    return WeightedFocalLoss(weights, gamma=config.gamma)  # cbfl: weights already made from V_c and beta
+    return ClassBalancedFocalLoss(weight=weights, gamma=config.gamma)  # weights already made from V_c and beta

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
+from tbfl.constants import DESED_CLASSES
 from tbfl.features import minmax_scale
 from tbfl.model import CRNN, CRNNConfig
-from tbfl.training.config import TrainingConfig, loss_from_dict
+from tbfl.training.config import TrainingConfig, loss_from_dict, recipe_frame_grid
 from tbfl.training.loss import make_loss
 from tbfl.training.schedules import ema_decay, exp_rampup, mixup, update_ema
 
@@ -46,6 +46,9 @@ class MeanTeacherSED(L.LightningModule):
             :func:`tbfl.training.loss.class_weights` (kept as hyper-parameters, so checkpoints rebuild the loss).
         training: optimiser, ramp-up, mixup and post-processing settings.
         features: FeatureConfig fields the model was trained on (kept in the checkpoint for detection).
+
+    ``frame_grid`` is the output frame grid of ``features`` and ``model`` (so a checkpoint carries it):
+    validation scores are evaluated on it, and ``tbfl detect`` writes its scores on it.
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class MeanTeacherSED(L.LightningModule):
         self.student = CRNN(CRNNConfig(**{**model, "n_classes": len(self.classes)}))
         self.teacher = copy.deepcopy(self.student)
         self.teacher.requires_grad_(False)
+        self.frame_grid = recipe_frame_grid(features or {}, model, where="model hyper-parameters")
         self.loss_fn = make_loss(loss_from_dict(loss, where="loss hyper-parameters"), class_weights)
         self.validation_ground_truth = None  # set by the trainer entry point: (StrongLabels, durations)
         self._validation_outputs: dict[int, list] = {}
@@ -167,7 +171,8 @@ class MeanTeacherSED(L.LightningModule):
                 names = self.trainer.datamodule.sets["synth_validation"].filenames
                 scores = {clip_id(name): frames for name, frames in zip(names, synth[f"{network}_strong"])}
                 result = evaluate_scores(
-                    scores, labels, durations, self.classes, frame_hop_s=FRAME_HOP_S, median_filter_s=self.training_config.median_filter_s
+                    scores, labels, durations, self.classes, frame_hop_s=self.frame_grid.frame_hop_s,
+                    median_filter_s=self.training_config.median_filter_s,
                 )
                 synth_f1 = result.intersection_f1.f1_macro
             metrics[f"val/{network}/weak_f1"] = weak_f1

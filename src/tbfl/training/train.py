@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
+from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint
@@ -29,14 +30,19 @@ class RunResult:
 
 
 def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str]) -> tuple[list[float] | None, dict]:
-    """The dataset's statistics and the loss's class weights (None for bce/focal), and their class_weights.json record."""
+    """The dataset's statistics (r_c counted on the recipe's frame grid) and the loss's class weights (None for
+    bce/focal), and their class_weights.json record."""
     from tbfl.data.stats import measure_stats
     from tbfl.training.loss import class_weights
 
-    stats = measure_stats(layout, classes)
+    grid = recipe.frame_grid
+    stats = measure_stats(layout, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
     weights = class_weights(recipe.loss, stats)
     weights = None if weights is None else weights.tolist()  # hyper-parameters stay plain YAML
-    record = {"loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict()}
+    record = {
+        "loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict(),
+        "frame_grid": dataclasses.asdict(grid),
+    }
     return weights, record
 
 
@@ -114,6 +120,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
     L.seed_everything(training.seed, workers=True, verbose=False)
     datamodule = DesedDataModule(
         layout,
+        frame_grid=recipe.frame_grid,
         batch_sizes=training.batch_sizes,
         feature_config=FeatureConfig(**recipe.features),
         cache_dir=recipe.data.cache_dir,
@@ -186,8 +193,8 @@ def score_and_evaluate(
 ) -> dict:
     """Score the validation set's clips with audio (and the weak-validation clips) with one checkpoint; write scores and metrics.
 
-    Both networks are evaluated, as the baseline does; ``eval_model``'s scores are written and its metrics
-    are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
+    Scores lie on the checkpoint's frame grid. Both networks are evaluated, as the baseline does; ``eval_model``'s
+    scores are written and its metrics are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
     """
     from tbfl.data.audit import clip_durations_s, present_strong_labels
     from tbfl.data.desed import read_strong_tsv
@@ -201,16 +208,17 @@ def score_and_evaluate(
     filenames = sorted(labels.filenames)
     durations = clip_durations_s(layout.path("validation_durations_tsv"), filenames, audio_dir)
     median_filter_s = recipe.training.median_filter_s
+    frame_hop_s = module.frame_grid.frame_hop_s
     results = {}
     for name in ("student", "teacher"):
         probabilities, _ = predict_frames(module.network(name).eval(), datamodule.cache, [audio_dir / f for f in filenames])
         scores = {clip_id(f): frames for f, frames in zip(filenames, probabilities)}
-        results[name] = evaluate_scores(scores, labels, durations, classes, frame_hop_s=FRAME_HOP_S, median_filter_s=median_filter_s)
+        results[name] = evaluate_scores(scores, labels, durations, classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s)
         if name == recipe.training.eval_model:
-            write_scores(RunFolder(run_dir).scores, scores, classes, frame_hop_s=FRAME_HOP_S)
+            write_scores(RunFolder(run_dir).scores, scores, classes, frame_hop_s=frame_hop_s)
             with atomic_path(RunFolder(run_dir).validation_scores) as tmp:
                 np.savez_compressed(
-                    tmp, filenames=np.array(filenames), probabilities=probabilities.astype(np.float16), classes=np.array(classes), frame_hop_s=FRAME_HOP_S
+                    tmp, filenames=np.array(filenames), probabilities=probabilities.astype(np.float16), classes=np.array(classes), frame_hop_s=frame_hop_s
                 )
     network = module.network(recipe.training.eval_model).eval()
 
