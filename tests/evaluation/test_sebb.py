@@ -7,7 +7,7 @@ from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.operating_points import operating_point_psds
 from tbfl.evaluation.postprocess import decode_events
 from tbfl.evaluation.sebb import (
-    SebbParams, clip_sebbs, sebb_frames, sebb_operating_points, sebb_scores, sebb_table, step_filter, step_filter_frames,
+    SebbParams, _extrema, clip_sebbs, sebb_frames, sebb_operating_points, sebb_scores, sebb_table, step_filter, step_filter_frames,
 )
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2
 
@@ -45,16 +45,18 @@ def test_clean_step_gives_one_box_with_its_onset_offset_and_confidence():
 
 def test_two_plateaus_separated_by_a_drop_give_two_boxes():
     s = curve((10, 0.1), (10, 0.8), (5, 0.1), (8, 0.6), (7, 0.1))
-    # the lower peak 0.6 stands 0.5 above the gap (>= 0.15) and 6 times its level (>= 1.5)
+    # every change is at least 0.5 (>= 0.15) and at least 6-fold (>= 1.5)
     assert boxes(s) == [(10, 20, 0.8), (25, 33, 0.6)]
-    # a relative merge threshold above 6 joins them across the gap, with the higher peak as confidence
-    assert boxes(s, SebbParams(4, 0.15, 6.5)) == [(10, 33, 0.8)]
-    # so does an absolute one above 0.5
-    assert boxes(s, SebbParams(4, 0.55, 1.5)) == [(10, 33, 0.8)]
+    # an absolute merge threshold above every change leaves one box over the whole clip
+    assert boxes(s, SebbParams(4, 0.75, 1.5)) == [(0, 40, 0.8)]
+    # a dip to 0.6 between two plateaus of 0.8: 0.2 deep but only 1.33-fold
+    shallow = curve((10, 0.1), (10, 0.8), (4, 0.6), (8, 0.8), (8, 0.1))
+    assert boxes(shallow) == [(10, 32, 0.8)]
+    assert boxes(shallow, SebbParams(4, 0.15, 1.3)) == [(10, 20, 0.8), (24, 32, 0.8)]
 
 
 def test_a_small_dip_or_bump_below_the_merge_thresholds_does_not_split():
-    dip = curve((10, 0.1), (10, 0.8), (3, 0.7), (8, 0.8), (9, 0.1))  # 0.1 < 0.15 below both peaks
+    dip = curve((10, 0.1), (10, 0.8), (3, 0.7), (8, 0.8), (9, 0.1))  # 0.1 < 0.15 below both sides
     assert boxes(dip) == [(10, 31, 0.8)]
     shallow = curve((10, 0.1), (10, 0.8), (3, 0.5), (8, 0.8), (9, 0.1))  # 0.3 deep but 0.8 / 0.5 = 1.6 < 2
     assert boxes(shallow, SebbParams(4, 0.15, 2.0)) == [(10, 31, 0.8)]
@@ -62,6 +64,10 @@ def test_a_small_dip_or_bump_below_the_merge_thresholds_does_not_split():
     bump = curve((10, 0.1), (8, 0.7), (3, 0.8), (8, 0.7), (11, 0.1))  # a bump on a plateau never splits it
     assert boxes(bump) == [(10, 29, 0.8)]
     assert boxes(bump, SebbParams(4, 0.15, 1.5, confidence="mean")) == [(10, 29, round((16 * 0.7 + 3 * 0.8) / 19, 12))]
+    # a bump 0.1 above the background beside an event is background: it neither joins nor lengthens the event
+    beside = curve((10, 0.1), (10, 0.8), (6, 0.1), (3, 0.2), (11, 0.1))
+    assert boxes(beside) == [(10, 20, 0.8)]
+    assert boxes(beside, SebbParams(4, 0.05, 1.5)) == [(10, 20, 0.8), (26, 29, 0.2)]
 
 
 def test_short_events_edges_and_flat_curves():
@@ -71,7 +77,7 @@ def test_short_events_edges_and_flat_curves():
     assert boxes(curve((5, 0.9), (10, 0.1), (5, 0.7))) == [(0, 5, 0.9), (15, 20, 0.7)]
     # no change at all: one box over the whole clip
     assert boxes(np.full(12, 0.3)) == [(0, 12, 0.3)]
-    # a staircase up and down is one event
+    # a staircase up and down (every step significant) is one event
     assert boxes(curve((5, 0.1), (5, 0.5), (5, 0.9), (5, 0.5), (5, 0.1))) == [(5, 20, 0.9)]
 
 
@@ -110,35 +116,47 @@ def test_event_lists_per_operating_point_give_the_curves_psds(random_cases):
         assert from_lists.value == pytest.approx(psds.value, abs=1e-12)
 
 
-def plain_merge(s, start, stop, merge_abs, merge_rel):
-    """The merging rule written plainly (quadratic): merge the weakest failing gap, leftmost on ties, repeat."""
-    start, stop = list(start), list(stop)
-    while len(start) > 1:
-        peaks = [s[a:b].max() for a, b in zip(start, stop)]
-        candidates = []
-        for i in range(len(start) - 1):
-            low, lower_peak = s[stop[i] : start[i + 1]].min(), min(peaks[i], peaks[i + 1])
-            prominence = round(lower_peak - low, 12)
-            ratio = round(lower_peak / low, 12) if low > 0 else np.inf
-            if prominence < merge_abs or ratio < merge_rel:
-                candidates.append((prominence, i))
-        if not candidates:
+def plain_boxes(s, points, merge_abs, merge_rel):
+    """Steps 3 and 4 written plainly (quadratic): drop the least significant failing change point, repeat; then boxes."""
+    points = list(points)
+    while points:
+        bounds = [0, *points, len(s)]
+        levels = [s[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])]
+        failing = []
+        for i in range(len(points)):
+            low, high = sorted((levels[i], levels[i + 1]))
+            difference = round(high - low, 12)
+            ratio = round(high / low, 12) if low > 0 else np.inf
+            if difference < merge_abs or ratio < merge_rel:
+                failing.append((difference, i))
+        if not failing:
             break
-        i = min(candidates)[1]
-        stop[i] = stop.pop(i + 1)
-        del start[i + 1]
+        del points[min(failing)[1]]
+    bounds = [0, *points, len(s)]
+    levels = [s[a:b].mean() for a, b in zip(bounds[:-1], bounds[1:])]
+    rise = [levels[i + 1] > levels[i] for i in range(len(points))]
+    in_event = [not ((j == 0 or not rise[j - 1]) and (j == len(points) or rise[j])) for j in range(len(points) + 1)]
+    if not points:
+        in_event = [True]
+    start, stop = [], []
+    for j, inside in enumerate(in_event):
+        if inside and (j == 0 or not in_event[j - 1]):
+            start.append(bounds[j])
+        if inside and (j == len(in_event) - 1 or not in_event[j + 1]):
+            stop.append(bounds[j + 1])
     return start, stop
 
 
 @pytest.mark.parametrize("n_frames,merge_abs,merge_rel", [(4, 0.15, 1.5), (6, 0.2, 2.0), (10, 0.3, 3.0), (8, 0.05, 1.1)])
 def test_merging_equals_the_plain_rule_on_noisy_curves(random_cases, n_frames, merge_abs, merge_rel):
     case = random_cases[2]
-    n_merged = 0
+    n_joined = 0
     for clip, scores in list(case.scores.items())[:6]:
         for s in scores:
-            start, stop, _ = sebb_frames(s, SebbParams(n_frames, 0.0, 0.0))
-            expected = plain_merge(s, start, stop, merge_abs, merge_rel)
-            got_start, got_stop, _ = sebb_frames(s, SebbParams(n_frames, merge_abs, merge_rel))
-            assert (got_start.tolist(), got_stop.tolist()) == expected
-            n_merged += len(start) - len(got_start)
-    assert n_merged > 20
+            delta = np.round(step_filter(s, n_frames), 12)
+            points = np.sort(np.concatenate([_extrema(delta, np.diff(s)), _extrema(-delta, -np.diff(s))]))
+            expected = plain_boxes(s, points.tolist(), merge_abs, merge_rel)
+            start, stop, _ = sebb_frames(s, SebbParams(n_frames, merge_abs, merge_rel))
+            assert (start.tolist(), stop.tolist()) == expected
+            n_joined += len(plain_boxes(s, points.tolist(), 0.0, 0.0)[0]) - len(start)
+    assert n_joined > 10

@@ -7,31 +7,33 @@ threshold no longer moves the onsets and offsets. This module turns frame
 scores into change-detection SEBBs (the paper's cSEBBs). It is tbfl's own
 implementation (MIT, like tbfl; the ``sebbs`` package is AGPL-3.0 and is
 neither used nor copied), following the paper's outline (a step filter finds
-change points, segments become boxes, merge thresholds join boxes, a
-box-level threshold decides) and the three hyper-parameters the ``sebbs``
-documentation tunes (step filter length, absolute and relative merge
-threshold). Where that outline leaves details open, the rules below are
-tbfl's choices (the gap rule of step 3, the prominence test of step 4, the
-maximum as confidence). For one class's curve ``s`` of ``n`` frames (already
-median-filtered, if wanted):
+change points, the segments between them become boxes, merge thresholds
+join segments, a box-level threshold decides) and the three hyper-parameters
+the ``sebbs`` documentation tunes (step filter length, absolute and relative
+merge threshold). Where that outline leaves details open, the rules below
+are tbfl's choices (the significance test of step 3, the gap rule of step 4,
+the maximum as confidence). For one class's curve ``s`` of ``n`` frames
+(already median-filtered, if wanted):
 
 1. Step filter of ``2k`` frames: at boundary ``b`` (between frames ``b - 1``
    and ``b``, ``1 <= b < n``), ``delta[b] = mean(s[b:b+k]) - mean(s[b-k:b])``,
    windows cut at the clip edges. A clean step of height ``h`` gives a
    triangle of height ``h`` peaking exactly at the step.
-2. Change points: every local maximum of ``delta`` above 0 is a rise, every
-   local minimum below 0 a fall. A flat extremum (a plateau of ``delta``,
-   e.g. for an event shorter than ``k`` frames) takes the boundary inside it
-   with the largest one-frame step of ``s`` (the first on ties).
-3. Boxes: the change points cut the curve into segments. A segment from a
-   fall (or the clip start) to a rise (or the clip end) is a gap; every other
-   segment lies inside an event, and consecutive such segments form one box.
-   A curve without change points is one box.
-4. Merging: a gap keeps its two neighbouring boxes apart only if the lower of
-   their peaks (maximum score) stands at least ``merge_threshold_abs`` above
-   the gap's lowest score and at least ``merge_threshold_rel`` times it, the
-   prominence test of peak finding. The weakest failing gap is removed
-   (its boxes merged) first, then the test is repeated.
+2. Change points: every local maximum of ``delta`` above 0 and every local
+   minimum below 0. A flat extremum (a plateau of ``delta``, e.g. for an
+   event shorter than ``k`` frames) takes the boundary inside it with the
+   largest one-frame step of ``s`` (the first on ties).
+3. Merging: the change points cut the curve into segments, each with its
+   level (mean score). A change point is significant when the levels on its
+   two sides differ by at least ``merge_threshold_abs`` and the higher is at
+   least ``merge_threshold_rel`` times the lower. The least significant
+   failing change point (smallest level difference, leftmost on ties) is
+   removed, joining its two segments, until every remaining one passes.
+4. Boxes: a remaining change point is a rise or a fall by its levels. A
+   segment from a fall (or the clip start) to a rise (or the clip end) is a
+   gap; every other segment lies inside an event, and consecutive such
+   segments form one box (a staircase up and down is one event). A curve
+   without change points is one box.
 5. Confidence: the maximum (default) or the mean of ``s`` inside the box.
 
 Boxes of one class never touch (a gap is at least one frame), so the
@@ -133,10 +135,8 @@ def sebb_frames(curve: np.ndarray, params: SebbParams) -> tuple[np.ndarray, np.n
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     delta = np.round(step_filter(s, params.step_filter_frames), _DECIMALS)
     jumps = np.diff(s)
-    rises, falls = _extrema(delta, jumps), _extrema(-delta, -jumps)
-    points = np.concatenate([rises, falls])
-    order = np.argsort(points, kind="stable")
-    points, is_rise = points[order], order < len(rises)
+    points = np.sort(np.concatenate([_extrema(delta, jumps), _extrema(-delta, -jumps)]))
+    points, is_rise = _significant(s, points, params)
     # Segment j spans [bounds[j], bounds[j + 1]); it is a gap when it starts at a fall (or the clip start)
     # and ends at a rise (or the clip end); without change points the whole curve is one box.
     bounds = np.concatenate([[0], points, [n]])
@@ -145,54 +145,58 @@ def sebb_frames(curve: np.ndarray, params: SebbParams) -> tuple[np.ndarray, np.n
     in_event = ~(starts_low & ends_low) if len(points) else np.array([True])
     edges = np.diff(np.concatenate([[False], in_event, [False]]).astype(np.int8))
     start, stop = bounds[np.flatnonzero(edges == 1)], bounds[np.flatnonzero(edges == -1)]
-    start, stop = _merge(s, list(start), list(stop), params)
-    if params.confidence == "max":
-        confidence = np.array([s[a:b].max() for a, b in zip(start, stop)])
-    else:
-        confidence = np.array([s[a:b].mean() for a, b in zip(start, stop)])
-    return np.asarray(start, np.int64), np.asarray(stop, np.int64), confidence
+    summary = np.max if params.confidence == "max" else np.mean
+    confidence = np.array([summary(s[a:b]) for a, b in zip(start, stop)])
+    return start.astype(np.int64), stop.astype(np.int64), confidence
 
 
-def _merge(s: np.ndarray, start: list, stop: list, params: SebbParams) -> tuple[list, list]:
-    """Merge neighbouring boxes across gaps that fail the prominence test, weakest gap first (ties: leftmost).
+def _significant(s: np.ndarray, points: np.ndarray, params: SebbParams) -> tuple[np.ndarray, np.ndarray]:
+    """The change points left after removing the failing ones (step 3), and whether each is a rise.
 
-    Merging only raises peaks, so a gap's prominence never falls and a gap
-    that passes the test keeps passing it: a heap of the failing gaps, with
-    entries refreshed when popped, finds every merge in O(B log B).
+    Removing a point changes the level differences of its two neighbours only;
+    a heap of (difference, point) entries, each stamped with its point's
+    version, keeps the least significant failing point on top.
     """
-    n_boxes = len(start)
-    peak = [float(s[a:b].max()) for a, b in zip(start, stop)]
-    low = [float(s[b:a].min()) for b, a in zip(stop[:-1], start[1:])] + [math.nan]  # gap after box i
-    after = list(range(1, n_boxes)) + [-1]
-    alive = [True] * n_boxes
+    bounds = np.concatenate([[0], points, [len(s)]])
+    total = [float(v) for v in np.add.reduceat(s, bounds[:-1])] if len(s) else []
+    count = [int(v) for v in np.diff(bounds)]
+    n_points = len(points)
+    # point i separates segment i (left) and segment i + 1 (right); segments are joined leftwards.
+    left, right = list(range(n_points)), list(range(1, n_points + 1))
+    previous, following = list(range(-1, n_points - 1)), list(range(1, n_points)) + [-1]
+    version, removed = [0] * n_points, [False] * n_points
 
-    def weak_prominence(i: int) -> float | None:
-        """The prominence of the gap after box i if it fails the test, else None."""
-        lower_peak = min(peak[i], peak[after[i]])
-        prominence = round(lower_peak - low[i], _DECIMALS)
-        ratio = round(lower_peak / low[i], _DECIMALS) if low[i] > 0 else math.inf
-        weak = prominence < params.merge_threshold_abs or ratio < params.merge_threshold_rel
-        return prominence if weak else None
+    def failing(i: int) -> float | None:
+        """Point i's level difference if it fails the test, else None."""
+        a, b = total[left[i]] / count[left[i]], total[right[i]] / count[right[i]]
+        low, high = min(a, b), max(a, b)
+        difference = round(high - low, _DECIMALS)
+        ratio = round(high / low, _DECIMALS) if low > 0 else (math.inf if high > 0 else 1.0)
+        return difference if difference < params.merge_threshold_abs or ratio < params.merge_threshold_rel else None
 
-    heap = [(p, i) for i in range(n_boxes - 1) if (p := weak_prominence(i)) is not None]
+    heap = [(d, i, 0) for i in range(n_points) if (d := failing(i)) is not None]
     heapq.heapify(heap)
     while heap:
-        key, i = heapq.heappop(heap)
-        if not alive[i] or after[i] < 0:
+        _, i, stamp = heapq.heappop(heap)
+        if removed[i] or stamp != version[i]:
             continue
-        prominence = weak_prominence(i)
-        if prominence is None:
-            continue
-        if prominence != key:
-            heapq.heappush(heap, (prominence, i))
-            continue
-        j = after[i]  # box j joins box i, the gap after j becomes the gap after i
-        stop[i], peak[i], low[i], after[i], alive[j] = stop[j], max(peak[i], peak[j]), low[j], after[j], False
-        if after[i] >= 0:
-            if (p := weak_prominence(i)) is not None:
-                heapq.heappush(heap, (p, i))
-    keep = [i for i in range(n_boxes) if alive[i]]
-    return [start[i] for i in keep], [stop[i] for i in keep]
+        joined, gone = left[i], right[i]  # the right segment joins the left one
+        total[joined] += total[gone]
+        count[joined] += count[gone]
+        removed[i] = True
+        before, after = previous[i], following[i]
+        if after >= 0:
+            left[after], previous[after] = joined, before
+        if before >= 0:
+            following[before] = after
+        for j in (before, after):
+            if j >= 0:
+                version[j] += 1
+                if (d := failing(j)) is not None:
+                    heapq.heappush(heap, (d, j, version[j]))
+    kept = [i for i in range(n_points) if not removed[i]]
+    is_rise = np.array([total[right[i]] / count[right[i]] > total[left[i]] / count[left[i]] for i in kept], dtype=bool)
+    return points[kept].astype(np.int64), is_rise
 
 
 def clip_sebbs(
