@@ -192,3 +192,11 @@ def test_cli_tune_sebbs_with_thresholds_then_evaluate(tmp_path, random_cases, ca
     assert 0 <= metrics["event_f1_tuned_thresholds"] <= 1 and metrics["settings"]["sebb"][0]["step_filter_frames"] in (6, 10)
     assert main(["evaluate", *files("tune"), "--postprocess", str(tmp_path / "p.json"), "--no-progress"]) == 2
     assert "pass --allow-tuning-set to do it anyway" in capsys.readouterr().err
+
+
+def test_cli_refuses_options_of_the_other_method(capsys):
+    args = ["tune-postprocess", "--scores", "x", "--ground-truth", "y", "--durations", "z", "--out", "p.json"]
+    assert main([*args, "--merge-abs", "0.2"]) == 2
+    assert "--merge-abs do(es) not apply to --method median" in capsys.readouterr().err
+    assert main([*args, "--method", "sebb", "--candidates-s", "0,0.3"]) == 2
+    assert "--candidates-s do(es) not apply to --method sebb" in capsys.readouterr().err

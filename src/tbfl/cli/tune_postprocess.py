@@ -56,6 +56,13 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.evaluation import tuning
     from tbfl.evaluation.scores import read_any_scores
 
+    sebb_options = {"--step-filters-s": args.step_filters_s, "--merge-abs": args.merge_abs, "--merge-rel": args.merge_rel,
+                    "--sebb-median-filter-s": args.sebb_median_filter_s or None,
+                    "--sebb-confidence": None if args.sebb_confidence == "max" else args.sebb_confidence}
+    unused = [name for name, value in sebb_options.items() if value is not None] if args.method == "median" else (
+        ["--candidates-s"] if args.candidates_s is not None else [])
+    if unused:
+        raise ValueError(f"{', '.join(unused)} do(es) not apply to --method {args.method}")
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     scores, times_s, classes = read_any_scores(args.scores, classes)
     frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
