@@ -261,7 +261,7 @@ def sebb_table(
         n_frames = np.shape(values)[1]
         clip_times = np.arange(n_frames + 1) * frame_hop_s if times_s is None else times_s[clip]
         rows += [(f"{clip}.wav", *box) for box in clip_sebbs(values, clip_times, classes, params, median_filter_frames)]
-    return pd.DataFrame(rows, columns=["filename", "onset", "offset", "event_label", "confidence"])
+    return pd.DataFrame(rows, columns=SEBB_COLUMNS)
 
 
 def sebb_operating_points(sebbs: pd.DataFrame, thresholds: Iterable[float]) -> dict[float, pd.DataFrame]:
