@@ -37,8 +37,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="95%% intervals of PSDS1/PSDS2 and intersection F1 from N clip resamples (default 0: none)")
-    parser.add_argument("--postprocess", metavar="JSON", help="per-class median filters from tbfl tune-postprocess "
-                        "(replace --median-filter-s); refused on clips of its tuning set")
+    parser.add_argument("--postprocess", metavar="JSON", help="per-class post-processing from tbfl tune-postprocess: "
+                        "median filters (replace --median-filter-s), SEBBs if tuned, and per-class thresholds if tuned "
+                        "(adds event_f1_tuned_thresholds); refused on clips of its tuning set")
     parser.add_argument("--allow-tuning-set", action="store_true",
                         help="allow --postprocess on clips it was tuned on (inflates the scores)")
     parser.add_argument("--plots", metavar="DIR", help="draw PSD-ROC curves (overall, per class) and event F1 against "

@@ -34,6 +34,7 @@ from tbfl.evaluation.metrics.intersection_based import (
 )
 from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
+from tbfl.evaluation.sebb import sebb_scores
 from tbfl.evaluation.scores import clip_id, read_any_scores
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
 from tbfl.evaluation.tuning import PostprocessParams, median_filter_per_class
@@ -90,8 +91,10 @@ def evaluate_scores(
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
         bootstrap: number of clip resamples for 95% intervals of PSDS and intersection F1 (0: none).
-        postprocess: tuned per-class median filter lengths (they replace ``median_filter_s``);
-            refused on clips of its tuning set unless ``allow_tuning_set``.
+        postprocess: tuned per-class post-processing from :mod:`~tbfl.evaluation.tuning`: median
+            filter lengths (they replace ``median_filter_s``), SEBBs if tuned, and per-class
+            thresholds if tuned (then ``event_f1_tuned_thresholds`` is reported); refused on
+            clips of its tuning set unless ``allow_tuning_set``, and on another frame hop.
     """
     classes = tuple(classes)
     if bootstrap < 0:
@@ -110,9 +113,11 @@ def evaluate_scores(
         onset_collar_s=onset_collar_s, offset_collar_s=offset_collar_s, offset_collar_rate=offset_collar_rate,
         bootstrap=bootstrap, bootstrap_seed=bootstrap_seed,
         median_filter_frames_per_class=None if postprocess is None else postprocess.median_filter_frames,
+        sebb=None if postprocess is None else postprocess.sebb,
+        per_class_thresholds=None if postprocess is None else postprocess.thresholds,
     )
     if postprocess is not None:
-        postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set)
+        postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set, frame_hop_s=frame_hop_s)
     return evaluate(arrays, events, durations, settings, times_s=times)
 
 
@@ -130,7 +135,7 @@ def evaluate(
         scores: clip id -> (C, n_frames) float64 scores in ``settings.classes`` order.
         events: reference events with columns clip_id, onset, offset, event_label (seconds).
         durations: clip id -> duration in seconds; the evaluation set.
-        settings: thresholds, collars, PSDS scenarios, median filter.
+        settings: thresholds, collars, PSDS scenarios, median filter(s), SEBBs, per-class thresholds.
         times_s: clip id -> (n_frames + 1,) frame boundaries (seconds); default ``i * settings.frame_hop_s``.
     """
     classes = settings.classes
@@ -141,13 +146,16 @@ def evaluate(
         filtered = median_filter_clips(dict(scores), settings.median_filter_frames)
     else:
         filtered = median_filter_per_class(scores, settings.median_filter_frames_per_class)
+    if settings.sebb is not None:
+        filtered = sebb_scores(filtered, settings.sebb)
     grid = ScoreGrid.from_scores(filtered, clip_ids, settings.frame_hop_s, times_s)
     duration_s = np.array([durations[c] for c in clip_ids])
     intervals = detection_intervals(grid, duration_s, time_decimals=settings.time_decimals)
     reference = GroundTruth.from_events(events, clip_ids, classes)
     overlap = reference.cumulative_overlap(grid.boundaries_s())
 
-    swept = np.union1d(thresholds, [f1_threshold])
+    per_class_thresholds = [] if settings.per_class_thresholds is None else list(settings.per_class_thresholds)
+    swept = np.union1d(thresholds, [f1_threshold, *per_class_thresholds])
     sweep = collar_counts(
         intervals, reference, classes, swept, onset_collar_s=settings.onset_collar_s,
         offset_collar_s=settings.offset_collar_s, offset_collar_rate=settings.offset_collar_rate,
@@ -188,6 +196,8 @@ def evaluate(
         event_f1_sweep=grid_sweep,
         intersection_f1=intersection_fscore(intersection, f1_threshold),
         confidence_intervals=intervals_95,
+        event_f1_tuned_thresholds=None if settings.per_class_thresholds is None else sweep.at(
+            np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
     )
 

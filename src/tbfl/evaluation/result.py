@@ -18,7 +18,10 @@ class EvaluationResult:
     DCASE 2021 baseline and the paper); the ``*_threshold_free`` values use
     all of them (sed_scores_eval). ``event_f1`` is at ``settings.f1_threshold``,
     ``event_f1_best`` at the best single threshold of the sweep,
-    ``event_f1_best_per_class`` at each class's best threshold.
+    ``event_f1_best_per_class`` at each class's best threshold (chosen on the
+    evaluated clips themselves, an upper bound), ``event_f1_tuned_thresholds``
+    at per-class thresholds tuned on another set (``settings.per_class_thresholds``;
+    None when there are none).
     ``confidence_intervals`` maps a metric to (bootstrap mean, 2.5 %, 97.5 %)
     when ``settings.bootstrap`` resamples were drawn (PSDS and intersection F1).
     """
@@ -36,6 +39,7 @@ class EvaluationResult:
     n_events: int
     settings: EvaluationSettings = field(default_factory=EvaluationSettings)
     confidence_intervals: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    event_f1_tuned_thresholds: FScore | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe nested dict of every value and the settings."""
@@ -48,6 +52,8 @@ class EvaluationResult:
             "event_f1_best": self.event_f1_best.f1_macro,
             "event_f1_best_threshold": float(self.event_f1_best.thresholds[0]),
             "intersection_f1": self.intersection_f1.f1_macro,
+            **({} if self.event_f1_tuned_thresholds is None else {
+                "event_f1_tuned_thresholds": self.event_f1_tuned_thresholds.f1_macro}),
             "n_clips": self.n_clips,
             "n_events": self.n_events,
             "details": {
@@ -63,6 +69,8 @@ class EvaluationResult:
                     "f1": self.event_f1_sweep.f1_macro().tolist(),
                 },
                 "intersection_f1": self.intersection_f1.to_dict(),
+                **({} if self.event_f1_tuned_thresholds is None else {
+                    "event_f1_tuned_thresholds": self.event_f1_tuned_thresholds.to_dict()}),
             },
             "settings": self.settings.to_dict(),
             **({"confidence_intervals": {
@@ -74,16 +82,15 @@ class EvaluationResult:
     def format_table(self) -> str:
         """A plain-text table: per-class and macro values, then the best threshold and threshold-free PSDS."""
         s = self.settings
+        tuned = self.event_f1_tuned_thresholds
         header = (
-            f"{'class':<28} {'event F1':>9} {'best':>7} {'at':>5} {'inter F1':>9} {'PSDS1':>7} {'PSDS2':>7}"
+            f"{'class':<28} {'event F1':>9} {'best':>7} {'at':>5} "
+            + ("" if tuned is None else f"{'tuned':>7} {'at':>5} ")
+            + f"{'inter F1':>9} {'PSDS1':>7} {'PSDS2':>7}"
         )
         lines = [
-            f"{self.n_clips} clips, {self.n_events} reference events; " + (
-                f"median filter {s.median_filter_frames} frames ({s.median_filter_frames * s.frame_hop_s:.3f} s)"
-                if s.median_filter_frames_per_class is None else
-                f"tuned median filters {list(s.median_filter_frames_per_class)} frames per class"
-            ) + f"; F1 at threshold {s.f1_threshold:g}; "
-            f"PSDS from {len(s.thresholds)} thresholds",
+            f"{self.n_clips} clips, {self.n_events} reference events; {_postprocessing(s)}; "
+            f"F1 at threshold {s.f1_threshold:g}; PSDS from {len(s.thresholds)} thresholds",
             header,
             "-" * len(header),
         ]
@@ -91,13 +98,16 @@ class EvaluationResult:
         for c, name in enumerate(s.classes):
             lines.append(
                 f"{name:<28} {self.event_f1.f1[c]:>9.3f} {best.f1[c]:>7.3f} {best.thresholds[c]:>5.2f} "
-                f"{self.intersection_f1.f1[c]:>9.3f} {self.psds1.per_class[c]:>7.3f} {self.psds2.per_class[c]:>7.3f}"
+                + ("" if tuned is None else f"{tuned.f1[c]:>7.3f} {tuned.thresholds[c]:>5.2f} ")
+                + f"{self.intersection_f1.f1[c]:>9.3f} {self.psds1.per_class[c]:>7.3f} {self.psds2.per_class[c]:>7.3f}"
             )
         lines += [
             "-" * len(header),
             f"{'macro':<28} {self.event_f1.f1_macro:>9.3f} {best.f1_macro:>7.3f} {'':>5} "
-            f"{self.intersection_f1.f1_macro:>9.3f} {self.psds1.value:>7.3f} {self.psds2.value:>7.3f}",
+            + ("" if tuned is None else f"{tuned.f1_macro:>7.3f} {'':>5} ")
+            + f"{self.intersection_f1.f1_macro:>9.3f} {self.psds1.value:>7.3f} {self.psds2.value:>7.3f}",
             f"best single threshold: event F1 {self.event_f1_best.f1_macro:.3f} at {self.event_f1_best.thresholds[0]:g}",
+            *([] if tuned is None else [f"tuned per-class thresholds (event_f1_tuned_thresholds): event F1 {tuned.f1_macro:.3f}"]),
             f"threshold-free: PSDS1 {self.psds1_threshold_free.value:.3f}, PSDS2 {self.psds2_threshold_free.value:.3f}",
         ]
         if self.confidence_intervals:
@@ -105,3 +115,15 @@ class EvaluationResult:
             lines += [f"  {name:<24} [{low:.3f}, {high:.3f}] (mean {mean:.3f})"
                       for name, (mean, low, high) in self.confidence_intervals.items()]
         return "\n".join(lines)
+
+
+def _postprocessing(s: EvaluationSettings) -> str:
+    """One phrase naming the post-processing of ``s``."""
+    if s.median_filter_frames_per_class is None:
+        return f"median filter {s.median_filter_frames} frames ({s.median_filter_frames * s.frame_hop_s:.3f} s)"
+    filters = f"tuned median filters {list(s.median_filter_frames_per_class)} frames per class"
+    if s.sebb is None:
+        return filters
+    return (f"SEBBs after {filters}: step filters {[p.step_filter_frames for p in s.sebb]} frames, merge thresholds "
+            f"abs {[p.merge_threshold_abs for p in s.sebb]} rel {[p.merge_threshold_rel for p in s.sebb]}, "
+            f"confidence {'/'.join(sorted({p.confidence for p in s.sebb}))}")

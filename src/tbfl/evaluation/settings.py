@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
+from tbfl.evaluation.sebb import SebbParams
 
 #: The DCASE 2021 baseline's 50 operating points 0.01, 0.03, ..., 0.99.
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.01, 0.99, 50), 2)
@@ -48,6 +49,10 @@ class EvaluationSettings:
     median_filter_s: float = 0.45
     median_filter_frames: int = 7
     median_filter_frames_per_class: tuple[int, ...] | None = None
+    #: Per class, SEBB post-processing after the median filter (None: frame thresholding).
+    sebb: tuple[SebbParams, ...] | None = None
+    #: Per class, tuned decision thresholds for ``EvaluationResult.event_f1_tuned_thresholds``.
+    per_class_thresholds: tuple[float, ...] | None = None
     thresholds: tuple[float, ...] = tuple(DEFAULT_THRESHOLDS.tolist())
     f1_threshold: float = 0.5
     onset_collar_s: float = 0.2

@@ -1,58 +1,108 @@
-"""Tuned post-processing: a median filter length per class, picked on a tuning set.
+"""Tuned post-processing, picked per class on a tuning set and stored in one parameter file.
 
-:func:`tune_median_filters` evaluates every candidate length and keeps, per
-class, the one with the highest per-class value of ``metric``. The parameters
-store the tuning set's clip ids so that applying them to the same clips
-(which inflates the scores) is refused unless explicitly allowed.
+Three things can be tuned, each as the per-class best of a small grid:
+
+- a median filter length per class (:func:`tune_median_filters`);
+- SEBB hyper-parameters per class (:func:`tune_sebbs`; step filter length and
+  the two merge thresholds of :mod:`~tbfl.evaluation.sebb`);
+- on top of either, a decision threshold per class, the operating point with
+  the best collar-based (event) F1 of that class (:func:`tune_thresholds`).
+
+Candidates are scored by evaluating the tuning set exactly as
+:func:`~tbfl.evaluation.evaluate.evaluate_scores` later applies the stored
+parameters. :class:`PostprocessParams` owns the file (``params.json``); it
+stores the tuning set's clip ids so that applying the parameters to the same
+clips (which inflates the scores) is refused unless explicitly allowed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
-from tbfl.evaluation.postprocess import median_filter
+from tbfl.evaluation.postprocess import median_filter, median_filter_frames
+from tbfl.evaluation.sebb import SebbParams, step_filter_frames
 from tbfl.io import atomic_write_text
 
 #: Candidate median filter lengths in seconds (0: no filter).
 DEFAULT_CANDIDATES_S = (0.0, 0.15, 0.3, 0.45, 0.6, 0.9, 1.2)
-#: Per-class metrics a length can be tuned for (keys of ``EvaluationResult.to_dict()["details"]``).
+#: SEBB grid: the values the ``sebbs`` package documentation tunes over (step filter lengths in seconds).
+DEFAULT_STEP_FILTERS_S = (0.32, 0.48, 0.64)
+DEFAULT_MERGE_THRESHOLDS_ABS = (0.15, 0.2, 0.3)
+DEFAULT_MERGE_THRESHOLDS_REL = (1.5, 2.0, 3.0)
+#: Per-class metrics a setting can be tuned for (keys of ``EvaluationResult.to_dict()["details"]``).
 METRICS = ("psds1_threshold_free", "psds2_threshold_free", "psds1", "psds2", "event_f1_best_per_class", "intersection_f1")
 
 
 @dataclass(frozen=True)
 class PostprocessParams:
-    """Per-class median filter lengths (frames, odd) and where they were tuned."""
+    """Per-class post-processing and where it was tuned.
+
+    ``median_filter_frames``: per class, odd (1: none); with ``sebb`` it smooths
+    the scores before the SEBB step filter. ``sebb``: per class, SEBB
+    hyper-parameters (None: plain frame thresholding). ``thresholds``: per
+    class, a tuned decision threshold for the event F1 (None: not tuned).
+    """
 
     classes: tuple[str, ...]
     median_filter_frames: tuple[int, ...]
     frame_hop_s: float
     metric: str
     tuning_clips: tuple[str, ...]
+    sebb: tuple[SebbParams, ...] | None = None
+    thresholds: tuple[float, ...] | None = None
+
+    @property
+    def method(self) -> str:
+        """"median" (median filter, then thresholds on frames) or "sebb" (median filter, then SEBBs)."""
+        return "median" if self.sebb is None else "sebb"
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        return {"method": self.method, **data, "sebb": None if self.sebb is None else [dataclasses.asdict(p) for p in self.sebb]}
 
     def save(self, path: str | Path) -> None:
-        atomic_write_text(path, json.dumps(asdict(self), indent=2) + "\n")
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "PostprocessParams":
         try:
             data = json.loads(Path(path).read_text())
-            params = cls(tuple(data["classes"]), tuple(int(n) for n in data["median_filter_frames"]),
-                         float(data["frame_hop_s"]), str(data["metric"]), tuple(data["tuning_clips"]))
+            sebb, thresholds = data.get("sebb"), data.get("thresholds")
+            params = cls(
+                tuple(data["classes"]), tuple(int(n) for n in data["median_filter_frames"]),
+                float(data["frame_hop_s"]), str(data["metric"]), tuple(data["tuning_clips"]),
+                sebb=None if sebb is None else tuple(SebbParams(**p) for p in sebb),
+                thresholds=None if thresholds is None else tuple(float(t) for t in thresholds),
+            )
+            if data.get("method", params.method) != params.method:
+                raise ValueError(f"method {data['method']!r} does not match the stored settings")
         except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path}: not a post-processing parameter file ({error})") from None
-        if len(params.classes) != len(params.median_filter_frames) or any(n < 1 or n % 2 == 0 for n in params.median_filter_frames):
+        n_classes = len(params.classes)
+        if len(params.median_filter_frames) != n_classes or any(n < 1 or n % 2 == 0 for n in params.median_filter_frames):
             raise ValueError(f"{path}: needs one odd median filter length >= 1 per class")
+        if params.sebb is not None and len(params.sebb) != n_classes:
+            raise ValueError(f"{path}: needs one set of SEBB parameters per class, got {len(params.sebb)} for {n_classes} classes")
+        if params.thresholds is not None and (len(params.thresholds) != n_classes
+                                              or not all(0 <= t < 1 for t in params.thresholds)):
+            raise ValueError(f"{path}: needs one threshold in [0, 1) per class")
         return params
 
-    def check_applicable(self, classes: Iterable[str], clips: Iterable[str], *, allow_tuning_set: bool) -> None:
-        """ValueError when the classes differ or the evaluated clips overlap the tuning set (unless allowed)."""
+    def check_applicable(self, classes: Iterable[str], clips: Iterable[str], *, allow_tuning_set: bool,
+                         frame_hop_s: float | None = None) -> None:
+        """ValueError when the classes or the frame hop differ, or the evaluated clips overlap the tuning set (unless allowed)."""
         if tuple(classes) != self.classes:
             raise ValueError(f"post-processing parameters are for classes {list(self.classes)}, not {list(classes)}")
+        if frame_hop_s is not None and not np.isclose(frame_hop_s, self.frame_hop_s, rtol=1e-6, atol=0):
+            raise ValueError(f"post-processing parameters were tuned on frames of {self.frame_hop_s:g} s, not "
+                             f"{frame_hop_s:g} s: their lengths in frames would mean other durations")
         shared = sorted(set(clips) & set(self.tuning_clips))
         if shared and not allow_tuning_set:
             raise ValueError(
@@ -68,6 +118,21 @@ def median_filter_per_class(scores: Mapping[str, np.ndarray], frames: Iterable[i
             for clip, values in scores.items()}
 
 
+def _per_class(result, metric: str) -> dict[str, float]:
+    """class -> that class's value of ``metric`` in an evaluation result."""
+    per_class = result.to_dict()["details"][metric]["per_class"]
+    return {name: v["f1"] if isinstance(v, dict) else v for name, v in per_class.items()}
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in METRICS:
+        raise ValueError(f"unknown tuning metric {metric!r}; one of {', '.join(METRICS)}")
+
+
+def _clip_ids(durations: Mapping[str, float]) -> tuple[str, ...]:
+    return tuple(sorted(str(c).removesuffix(".wav") for c in durations))
+
+
 def tune_median_filters(
     scores: Mapping[str, np.ndarray], ground_truth, durations: Mapping[str, float], classes: tuple[str, ...],
     *, frame_hop_s: float, times_s: Mapping[str, np.ndarray] | None = None,
@@ -80,18 +145,82 @@ def tune_median_filters(
     """
     from tbfl.evaluation.evaluate import evaluate_scores
 
-    if metric not in METRICS:
-        raise ValueError(f"unknown tuning metric {metric!r}; one of {', '.join(METRICS)}")
+    _check_metric(metric)
     candidates_s = sorted(set(float(c) for c in candidates_s))
     values, frames = {}, []
     for length_s in candidates_s:
         result = evaluate_scores(scores, ground_truth, durations, classes, frame_hop_s=frame_hop_s,
                                  median_filter_s=length_s, times_s=times_s)
-        per_class = result.to_dict()["details"][metric]["per_class"]
-        values[length_s] = {name: v["f1"] if isinstance(v, dict) else v for name, v in per_class.items()}
+        values[length_s] = _per_class(result, metric)
         frames.append(result.settings.median_filter_frames)
     table = np.array([[values[length_s][name] for name in classes] for length_s in candidates_s])
     best = table.argmax(axis=0)  # first maximum: the shortest filter
     params = PostprocessParams(tuple(classes), tuple(int(frames[i]) for i in best), float(frame_hop_s), metric,
-                               tuple(sorted(str(c).removesuffix(".wav") for c in durations)))
+                               _clip_ids(durations))
     return params, values
+
+
+def sebb_grid(
+    frame_hop_s: float, step_filters_s: Iterable[float] = DEFAULT_STEP_FILTERS_S,
+    merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
+    merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL, confidence: str = "max",
+) -> list[SebbParams]:
+    """Every combination of the candidates, ascending (step filter frames, then abs, then rel); duplicates once."""
+    steps = sorted(set(step_filter_frames(s, frame_hop_s) for s in step_filters_s))
+    grid = itertools.product(steps, sorted(set(map(float, merge_thresholds_abs))), sorted(set(map(float, merge_thresholds_rel))))
+    return [SebbParams(n, a, r, confidence) for n, a, r in grid]
+
+
+def tune_sebbs(
+    scores: Mapping[str, np.ndarray], ground_truth, durations: Mapping[str, float], classes: tuple[str, ...],
+    *, frame_hop_s: float, times_s: Mapping[str, np.ndarray] | None = None,
+    step_filters_s: Iterable[float] = DEFAULT_STEP_FILTERS_S,
+    merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
+    merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL,
+    median_filter_s: float = 0.0, confidence: str = "max", metric: str = "psds1_threshold_free",
+) -> tuple[PostprocessParams, dict[SebbParams, dict[str, float]]]:
+    """Per class, the SEBB setting of the grid (:func:`sebb_grid`) with the highest per-class ``metric``.
+
+    Every class is smoothed by the same median filter (``median_filter_s``,
+    0: none) before the step filter. A class's value depends only on its own
+    SEBBs, so one evaluation per grid point scores every class. Returns the
+    parameters and, per grid point, the per-class values. Ties go to the
+    earlier grid point (shorter step filter, lower thresholds).
+    """
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    _check_metric(metric)
+    smoothing = (median_filter_frames(median_filter_s, frame_hop_s),) * len(classes)
+    grid = sebb_grid(frame_hop_s, step_filters_s, merge_thresholds_abs, merge_thresholds_rel, confidence)
+    values = {}
+    for point in grid:
+        candidate = PostprocessParams(tuple(classes), smoothing, float(frame_hop_s), metric, (), sebb=(point,) * len(classes))
+        result = evaluate_scores(scores, ground_truth, durations, classes, frame_hop_s=frame_hop_s, times_s=times_s,
+                                 postprocess=candidate)
+        values[point] = _per_class(result, metric)
+    table = np.array([[values[point][name] for name in classes] for point in grid])
+    best = table.argmax(axis=0)
+    params = PostprocessParams(tuple(classes), smoothing, float(frame_hop_s), metric, _clip_ids(durations),
+                               sebb=tuple(grid[i] for i in best))
+    return params, values
+
+
+def tune_thresholds(
+    params: PostprocessParams, scores: Mapping[str, np.ndarray], ground_truth, durations: Mapping[str, float],
+    *, times_s: Mapping[str, np.ndarray] | None = None, thresholds: np.ndarray | None = None,
+):
+    """``params`` with a decision threshold per class: the operating point with that class's best event F1.
+
+    The tuning set is post-processed with ``params`` (its clips must be
+    ``params``' tuning clips or others); the candidates are the evaluation's
+    operating points (default the 50 of :data:`~tbfl.evaluation.settings.DEFAULT_THRESHOLDS`),
+    the lowest wins on ties. Returns the new parameters and the tuning set's
+    per-class F-score at those thresholds (an ``FScore``).
+    """
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    options = {} if thresholds is None else {"thresholds": thresholds}
+    result = evaluate_scores(scores, ground_truth, durations, params.classes, frame_hop_s=params.frame_hop_s,
+                             times_s=times_s, postprocess=params, allow_tuning_set=True, **options)
+    best = result.event_f1_best_per_class
+    return dataclasses.replace(params, thresholds=tuple(float(t) for t in best.thresholds)), best
