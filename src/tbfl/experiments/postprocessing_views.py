@@ -1,0 +1,85 @@
+"""What post-processing does to each loss: the study's runs under three post-processings.
+
+Each run's stored validation scores (``validation_scores.npz``) are split into two
+halves of clips (alternating in name order). Both tuned methods are tuned on the
+first half and every method is evaluated on the second:
+
+- ``median 0.45 s``: the baseline's fixed 7-frame median filter for every class;
+- ``tuned median``: a median filter length per class (:func:`tbfl.evaluation.tuning.tune_median_filters`);
+- ``tuned SEBB``: sound event bounding boxes with per-class settings (:func:`tbfl.evaluation.tuning.tune_sebbs`).
+
+Both are tuned for the per-class threshold-free PSDS1, as the DCASE 2024 baseline tunes its filters.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import pandas as pd
+
+from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv
+from tbfl.data.layout import DesedLayout
+from tbfl.experiments.report import Configuration
+from tbfl.experiments.statistics import paired_difference
+from tbfl.experiments.validation_views import load_scores
+
+METHODS = ("median 0.45 s", "tuned median", "tuned SEBB")
+#: metric key of EvaluationResult.to_dict() -> column label
+METRICS = {"psds1": "PSDS1", "psds2": "PSDS2", "event_f1_best": "event-F1 (best thr.)"}
+
+
+def _half(labels: StrongLabels, durations: Mapping[str, float], filenames: Sequence[str]) -> tuple[StrongLabels, dict[str, float]]:
+    names = set(filenames)
+    events = labels.events[labels.events["filename"].isin(names)]
+    return StrongLabels(events, tuple(filenames)), {name: durations[name] for name in filenames}
+
+
+def postprocessing_table(configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str]) -> pd.DataFrame:
+    """One row per run and method: configuration, seed, method, PSDS1, PSDS2, event-F1 (best thr.) on the held-out half."""
+    from tbfl.evaluation import clip_id, evaluate_scores
+    from tbfl.evaluation.tuning import tune_median_filters, tune_sebbs
+
+    classes = tuple(classes)
+    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
+    durations = read_durations_tsv(layout.path("validation_durations_tsv"))
+    rows = []
+    for name, config in configurations.items():
+        for run in sorted(config.runs, key=lambda r: r.seed):
+            filenames, probabilities, frame_hop_s = load_scores(run)
+            order = sorted(range(len(filenames)), key=lambda i: filenames[i])
+            halves = [[filenames[i] for i in order[start::2]] for start in (0, 1)]
+            scores = dict(zip(filenames, probabilities))
+            (tune_labels, tune_durations), (test_labels, test_durations) = (_half(labels, durations, half) for half in halves)
+
+            def ids(half: Sequence[str]) -> dict:
+                return {clip_id(f): scores[f] for f in half}
+
+            tuned = {
+                "tuned median": tune_median_filters(ids(halves[0]), tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
+                "tuned SEBB": tune_sebbs(ids(halves[0]), tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
+            }
+            for method in METHODS:
+                options = {"median_filter_s": 0.45} if method not in tuned else {"postprocess": tuned[method]}
+                result = evaluate_scores(ids(halves[1]), test_labels, test_durations, classes, frame_hop_s=frame_hop_s, **options)
+                values = result.to_dict()
+                rows.append({"configuration": name, "seed": run.seed, "method": method,
+                             **{label: float(values[key]) for key, label in METRICS.items()}})
+    return pd.DataFrame(rows)
+
+
+def method_means(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean over seeds of every metric, one row per configuration and method."""
+    return table.groupby(["configuration", "method"], sort=False)[list(METRICS.values())].mean().reset_index()
+
+
+def gap_by_method(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
+    """``a - b`` per method and metric, paired by seed, with its 95% t-interval and verdict."""
+    rows = []
+    for method in METHODS:
+        for label in METRICS.values():
+            values = {config: table[(table.configuration == config) & (table.method == method)].set_index("seed")[label].to_dict()
+                      for config in (a, b)}
+            difference = paired_difference(values[a], values[b])
+            rows.append({"method": method, "metric": label, "seeds": len(difference.seeds),
+                         "mean difference [95% CI]": difference.format(), "verdict": difference.verdict})
+    return pd.DataFrame(rows)
