@@ -123,3 +123,35 @@ def test_sweep_child_process_calls_the_training_entry_point(tiny_config, tmp_pat
     done = subprocess.run(_train_command(tiny_config, tmp_path / "bad_s1", run), capture_output=True, text=True, env={"PYTHONPATH": src, "PATH": ""}, timeout=120)
     assert done.returncode == 2 and _sys.executable == _train_command(tiny_config, tmp_path, run)[0]
     assert done.stderr.strip().splitlines() == [f"tbfl sweep: {tmp_path / 'bad_s1'}: error: {tiny_config} with --set training.max_epochs=0: training.max_epochs must be >= 1, got 0"]
+
+
+def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swept):
+    """Three post-processings per run; the fixed filter's row equals a direct evaluation of the held-out half."""
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.evaluation import clip_id, evaluate_scores
+    from tbfl.experiments import postprocessing_views, validation_views
+    from tbfl.experiments.report import load_runs
+
+    _, _, runs = swept
+    configurations = {name: config for name, config in load_runs(runs).items() if name in ("bce", "tbfl_k1000_g2")}
+    run = configurations["bce"].runs[0]
+    layout = validation_views.dataset_layout(run)
+    classes = tuple(json.loads(run.folder.class_weights.read_text())["classes"])
+    table = postprocessing_views.postprocessing_table(configurations, layout, classes)
+    assert len(table) == 6 and list(table["method"][:3]) == list(postprocessing_views.METHODS)
+
+    filenames, probabilities, frame_hop_s = validation_views.load_scores(run)
+    held_out = sorted(filenames)[1::2]
+    labels = read_strong_tsv(layout.path("validation_tsv"), classes)
+    durations = {name: value for name, value in read_durations_tsv(layout.path("validation_durations_tsv")).items() if name in held_out}
+    events = labels.events[labels.events["filename"].isin(held_out)]
+    scores = {clip_id(name): frames for name, frames in zip(filenames, probabilities) if name in held_out}
+    direct = evaluate_scores(scores, type(labels)(events, tuple(held_out)), durations, classes, frame_hop_s=frame_hop_s, median_filter_s=0.45)
+    fixed = table[(table.configuration == "bce") & (table.method == "median 0.45 s")].iloc[0]
+    assert fixed["PSDS1"] == pytest.approx(direct.psds1.value) and fixed["event-F1 (best thr.)"] == pytest.approx(direct.event_f1_best.f1_macro)
+
+    gap = postprocessing_views.gap_by_method(table, "tbfl_k1000_g2", "bce")
+    assert len(gap) == 9 and set(gap["verdict"]) == {"not shown"}  # one seed: no interval
+    tuned = table[table.method == "tuned SEBB"].set_index("configuration")
+    expected = f"{tuned.loc['tbfl_k1000_g2', 'PSDS2'] - tuned.loc['bce', 'PSDS2']:+.3f}"
+    assert gap[(gap.method == "tuned SEBB") & (gap.metric == "PSDS2")]["mean difference [95% CI]"].iloc[0].startswith(expected)

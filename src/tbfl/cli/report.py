@@ -13,12 +13,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--bce", default="bce", help="BCE configuration name (default bce)")
     parser.add_argument("--data-root", help="the runs' dataset, for PSD-ROC curves and event rolls (default: the root in the runs' config)")
     parser.add_argument("--commit", help="the commit of the code that trained the runs (printed in the report)")
+    parser.add_argument("--postprocessing", action="store_true",
+                        help="also compare the fixed median filter, tuned median filters and tuned SEBBs (minutes per run)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tbfl.experiments.report import write_report
 
-    report = write_report(args.runs, args.out, tbfl_name=args.tbfl, bce_name=args.bce, data_root=args.data_root, commit=args.commit)
+    report = write_report(args.runs, args.out, tbfl_name=args.tbfl, bce_name=args.bce, data_root=args.data_root, commit=args.commit,
+                          postprocessing=args.postprocessing)
     print(f"report: {report}")
     return 0

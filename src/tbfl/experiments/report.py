@@ -271,12 +271,15 @@ def paper_equivalent_k(table1: pd.DataFrame, k_values: Sequence[float]) -> pd.Da
 
 
 def write_report(
-    runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = "tbfl_k1000_g2", bce_name: str = "bce", data_root: str | Path | None = None, commit: str | None = None
+    runs_dir: str | Path, out_dir: str | Path, *, tbfl_name: str = "tbfl_k1000_g2", bce_name: str = "bce", data_root: str | Path | None = None, commit: str | None = None,
+    postprocessing: bool = False,
 ) -> Path:
     """Write ``report.md``, ``summary.csv``, ``summary.json`` and ``figures/*.png``; return the Markdown path.
 
     ``data_root``: the dataset the runs were trained on (default: the root in the runs' config), for the
     PSD-ROC curves and event rolls; those two are left out when it is absent. ``commit``: the code's commit, printed.
+    ``postprocessing``: also compare the fixed median filter, tuned median filters and tuned SEBBs on the
+    configurations of the paired comparisons (minutes per run: the tuning evaluates dozens of settings).
     """
     from tbfl.experiments import comparisons, figures, validation_views
 
@@ -335,6 +338,8 @@ def write_report(
         md += ["## Event rolls of validation clips with short events\n",
                f"Log-mel, ground truth, then each system's frame probabilities (lowest seed), truth outlined in red: {', '.join(chosen)}.\n",
                "![event rolls](figures/event_rolls.png)\n"]
+        if postprocessing:
+            md += _postprocessing_section(configurations, layout, classes, bce_name, tbfl_name, out_dir)
 
     reference_lines = {}
     if bce:
@@ -385,6 +390,26 @@ def write_report(
     report = out_dir / "report.md"
     atomic_write_text(report, "\n".join(md))
     return report
+
+
+def _postprocessing_section(
+    configurations: dict[str, Configuration], layout, classes: Sequence[str], bce_name: str, tbfl_name: str, out_dir: Path
+) -> list[str]:
+    """Markdown of the post-processing comparison; its rows also go to ``postprocessing.csv``."""
+    from tbfl.experiments import postprocessing_views
+
+    compared = [name for name in (bce_name, "focal_g2", tbfl_name, "tbfl_k250_g2") if name in configurations]
+    table = postprocessing_views.postprocessing_table({name: configurations[name] for name in compared}, layout, classes)
+    atomic_write_text(out_dir / "postprocessing.csv", table.to_csv(index=False, float_format="%.4f"))
+    md = ["## Post-processing: fixed median filter, tuned median filters, tuned SEBBs\n",
+          "The validation clips split in two halves (alternating in name order): tuned on the first, every method "
+          "evaluated on the second (so the values differ from the full-set ones above). "
+          "Mean over seeds:\n", _markdown(postprocessing_views.method_means(table), 3) + "\n"]
+    for name in compared:
+        if name != bce_name and bce_name in compared:
+            md += [f"{name} - {bce_name} under each post-processing (paired by seed):\n",
+                   _markdown(postprocessing_views.gap_by_method(table, name, bce_name), 3) + "\n"]
+    return md
 
 
 def _label(name: str, bce_name: str, tbfl_name: str) -> str:
