@@ -40,16 +40,9 @@ def scores_to_frame(scores: np.ndarray, classes: Iterable[str], frame_hop_s: flo
     return table
 
 
-def frame_to_scores(table: pd.DataFrame, classes: Iterable[str], *, source: str = "scores") -> tuple[np.ndarray, float]:
-    """Validated (C, n_frames) scores in ``classes`` order and the frame hop (s) of a score table.
-
-    Errors name ``source`` and the file line (the header is line 1).
-    """
-    classes = list(classes)
-    columns = [str(c) for c in table.columns]
-    if columns[:2] != ["onset", "offset"]:
-        raise ValueError(f"{source}: the first two columns must be 'onset' and 'offset', found {columns[:2]}")
-    _check_class_columns(columns[2:], classes, source)
+def _table_values(table: pd.DataFrame, columns: list[str], classes: tuple[str, ...], source: str) -> np.ndarray:
+    """(n_frames, 2 + C) float64 onset, offset and class columns of a score table; errors name ``source`` and the line."""
+    _check_class_columns(columns[2:], list(classes), source)
     if len(table) == 0:
         raise ValueError(f"{source}: no frames")
     names = ["onset", "offset", *classes]
@@ -60,6 +53,18 @@ def frame_to_scores(table: pd.DataFrame, classes: Iterable[str], *, source: str 
     if not np.isfinite(values).all():
         for name in names:
             _check_numeric(table[name], name, source)
+    return values
+
+
+def frame_to_scores(table: pd.DataFrame, classes: Iterable[str], *, source: str = "scores") -> tuple[np.ndarray, float]:
+    """Validated (C, n_frames) scores in ``classes`` order and the frame hop (s) of a score table.
+
+    Errors name ``source`` and the file line (the header is line 1).
+    """
+    columns = [str(c) for c in table.columns]
+    if columns[:2] != ["onset", "offset"]:
+        raise ValueError(f"{source}: the first two columns must be 'onset' and 'offset', found {columns[:2]}")
+    values = _table_values(table, columns, tuple(classes), source)
     frame_hop_s = _frame_hop(values[:, 0], values[:, 1], source)
     return np.ascontiguousarray(values[:, 2:].T), frame_hop_s
 
@@ -171,17 +176,7 @@ def frame_to_timed_scores(
     if columns[:2] != ["onset", "offset"] or len(columns) < 3:
         raise ValueError(f"{source}: the columns must be 'onset', 'offset', then one per class, found {columns[:3]}")
     classes = tuple(columns[2:]) if classes is None else tuple(classes)
-    _check_class_columns(columns[2:], list(classes), source)
-    if len(table) == 0:
-        raise ValueError(f"{source}: no frames")
-    names = ["onset", "offset", *classes]
-    try:
-        values = table[names].to_numpy(dtype=np.float64)
-    except (ValueError, TypeError):  # text in a column
-        values = np.full((len(table), len(names)), np.nan)
-    if not np.isfinite(values).all():
-        for name in names:
-            _check_numeric(table[name], name, source)
+    values = _table_values(table, columns, classes, source)
     onset_s, offset_s = values[:, 0], values[:, 1]
     for bad, problem in (
         (np.flatnonzero(offset_s <= onset_s), "frame offset is not after its onset"),
