@@ -82,24 +82,34 @@ def write_scores(
             table.to_csv(tmp, sep="\t", index=False)
 
 
-def read_scores(
-    directory: str | Path, classes: Iterable[str], *, progress: bool = False,
-) -> tuple[dict[str, np.ndarray], float]:
-    """All ``<clip id>.tsv`` files of ``directory``: clip id -> (C, n_frames) scores, and the common frame hop (s)."""
+def _score_files(directory: str | Path) -> list[Path]:
+    """The ``<clip id>.tsv`` files of a score folder, sorted; errors when there are none."""
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"score directory not found: {directory}")
     paths = sorted(directory.glob("*.tsv"))
     if not paths:
         raise ValueError(f"{directory}: no <clip id>.tsv score files")
+    return paths
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep="\t", float_precision="round_trip")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+
+
+def read_scores(
+    directory: str | Path, classes: Iterable[str], *, progress: bool = False,
+) -> tuple[dict[str, np.ndarray], float]:
+    """All ``<clip id>.tsv`` files of ``directory``: clip id -> (C, n_frames) scores, and the common frame hop (s)."""
+    paths = _score_files(directory)
     classes = list(classes)
     scores: dict[str, np.ndarray] = {}
     first_hop: tuple[float, Path] | None = None
     for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
-        try:
-            table = pd.read_csv(path, sep="\t", float_precision="round_trip")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+        table = _read_table(path)
         scores[path.stem], frame_hop_s = frame_to_scores(table, classes, source=str(path))
         if first_hop is None:
             first_hop = (frame_hop_s, path)
@@ -196,18 +206,10 @@ def read_score_tables(
     Returns clip id -> (C, n_frames) scores, clip id -> (n_frames + 1,) frame
     boundaries (s), and the classes (``classes``, or the first file's header).
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"score directory not found: {directory}")
-    paths = sorted(directory.glob("*.tsv"))
-    if not paths:
-        raise ValueError(f"{directory}: no <clip id>.tsv score files")
+    paths = _score_files(directory)
     scores, times_s = {}, {}
     for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
-        try:
-            table = pd.read_csv(path, sep="\t", float_precision="round_trip")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+        table = _read_table(path)
         scores[path.stem], times_s[path.stem], classes = frame_to_timed_scores(table, classes, source=str(path))
     return scores, times_s, classes
 
