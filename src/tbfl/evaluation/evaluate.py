@@ -221,7 +221,7 @@ def evaluate_psds(
     are never copied whole). No F1, no bootstrap.
 
     Classes are taken a block at a time (about ``frames_per_block`` frames of
-    all clips, held as float64 with a few byte-sized masks: about 0.3 GB at
+    all clips, held as float64 with a few byte-sized masks: about 0.5 GB at
     the default, on top of the scores): median filter, detection runs,
     intersection counts and each class's ROC, then the ROCs are combined. In each class, frames scoring at
     or below :func:`~tbfl.evaluation.metrics.intersection_based.efpr_floor`
