@@ -81,7 +81,7 @@ def main() -> None:
     def ours_psds(scenario):
         grid, intervals = runs()
         curves = intersection_curves(
-            intervals, reference, reference.cumulative_overlap(grid.boundaries_s()), classes,
+            intervals, reference, classes,
             dtc=scenario.dtc, gtc=scenario.gtc, cttc=scenario.cttc if scenario.alpha_ct > 0 else None,
         )
         return psds_threshold_free(

@@ -21,7 +21,7 @@ def changes_of(case, scenario):
     intervals = detection_intervals(grid, duration_s)
     reference = GroundTruth.from_events(reference_events(case.events, case.classes), clip_ids, case.classes)
     changes = intersection_changes(
-        intervals, reference, reference.cumulative_overlap(grid.boundaries_s()), case.classes,
+        intervals, reference, case.classes,
         dtc=scenario.dtc, gtc=scenario.gtc, cttc=scenario.cttc if scenario.alpha_ct > 0 else None,
     )
     return changes, duration_s, clip_ids

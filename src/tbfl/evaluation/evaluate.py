@@ -10,6 +10,10 @@ clip without reference events still counts its false alarms.
 the adapters that validate and call it. Settings live in
 :mod:`~tbfl.evaluation.settings`, the result in :mod:`~tbfl.evaluation.result`,
 the checks in :mod:`~tbfl.evaluation.validation`.
+
+:func:`evaluate_psds` is the lean call for large sets (AudioSet-strong: 15k
+clips, hundreds of classes): PSDS1 and PSDS2 only, classes a block at a
+time, only the frames that can matter to PSDS searched; same values.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
@@ -30,7 +35,8 @@ from tbfl.evaluation.bootstrap import (
     bootstrap_intersection_f1, bootstrap_psds, confidence_interval, resampled_clip_weights,
 )
 from tbfl.evaluation.metrics.intersection_based import (
-    intersection_changes, intersection_fscore, psds_at_thresholds, psds_threshold_free,
+    Psds, class_rocs, efpr_floor, intersection_changes, intersection_fscore, psds_at_thresholds, psds_from_rocs,
+    psds_threshold_free,
 )
 from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
@@ -39,12 +45,12 @@ from tbfl.evaluation.scores import clip_id, read_any_scores
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
 from tbfl.evaluation.tuning import PostprocessParams, median_filter_per_class
 from tbfl.evaluation.validation import (
-    check_clip_sets, check_durations, listed_clips, reference_events, score_arrays,
+    check_clip_sets, check_durations, check_finite_block, listed_clips, reference_events, score_arrays, score_views,
 )
 
 __all__ = [
     "DEFAULT_THRESHOLDS", "PSDS1", "PSDS2", "EvaluationResult", "EvaluationSettings", "PsdsSettings",
-    "evaluate", "evaluate_files", "evaluate_scores",
+    "evaluate", "evaluate_files", "evaluate_psds", "evaluate_scores",
 ]
 
 
@@ -152,7 +158,6 @@ def evaluate(
     duration_s = np.array([durations[c] for c in clip_ids])
     intervals = detection_intervals(grid, duration_s, time_decimals=settings.time_decimals)
     reference = GroundTruth.from_events(events, clip_ids, classes)
-    overlap = reference.cumulative_overlap(grid.boundaries_s())
 
     per_class_thresholds = [] if settings.per_class_thresholds is None else list(settings.per_class_thresholds)
     swept = np.union1d(thresholds, [f1_threshold, *per_class_thresholds])
@@ -166,7 +171,7 @@ def evaluate(
 
     def changes(dtc, gtc, cttc):
         return intersection_changes(
-            intervals, reference, overlap, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=settings.time_decimals,
+            intervals, reference, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=settings.time_decimals,
         )
 
     total_s = float(duration_s.sum())
@@ -200,6 +205,99 @@ def evaluate(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
     )
+
+
+def evaluate_psds(
+    scores: Mapping[str, np.ndarray],
+    ground_truth: Any,
+    durations: Mapping[str, float],
+    classes: tuple[str, ...],
+    *,
+    frame_hop_s: float,
+    times_s: Mapping[str, np.ndarray] | None = None,
+    median_filter_s: float = 0.45,
+    thresholds: np.ndarray = DEFAULT_THRESHOLDS,
+    psds1: PsdsSettings = PSDS1,
+    psds2: PsdsSettings = PSDS2,
+    frames_per_block: int = 1 << 24,
+    time_decimals: int = 6,
+    progress: bool = False,
+) -> dict[str, Psds]:
+    """PSDS1 and PSDS2 of a large set, at ``thresholds`` and threshold-free: the values of :func:`evaluate_scores`.
+
+    Returns ``{"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free"}``.
+    Arguments as :func:`evaluate_scores`, but ``scores`` must be arrays (clip id ->
+    (C, n_frames), any real dtype; views into one (n_clips, C, n_frames) array
+    are never copied whole). No F1, no bootstrap.
+
+    Classes are taken a block at a time (about ``frames_per_block`` frames of
+    all clips, held as float64 with a few byte-sized masks: about 0.5 GB at
+    the default, on top of the scores): median filter, detection runs,
+    intersection counts and each class's ROC, then the ROCs are combined. In each class, frames scoring at
+    or below :func:`~tbfl.evaluation.metrics.intersection_based.efpr_floor`
+    are not searched: every operating point there is beyond ``max_efpr``.
+    """
+    classes = tuple(classes)
+    thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
+    durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
+    check_durations(durations)
+    arrays = score_views(scores, classes)
+    times = None if times_s is None else {clip_id(str(name)): np.asarray(t, np.float64) for name, t in times_s.items()}
+    events = reference_events(ground_truth, classes)
+    check_clip_sets(set(arrays), set(events["clip_id"]) | listed_clips(ground_truth), set(durations))
+    clip_ids = tuple(sorted(durations))
+    duration_s = np.array([durations[c] for c in clip_ids])
+    total_s = float(duration_s.sum())
+    reference = GroundTruth.from_events(events, clip_ids, classes)
+    filter_frames = median_filter_frames(median_filter_s, frame_hop_s)
+    scenarios = {"psds1": psds1, "psds2": psds2}
+    width = max(a.shape[1] for a in arrays.values()) + 2
+    per_block = max(1, frames_per_block // (len(clip_ids) * width))
+    rocs: dict[str, list] = {name: [] for name in ("psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free")}
+    for first in tqdm(range(0, len(classes), per_block), desc="PSDS by class block", disable=not progress):
+        block = np.arange(first, min(first + per_block, len(classes)))
+        block_scores = {clip: arrays[clip][block[0] : block[-1] + 1] for clip in clip_ids}
+        check_finite_block(block_scores, classes[block[0] : block[-1] + 1])
+        if filter_frames > 1:
+            block_scores = median_filter_clips(block_scores, filter_frames)
+        grid = ScoreGrid.from_scores(block_scores, clip_ids, frame_hop_s, times)
+        del block_scores
+        floor = _psds_floor(grid, reference, block, duration_s, scenarios.values(), time_decimals)
+        intervals = detection_intervals(grid, duration_s, time_decimals=time_decimals, floor=floor)
+        intervals = intervals.in_class_set(first, len(classes))
+        del grid
+        for name, scenario in scenarios.items():
+            curves = intersection_changes(
+                intervals, reference, classes, dtc=scenario.dtc, gtc=scenario.gtc,
+                cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=time_decimals,
+            ).accumulate(classes=block)
+            options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
+            rocs[name] += class_rocs(curves, total_s, thresholds=thresholds, **options)
+            rocs[f"{name}_threshold_free"] += class_rocs(curves, total_s, **options)
+    n_ref = reference.counts()
+    return {
+        name: psds_from_rocs(classes, class_roc_list, n_ref, alpha_st=scenarios[name[:5]].alpha_st,
+                             max_efpr=scenarios[name[:5]].max_efpr)
+        for name, class_roc_list in rocs.items()
+    }
+
+
+def _psds_floor(grid, reference, block, duration_s, scenarios, time_decimals) -> np.ndarray:
+    """(len(block),) scores below which no PSDS operating point of the block's classes is within ``max_efpr``.
+
+    ``-inf`` when a DTC is so small that a run without reference events could still be relevant.
+    """
+    frame_s = np.diff(grid.times_s, axis=1)
+    if any(np.round(s.dtc * frame_s[frame_s > 0].min(), time_decimals) <= 0 for s in scenarios):
+        return np.full(len(block), -np.inf)
+    n_clips = len(duration_s)
+    inside = np.round(grid.times_s[:, :-1] - duration_s[:, None], time_decimals) < 0
+    values = grid.values.reshape(n_clips, len(block), -1)[:, :, 1:-1]
+    row_max = values.max(axis=2, where=inside[:, None, :], initial=-np.inf)
+    rows = np.arange(n_clips)[:, None] * reference.n_classes + block[None, :]
+    has_events = reference.row_start[rows + 1] > reference.row_start[rows]
+    max_efpr = max(s.max_efpr for s in scenarios)
+    return efpr_floor(row_max, has_events, float(duration_s.sum()), max_efpr)
 
 
 def evaluate_files(

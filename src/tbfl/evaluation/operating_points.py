@@ -108,9 +108,8 @@ def operating_point_psds(
                          f"list ({', '.join(unlisted[:3])}{', ...' if len(unlisted) > 3 else ''})")
     intervals = _intervals(tables, clip_ids, classes)
     reference = GroundTruth.from_events(events, clip_ids, classes)
-    overlap = reference.cumulative_overlap(intervals.times_s)
     curves = intersection_curves(
-        intervals, reference, overlap, classes, dtc=scenario.dtc, gtc=scenario.gtc,
+        intervals, reference, classes, dtc=scenario.dtc, gtc=scenario.gtc,
         cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=time_decimals,
     )
     return psds_at_thresholds(

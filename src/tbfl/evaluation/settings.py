@@ -30,6 +30,9 @@ class PsdsSettings:
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"PSDS {name} must be in [0, 1], got {value}")
+        if self.cttc is not None and self.cttc == 0:
+            raise ValueError("PSDS cttc must be > 0 (a cross-trigger needs some overlap; sed_scores_eval's cttc 0 "
+                             "also counts relevant detections); leave cross-triggers out with alpha_ct = 0")
         if self.alpha_ct > 0 and self.cttc is None:
             raise ValueError("PSDS alpha_ct > 0 needs a cttc (cross-trigger tolerance criterion)")
         if self.alpha_st < 0 or self.max_efpr <= 0:

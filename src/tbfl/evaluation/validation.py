@@ -36,6 +36,30 @@ def score_arrays(scores, classes, frame_hop_s) -> dict[str, np.ndarray]:
     return arrays
 
 
+def score_views(scores, classes) -> dict[str, np.ndarray]:
+    """clip id -> (C, n_frames) real scores as given (not copied: views into one large array stay views).
+
+    Finiteness is checked by :func:`check_finite_block` on each block the caller reads.
+    """
+    arrays = {}
+    for name, clip_scores in scores.items():
+        clip = clip_id(str(name))
+        if not isinstance(clip_scores, np.ndarray) or clip_scores.dtype.kind not in "fiu":
+            raise ValueError(f"scores of {clip}: expected a real (C, n_frames) numpy array, got {type(clip_scores).__name__}")
+        if clip_scores.ndim != 2 or clip_scores.shape[0] != len(classes) or clip_scores.shape[1] == 0:
+            raise ValueError(f"scores of {clip}: expected shape (C={len(classes)}, n_frames), got {clip_scores.shape}")
+        arrays[clip] = clip_scores
+    return arrays
+
+
+def check_finite_block(scores: Mapping[str, np.ndarray], classes) -> None:
+    """ValueError naming the first clip, frame and class of ``scores`` (clip id -> (len(classes), n_frames)) that is not finite."""
+    for clip, clip_scores in scores.items():
+        if not np.isfinite(clip_scores).all():
+            label, frame = np.argwhere(~np.isfinite(clip_scores))[0]
+            raise ValueError(f"scores of {clip}: {clip_scores[label, frame]} at frame {frame}, class {classes[label]!r}")
+
+
 def reference_events(ground_truth, classes) -> pd.DataFrame:
     """Validated events with a ``clip_id`` column, rows without a label (clips without events) dropped."""
     events = getattr(ground_truth, "events", ground_truth)

@@ -17,6 +17,12 @@ table of range minima.
 
 Frame ``i`` of a clip covers ``[times_s[i], times_s[i + 1])`` seconds: a
 regular grid (``i * hop``) or any contiguous grid a score table gives.
+
+As the threshold falls, a frame joins (starts, extends or merges) exactly
+one new run, so a clip of n frames has up to n runs per class. A metric that only looks at thresholds at or above a floor
+(PSDS: see :func:`~.intersection_based.psds.efpr_floor`) can pass it: only
+frames scoring above the floor are searched, and the runs among them are
+exactly the detections at those thresholds.
 """
 
 from __future__ import annotations
@@ -27,8 +33,8 @@ from typing import Mapping
 
 import numpy as np
 
-#: Rows of the score grid handled at once by the range-minimum search (bounds memory).
-_ROWS_PER_CHUNK = 1024
+#: Frames handled at once by the range-minimum search (bounds its memory, about 150 bytes a frame).
+_FRAMES_PER_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,9 @@ class Intervals:
     frames ``[on_frame, off_frame)``; it is a detection for ``death <= t < birth``.
     ``levels[c]`` holds the distinct scores of class c, ascending;
     ``birth_rank``/``death_rank`` index them (-1 for a death of ``-inf``).
+    ``floor`` (C,): only runs of class c scoring above ``floor[c]`` are listed, and a
+    run whose death is at or below it has death ``-inf``: the runs are the exact
+    detections at thresholds ``>= floor[c]`` only (``-inf``: at every threshold).
     """
 
     row: np.ndarray
@@ -99,6 +108,11 @@ class Intervals:
     levels: tuple[np.ndarray, ...]
     n_classes: int
     times_s: np.ndarray
+    floor: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.floor is None:
+            object.__setattr__(self, "floor", np.full(self.n_classes, -np.inf))
 
     @cached_property
     def clip(self) -> np.ndarray:
@@ -119,7 +133,20 @@ class Intervals:
     def subset(self, keep: np.ndarray) -> "Intervals":
         return Intervals(
             self.row[keep], self.on_frame[keep], self.off_frame[keep], self.birth[keep], self.death[keep],
-            self.birth_rank[keep], self.death_rank[keep], self.levels, self.n_classes, self.times_s,
+            self.birth_rank[keep], self.death_rank[keep], self.levels, self.n_classes, self.times_s, self.floor,
+        )
+
+    def in_class_set(self, first_class: int, n_classes: int) -> "Intervals":
+        """These runs (of a grid holding classes ``first_class : first_class + self.n_classes``)
+        renumbered into a set of ``n_classes`` classes; the other classes have no runs."""
+        label = self.label + first_class
+        empty = np.empty(0)
+        levels = (empty,) * first_class + self.levels + (empty,) * (n_classes - first_class - self.n_classes)
+        floor = np.full(n_classes, -np.inf)
+        floor[first_class : first_class + self.n_classes] = self.floor
+        return Intervals(
+            self.clip * n_classes + label, self.on_frame, self.off_frame, self.birth, self.death,
+            self.birth_rank, self.death_rank, levels, n_classes, self.times_s, floor,
         )
 
     def alive_at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,41 +171,43 @@ def expand_ranges(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.
 
 
 def detection_intervals(
-    grid: ScoreGrid, durations_s: np.ndarray | None = None, *, time_decimals: int = 6,
+    grid: ScoreGrid, durations_s: np.ndarray | None = None, *, time_decimals: int = 6, floor: np.ndarray | None = None,
 ) -> Intervals:
     """All detection runs of ``grid`` with their birth and death scores.
 
     Runs that start at or after their clip's duration ((n_clips,) seconds,
     compared after rounding to ``time_decimals``) are dropped: they describe
-    padding, not audio, and psds_eval ignores them too.
+    padding, not audio, and psds_eval ignores them too. ``floor`` (C,) limits
+    the runs to the detections at thresholds ``>= floor[c]`` (see :class:`Intervals`).
     """
     width = grid.values.shape[1]
-    rank, levels = _class_ranks(grid)
+    floor = np.full(grid.n_classes, -np.inf) if floor is None else np.asarray(floor, dtype=np.float64)
+    flat, cell = _active_frames(grid, floor)
+    rank, levels = _class_ranks(flat, cell // width % grid.n_classes, grid.n_classes)
     parts = []
-    for start in range(0, len(grid.values), _ROWS_PER_CHUNK):
-        flat = grid.values[start : start + _ROWS_PER_CHUNK].ravel()
-        flat_rank = rank[start : start + _ROWS_PER_CHUNK].ravel()
-        frame = np.flatnonzero(np.isfinite(flat))
-        right = _first_right(flat, width, inclusive=False)[frame]
-        left = len(flat) - 1 - _first_right(flat[::-1], width, inclusive=True)[len(flat) - 1 - frame]
+    for start, stop in _chunks(flat, _FRAMES_PER_CHUNK):
+        chunk = flat[start:stop]
+        frame = np.flatnonzero(np.isfinite(chunk))
+        right = _first_right(chunk, width, inclusive=False)[frame]
+        left = len(chunk) - 1 - _first_right(chunk[::-1], width, inclusive=True)[len(chunk) - 1 - frame]
         # A run is listed once, at the first frame holding its minimum: the
         # nearest earlier frame with a score <= this one must be strictly lower.
-        first_min = flat[left] < flat[frame]
-        frame, left, right = frame[first_min], left[first_min], right[first_min]
+        first_min = chunk[left] < chunk[frame]
+        frame, left, right = (index[first_min] + start for index in (frame, left, right))
         higher_neighbour = np.where(flat[left] >= flat[right], left, right)
-        # Column j holds frame j - 1: the run's columns (left, right) are frames [left, right - 1) of its row.
-        row_in_chunk = frame // width
+        # The run holds the active frames strictly between its two lower neighbours;
+        # column j of the grid holds frame j - 1.
         parts.append((
-            row_in_chunk + start,
-            left - row_in_chunk * width,
-            right - 1 - row_in_chunk * width,
+            cell[frame] // width,
+            cell[left + 1] % width - 1,
+            cell[right - 1] % width,
             flat[frame],
             flat[higher_neighbour],
-            flat_rank[frame],
-            flat_rank[higher_neighbour],
+            rank[frame],
+            rank[higher_neighbour],
         ))
     columns = (np.concatenate(column) for column in zip(*parts))
-    intervals = Intervals(*columns, levels, grid.n_classes, grid.times_s)
+    intervals = Intervals(*columns, levels, grid.n_classes, grid.times_s, floor)
     if durations_s is None:
         return intervals
     clip_duration_s = np.asarray(durations_s, dtype=np.float64)[intervals.clip]
@@ -186,17 +215,44 @@ def detection_intervals(
     return intervals if inside.all() else intervals.subset(inside)
 
 
-def _class_ranks(grid: ScoreGrid) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Rank of every cell among the distinct scores of its class (-1 for ``-inf``), and those scores."""
-    rank = np.full(grid.values.shape, -1, dtype=np.int64)
+def _active_frames(grid: ScoreGrid, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frames scoring above their class's floor, each stretch followed by one ``-inf``.
+
+    Returns ``flat`` (n,) scores (``-inf`` first and after each stretch) and
+    ``cell`` (n,) their indices into ``grid.values.ravel()`` (those of the
+    ``-inf`` entries point at the frame after the stretch, or 0 for the first).
+    """
+    values = grid.values
+    active = values > floor[np.arange(len(values)) % grid.n_classes, None]
+    kept = active.copy()
+    kept[:, 1:] |= active[:, :-1]  # the frame after each stretch separates it from the next
+    cell = np.concatenate([[0], np.flatnonzero(kept)])
+    flat = values.ravel()[cell]
+    flat[~active.ravel()[cell]] = -np.inf
+    flat[0] = -np.inf
+    return flat, cell
+
+
+def _chunks(flat: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Spans ``[start, stop)`` of about ``size`` entries that start and end on a ``-inf`` (shared between neighbours)."""
+    separators = np.flatnonzero(np.isneginf(flat))
+    cuts = np.unique(separators[np.searchsorted(separators, np.arange(0, len(flat), size))[1:] - 1])
+    bounds = np.unique(np.concatenate([[0], cuts, [separators[-1]]]))
+    return [(int(a), int(b) + 1) for a, b in zip(bounds[:-1], bounds[1:])] or [(0, len(flat))]
+
+
+def _class_ranks(flat: np.ndarray, label: np.ndarray, n_classes: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Rank of every entry among the distinct scores of its class (-1 for ``-inf``), and those scores."""
+    rank = np.full(len(flat), -1, dtype=np.int64)
+    finite = np.isfinite(flat)
+    order = np.argsort(label[finite], kind="stable")
+    where = np.flatnonzero(finite)[order]
+    bounds = np.searchsorted(label[where], np.arange(n_classes + 1))
     levels = []
-    for c in range(grid.n_classes):
-        values = grid.values[c :: grid.n_classes]
-        finite = np.isfinite(values)
-        class_levels, index = np.unique(values[finite], return_inverse=True)
-        class_rank = np.full(values.shape, -1, dtype=np.int64)
-        class_rank[finite] = index
-        rank[c :: grid.n_classes] = class_rank
+    for c in range(n_classes):
+        mine = where[bounds[c] : bounds[c + 1]]
+        class_levels, index = np.unique(flat[mine], return_inverse=True)
+        rank[mine] = index
         levels.append(class_levels)
     return rank, tuple(levels)
 

@@ -60,6 +60,14 @@ class GroundTruth:
         first = self.row_start[rows]
         return expand_ranges(first, self.row_start[rows + 1] - first)
 
+    def pairs_in_clips(self, clips: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (item, event) pair where event ``event`` (of any class) lies in clip ``clips[item]``.
+
+        Pairs are grouped by item, events in (class, onset) order within a group.
+        """
+        first = self.row_start[clips * self.n_classes]
+        return expand_ranges(first, self.row_start[(clips + 1) * self.n_classes] - first)
+
     def cumulative_overlap(self, boundaries_s: np.ndarray) -> np.ndarray:
         """(n_rows, n_boundaries) summed overlap of each row's events with ``[0, boundary]``, in seconds.
 

@@ -4,7 +4,11 @@ from tbfl.evaluation.metrics.intersection_based.fscore import intersection_fscor
 from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import (
     IntersectionChanges, IntersectionCurves, intersection_changes, intersection_curves,
 )
-from tbfl.evaluation.metrics.intersection_based.psds import Psds, psds_at_thresholds, psds_threshold_free
+from tbfl.evaluation.metrics.intersection_based.psds import (
+    Psds, class_rocs, efpr_floor, psds_at_thresholds, psds_from_rocs, psds_threshold_free,
+)
 
 __all__ = [
-    "IntersectionChanges", "IntersectionCurves", "intersection_changes", "Psds", "intersection_curves", "intersection_fscore", "psds_at_thresholds", "psds_threshold_free"]
+    "IntersectionChanges", "IntersectionCurves", "Psds", "class_rocs", "efpr_floor", "intersection_changes",
+    "intersection_curves", "intersection_fscore", "psds_at_thresholds", "psds_from_rocs", "psds_threshold_free",
+]

@@ -18,6 +18,8 @@ from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import I
 def intersection_fscore(curves: IntersectionCurves, threshold: float | np.ndarray) -> FScore:
     """Scores at one threshold, or one threshold per class ((C,) array)."""
     thresholds = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (len(curves.classes),))
+    if np.any(thresholds < curves.floor):
+        raise ValueError("intersection F1 below the floor of the counts (they were computed for PSDS only)")
     classes = np.arange(len(curves.classes))
     tp, fp, _ = curves.at(thresholds)
     tp, fp = tp[classes, classes], fp[classes, classes]

@@ -13,12 +13,24 @@ Both sides of each comparison are rounded to ``time_decimals`` (1 µs), the
 rule of sed_scores_eval; psds_eval compares raw ratios and can differ from it
 when an overlap is exactly on a criterion.
 
+Overlaps are sums over (run, reference event) pairs: the events of the run's
+own row for the DTC and GTC, the events of the other classes in its clip for
+the CTTC. A run meets no other event, so the cost grows with the runs times
+the events of a clip, not with the runs times the classes.
+
 Relevance and cross-triggering are properties of a detection run alone, so
 each run adds +1 at its birth score and -1 at its death score. The coverage
 of a reference event is a sum over the runs alive at a threshold, so it is
 tracked per event through the births and deaths of the relevant runs that
 overlap it. Summing these changes from the highest score down gives every
 count at every threshold.
+
+Cross-triggers enter PSDS only through the eFPR term ``mean_j(CT_j / T_j)``
+over the other classes j with reference events (T_j: their summed length).
+The sum keeps that one rate per threshold (``ct_rate``), not a count per
+(threshold, other class): for hundreds of classes such a table per class
+holds billions of numbers, which is where sed_scores_eval's memory goes on
+AudioSet-strong.
 """
 
 from __future__ import annotations
@@ -35,47 +47,53 @@ _TP, _FP, _CT = 0, 1, 2
 
 @dataclass(frozen=True)
 class IntersectionCurves:
-    """Counts of every class as step functions of the threshold.
+    """Counts of some classes as step functions of the threshold.
 
-    For class c, ``change_points[c]`` (m,) are ascending scores; row ``j`` of
-    ``tp[c]``, ``fp[c]`` (m + 1,) and ``ct[c]`` (m + 1, C) holds the counts
-    when the threshold lies in ``[change_points[c][j - 1], change_points[c][j])``
-    (score > threshold); the last row (threshold above every score) is 0.
-    ``ct[c][:, j]`` counts cross-triggers of class c on class j.
-    ``n_ref`` (C,) counts reference events, ``ref_length_s`` (C,) sums their lengths.
+    For ``classes[i]``, ``change_points[i]`` (m,) are ascending scores; entry
+    ``j`` of ``tp[i]``, ``fp[i]`` and ``ct_rate[i]`` (m + 1,) holds the value
+    when the threshold lies in ``[change_points[i][j - 1], change_points[i][j])``
+    (score > threshold); the last entry (threshold above every score) is 0.
+    ``ct_rate`` is the cross-trigger rate of eFPR: the mean, over the other
+    classes j with reference events, of CT_j / T_j (per second), or 0 without
+    cross-triggers. ``n_ref`` counts reference events, ``ref_length_s`` sums
+    their lengths. Values are exact at thresholds ``>= floor[i]`` only (see
+    :class:`~tbfl.evaluation.metrics.detections.Intervals`); all arrays with a
+    class axis are (len(classes),).
     """
 
     classes: tuple[str, ...]
     change_points: tuple[np.ndarray, ...]
     tp: tuple[np.ndarray, ...]
     fp: tuple[np.ndarray, ...]
-    ct: tuple[np.ndarray, ...]
+    ct_rate: tuple[np.ndarray, ...]
     n_ref: np.ndarray
     ref_length_s: np.ndarray
+    floor: np.ndarray
 
     def at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Counts at each threshold (K,): ``tp`` (K, C), ``fp`` (K, C), ``ct`` (K, C, C)."""
+        """Values at each threshold (K,): ``tp``, ``fp``, ``ct_rate``, each (K, C)."""
         thresholds = np.asarray(thresholds, dtype=np.float64)
         index = [np.searchsorted(points, thresholds, side="right") for points in self.change_points]
-        tp = np.stack([counts[i] for counts, i in zip(self.tp, index)], axis=1)
-        fp = np.stack([counts[i] for counts, i in zip(self.fp, index)], axis=1)
-        ct = np.stack([counts[i] for counts, i in zip(self.ct, index)], axis=1)
-        return tp, fp, ct
+        return tuple(
+            np.stack([values[i] for values, i in zip(column, index)], axis=1).reshape(len(thresholds), len(self.classes))
+            for column in (self.tp, self.fp, self.ct_rate)
+        )
 
 
 @dataclass(frozen=True)
 class IntersectionChanges:
     """Every count change of :func:`intersection_curves` before summing, with the clip it comes from.
 
-    ``label, stat, rank, delta, clip`` (n,): class, statistic (TP, FP, CT + class),
-    score rank, +-1 and clip index of each change; ``ref_label, ref_clip,
-    ref_length_s`` (n_events,) describe the reference events. Summing with
-    clip weights (:meth:`accumulate`) gives the counts of a resampled clip set.
+    ``label, stat, rank, delta, clip`` (n,): class, statistic (TP, FP, CT + other
+    class), score rank, +-1 and clip index of each change; ``ref_label, ref_clip,
+    ref_length_s`` (n_events,) describe the reference events (of every class).
+    Summing with clip weights (:meth:`accumulate`) gives the counts of a
+    resampled clip set. ``floor`` (C,) as :attr:`IntersectionCurves.floor`.
     """
 
     classes: tuple[str, ...]
     levels: tuple[np.ndarray, ...]
-    with_cross_triggers: bool
+    floor: np.ndarray
     label: np.ndarray
     stat: np.ndarray
     rank: np.ndarray
@@ -85,15 +103,14 @@ class IntersectionChanges:
     ref_clip: np.ndarray
     ref_length_s: np.ndarray
 
-    def accumulate(self, clip_weights: np.ndarray | None = None) -> "IntersectionCurves":
-        """The counts with each clip counted ``clip_weights[clip]`` times (default once)."""
-        return _accumulate(self, clip_weights)
+    def accumulate(self, clip_weights: np.ndarray | None = None, classes: np.ndarray | None = None) -> IntersectionCurves:
+        """The curves of ``classes`` (indices, default all) with each clip counted ``clip_weights[clip]`` times (default once)."""
+        return _accumulate(self, clip_weights, classes)
 
 
 def intersection_curves(
     intervals: Intervals,
     ground_truth: GroundTruth,
-    overlap_cumsum: np.ndarray,
     classes: tuple[str, ...],
     *,
     dtc: float,
@@ -101,20 +118,15 @@ def intersection_curves(
     cttc: float | None = None,
     time_decimals: int = 6,
 ) -> IntersectionCurves:
-    """Exact intersection-based counts of every class at every threshold.
-
-    ``overlap_cumsum`` is ``ground_truth.cumulative_overlap(grid.boundaries_s())``;
-    without ``cttc`` no cross-triggers are counted.
-    """
+    """Exact intersection-based counts of every class at every threshold; without ``cttc`` no cross-triggers."""
     return intersection_changes(
-        intervals, ground_truth, overlap_cumsum, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=time_decimals,
+        intervals, ground_truth, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=time_decimals,
     ).accumulate()
 
 
 def intersection_changes(
     intervals: Intervals,
     ground_truth: GroundTruth,
-    overlap_cumsum: np.ndarray,
     classes: tuple[str, ...],
     *,
     dtc: float,
@@ -122,62 +134,79 @@ def intersection_changes(
     cttc: float | None = None,
     time_decimals: int = 6,
 ) -> IntersectionChanges:
-    """The count changes behind :func:`intersection_curves` (same arguments)."""
-    n_classes = len(classes)
-    label = intervals.label
-    length_s = intervals.offset_s - intervals.onset_s
-    own_overlap = _overlap(overlap_cumsum, intervals, intervals.row)
-    relevant = _at_least(own_overlap, dtc * length_s, time_decimals)
+    """The count changes behind :func:`intersection_curves` (same arguments).
 
-    events = [_run_events(np.flatnonzero(~relevant), intervals, _FP)]
+    ``intervals`` and ``ground_truth`` share the clip and class numbering of ``classes``.
+    """
+    if cttc is not None and not cttc > 0:
+        raise ValueError(f"cttc must be > 0 (a cross-trigger needs some overlap), got {cttc}")
+    length_s = intervals.offset_s - intervals.onset_s
+    item, event = ground_truth.pairs_with(intervals.row)
+    overlap = _overlap(intervals, item, ground_truth, event)
+    own_overlap = np.bincount(item, weights=np.maximum(overlap, 0.0), minlength=len(length_s))
+    relevant = _at_least(own_overlap, dtc * length_s, time_decimals)
+    irrelevant = np.flatnonzero(~relevant)
+
+    changes = [_run_events(irrelevant, intervals, _FP)]
     if cttc is not None:
-        irrelevant = np.flatnonzero(~relevant)
-        for other in range(n_classes):
-            rows = intervals.row[irrelevant] - label[irrelevant] + other
-            overlap = _overlap(overlap_cumsum, intervals, rows, irrelevant)
-            crosses = _at_least(overlap, cttc * length_s[irrelevant], time_decimals) & (label[irrelevant] != other)
-            events.append(_run_events(irrelevant[crosses], intervals, _CT + other))
-    events.append(_coverage_events(np.flatnonzero(relevant), intervals, ground_truth, gtc, time_decimals))
-    columns = [np.concatenate(column) for column in zip(*events)]
+        run, other = _cross_triggers(irrelevant, intervals, ground_truth, cttc * length_s[irrelevant], time_decimals)
+        changes.append(_run_events(run, intervals, _CT + other))
+    covering = relevant[item] & (overlap > 0)
+    changes.append(_coverage_events(item[covering], event[covering], overlap[covering], intervals, ground_truth, gtc, time_decimals))
+    columns = [np.concatenate(column) for column in zip(*changes)]
     return IntersectionChanges(
-        tuple(classes), intervals.levels, cttc is not None, *columns,
+        tuple(classes), intervals.levels, intervals.floor, *columns,
         ground_truth.label, ground_truth.row // ground_truth.n_classes, ground_truth.length_s,
     )
 
 
-def _overlap(overlap_cumsum, intervals, rows, which=slice(None)):
-    """Summed overlap (s) of runs ``which`` with the reference events of ``rows``."""
-    flat, start = overlap_cumsum.ravel(), rows * overlap_cumsum.shape[1]
-    return flat.take(start + intervals.off_frame[which]) - flat.take(start + intervals.on_frame[which])
+def _overlap(intervals, run, ground_truth, event):
+    """Overlap (s, may be negative) of each run ``run[i]`` with reference event ``event[i]``."""
+    return np.minimum(intervals.offset_s[run], ground_truth.offset_s[event]) - np.maximum(
+        intervals.onset_s[run], ground_truth.onset_s[event]
+    )
 
 
 def _at_least(value, bound, decimals):
     return np.round(value, decimals) >= np.round(bound, decimals)
 
 
+def _cross_triggers(irrelevant, intervals, ground_truth, tolerance_s, decimals):
+    """(run, other class) of every cross-trigger: the run's overlap with the other class's events >= ``tolerance_s``.
+
+    ``tolerance_s`` (len(irrelevant),) is cttc times each run's length; only
+    classes the run overlaps can meet it (cttc > 0).
+    """
+    n_classes = intervals.n_classes
+    item, event = ground_truth.pairs_in_clips(intervals.clip[irrelevant])
+    other = ground_truth.label[event]
+    overlap = _overlap(intervals, irrelevant[item], ground_truth, event)
+    meets = (overlap > 0) & (other != intervals.label[irrelevant[item]])
+    item, other, overlap = item[meets], other[meets], overlap[meets]
+    # Pairs come grouped by run, then by class: sum the overlap of each (run, class).
+    group = np.flatnonzero(np.diff(item * n_classes + other, prepend=-1) != 0)
+    summed = np.add.reduceat(overlap, group) if len(group) else np.zeros(0)
+    crosses = _at_least(summed, tolerance_s[item[group]], decimals)
+    return irrelevant[item[group][crosses]], other[group][crosses]
+
+
 def _run_events(which, intervals, stat):
-    """+1 at the birth and -1 at the (finite) death of each run in ``which``, for statistic ``stat``."""
+    """+1 at the birth and -1 at the (finite) death of each run in ``which``, for statistic ``stat`` (one or per run)."""
+    stat = np.broadcast_to(stat, which.shape)
     death_rank = intervals.death_rank[which]
     mortal = death_rank >= 0
     label, clip = intervals.label[which], intervals.clip[which]
     return (
         np.concatenate([label, label[mortal]]),
-        np.full(len(which) + mortal.sum(), stat),
+        np.concatenate([stat, stat[mortal]]),
         np.concatenate([intervals.birth_rank[which], death_rank[mortal]]),
         np.concatenate([np.ones(len(which), np.int64), -np.ones(mortal.sum(), np.int64)]),
         np.concatenate([clip, clip[mortal]]),
     )
 
 
-def _coverage_events(relevant, intervals, ground_truth, gtc, decimals):
-    """TP changes: each reference event's coverage by relevant runs, followed from the top score down."""
-    item, event = ground_truth.pairs_with(intervals.row[relevant])
-    run = relevant[item]
-    overlap = np.minimum(intervals.offset_s[run], ground_truth.offset_s[event]) - np.maximum(
-        intervals.onset_s[run], ground_truth.onset_s[event]
-    )
-    overlapping = overlap > 0
-    run, event, overlap = run[overlapping], event[overlapping], overlap[overlapping]
+def _coverage_events(run, event, overlap, intervals, ground_truth, gtc, decimals):
+    """TP changes: each reference event's coverage by the relevant runs ``run`` overlapping it, from the top score down."""
     mortal = intervals.death_rank[run] >= 0
     event = np.concatenate([event, event[mortal]])
     rank = np.concatenate([intervals.birth_rank[run], intervals.death_rank[run][mortal]])
@@ -202,33 +231,45 @@ def _coverage_events(relevant, intervals, ground_truth, gtc, decimals):
     return label, np.full(changed.sum(), _TP), rank[changed], delta[changed], clip
 
 
-def _accumulate(changes: IntersectionChanges, clip_weights: np.ndarray | None) -> IntersectionCurves:
+def _accumulate(changes: IntersectionChanges, clip_weights: np.ndarray | None, which: np.ndarray | None) -> IntersectionCurves:
     """Sum the (class, statistic, score rank, delta) changes from the highest score down, per class."""
-    label, stat, rank, delta = changes.label, changes.stat, changes.rank, changes.delta
-    ref_weight = np.ones(len(changes.ref_label))
-    if clip_weights is not None:
-        delta = delta * clip_weights[changes.clip]
-        ref_weight = clip_weights[changes.ref_clip].astype(np.float64)
     n_classes = len(changes.classes)
-    with_cross_triggers = changes.with_cross_triggers
-    n_stats = _CT + n_classes if with_cross_triggers else _CT
-    order = np.argsort(label.astype(np.int16), kind="stable")
-    bounds = np.searchsorted(label[order], np.arange(n_classes + 1))
-    change_points, tp, fp, ct = [], [], [], []
-    for c, levels in enumerate(changes.levels):
-        mine = order[bounds[c] : bounds[c + 1]]
-        table = np.bincount(rank[mine] * n_stats + stat[mine], weights=delta[mine], minlength=len(levels) * n_stats)
-        counts = np.zeros((len(levels) + 1, n_stats), dtype=np.int64)
-        counts[:-1] = np.rint(np.cumsum(table.reshape(len(levels), n_stats)[::-1], axis=0)[::-1])
-        # Keep only the scores where some count changes (and the all-off row).
-        changed = np.append(np.any(counts[:-1] != counts[1:], axis=1), True)
-        counts = counts[changed]
-        change_points.append(levels[changed[:-1]])
-        tp.append(counts[:, _TP])
-        fp.append(counts[:, _FP])
-        ct.append(counts[:, _CT:] if with_cross_triggers else np.zeros((len(counts), n_classes), dtype=np.int64))
+    which = np.arange(n_classes) if which is None else np.asarray(which, dtype=np.int64)
+    weight = np.ones(len(changes.label)) if clip_weights is None else clip_weights[changes.clip].astype(np.float64)
+    ref_weight = np.ones(len(changes.ref_label)) if clip_weights is None else clip_weights[changes.ref_clip].astype(np.float64)
     n_ref = np.rint(np.bincount(changes.ref_label, weights=ref_weight, minlength=n_classes)).astype(np.int64)
     ref_length_s = np.bincount(changes.ref_label, weights=changes.ref_length_s * ref_weight, minlength=n_classes)
+
+    # A cross-trigger on class j adds 1 / (T_j * number of other classes with events) to the rate.
+    value = changes.delta * weight
+    cross = changes.stat >= _CT
+    other = changes.stat[cross] - _CT
+    has_ref = n_ref > 0
+    n_others = has_ref.sum() - has_ref[changes.label[cross]]
+    share = np.zeros(len(other))
+    counted = has_ref[other]
+    share[counted] = 1.0 / (ref_length_s[other[counted]] * n_others[counted])
+    value[cross] *= share
+    stat = np.minimum(changes.stat, _CT)
+
+    order = np.argsort(changes.label.astype(np.int32), kind="stable")
+    bounds = np.searchsorted(changes.label[order], np.arange(n_classes + 1))
+    change_points, tp, fp, ct_rate = [], [], [], []
+    for c in which:
+        levels = changes.levels[c]
+        mine = order[bounds[c] : bounds[c + 1]]
+        table = np.bincount(changes.rank[mine] * 3 + stat[mine], weights=value[mine], minlength=len(levels) * 3)
+        summed = np.zeros((len(levels) + 1, 3))
+        summed[:-1] = np.cumsum(table.reshape(len(levels), 3)[::-1], axis=0)[::-1]
+        summed[:, :_CT] = np.rint(summed[:, :_CT])
+        # Keep only the scores where some value changes (and the all-off row).
+        changed = np.append(np.any(summed[:-1] != summed[1:], axis=1), True)
+        summed = summed[changed]
+        change_points.append(levels[changed[:-1]])
+        tp.append(summed[:, _TP].astype(np.int64))
+        fp.append(summed[:, _FP].astype(np.int64))
+        ct_rate.append(summed[:, _CT])
     return IntersectionCurves(
-        tuple(changes.classes), tuple(change_points), tuple(tp), tuple(fp), tuple(ct), n_ref, ref_length_s,
+        tuple(changes.classes[c] for c in which), tuple(change_points), tuple(tp), tuple(fp), tuple(ct_rate),
+        n_ref[which], ref_length_s[which], np.asarray(changes.floor, dtype=np.float64)[which],
     )

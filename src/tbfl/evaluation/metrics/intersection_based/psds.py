@@ -23,10 +23,19 @@ by ``max_efpr`` (sed_scores_eval's ``single_class_psds``; psds_eval has no
 per-class value). Classes without reference events are left out of the
 PSD-ROC and the cross-trigger mean (psds_eval does not know them; sed_scores_eval
 refuses them) and get per-class PSDS 0.
+
+The work splits in two, so that classes can be handled a block at a time:
+:func:`class_rocs` turns each class's counts into its ROC staircase, kept only
+where its TPR rises (the same step function in at most N_ref + 1 points), and
+:func:`psds_from_rocs` combines them. Operating points whose eFPR exceeds
+``max_efpr`` never change the value (the staircase only carries TPR to higher
+eFPR), which :func:`efpr_floor` turns into a score below which nothing needs
+to be computed.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +43,8 @@ import numpy as np
 from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import IntersectionCurves
 
 SECONDS_PER_HOUR = 3600.0
+#: eFPR points of the PSD-ROC handled at once when the class ROCs are combined (bounds memory).
+_POINTS_PER_BLOCK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -59,51 +70,94 @@ def psds_at_thresholds(
     *, alpha_ct: float, alpha_st: float, max_efpr: float,
 ) -> Psds:
     """PSDS from the operating points at ``thresholds`` (psds_eval's computation)."""
-    tp, fp, ct = curves.at(thresholds)
-    points = [
-        (np.append(tp[:, c], 0), np.append(fp[:, c], 0), np.vstack([ct[:, c], np.zeros(len(curves.classes))]))
-        for c in range(len(curves.classes))
-    ]
-    return _psds(curves, points, dataset_duration_s, alpha_ct, alpha_st, max_efpr)
+    rocs = class_rocs(curves, dataset_duration_s, alpha_ct=alpha_ct, max_efpr=max_efpr, thresholds=thresholds)
+    return psds_from_rocs(curves.classes, rocs, curves.n_ref, alpha_st=alpha_st, max_efpr=max_efpr)
 
 
 def psds_threshold_free(
     curves: IntersectionCurves, dataset_duration_s: float, *, alpha_ct: float, alpha_st: float, max_efpr: float,
 ) -> Psds:
     """PSDS from every operating point the scores allow (sed_scores_eval's computation)."""
-    points = list(zip(curves.tp, curves.fp, curves.ct))
-    return _psds(curves, points, dataset_duration_s, alpha_ct, alpha_st, max_efpr)
+    rocs = class_rocs(curves, dataset_duration_s, alpha_ct=alpha_ct, max_efpr=max_efpr)
+    return psds_from_rocs(curves.classes, rocs, curves.n_ref, alpha_st=alpha_st, max_efpr=max_efpr)
 
 
-def _psds(curves, points, dataset_duration_s, alpha_ct, alpha_st, max_efpr) -> Psds:
-    has_ref = curves.n_ref > 0
+def class_rocs(
+    curves: IntersectionCurves, dataset_duration_s: float, *, alpha_ct: float, max_efpr: float,
+    thresholds: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each class's ROC staircase ``(efpr, tpr)`` (eFPR per hour), from every operating point or from ``thresholds``.
+
+    At ``thresholds``, the all-off point is added and thresholds below a
+    class's floor are left out (their eFPR exceeds ``max_efpr``, see :func:`efpr_floor`).
+    """
+    if thresholds is not None:
+        thresholds = np.asarray(thresholds, dtype=np.float64)
+        tp_at, fp_at, ct_at = curves.at(thresholds)
     rocs = []
-    for c, (tp, fp, ct) in enumerate(points):
-        others = has_ref & (np.arange(len(has_ref)) != c)
-        ct_rate = ct[:, others] / curves.ref_length_s[others] if others.any() else np.zeros((len(tp), 1))
-        efpr = (fp / dataset_duration_s + alpha_ct * ct_rate.mean(axis=1)) * SECONDS_PER_HOUR
+    for c in range(len(curves.classes)):
+        if thresholds is None:
+            tp, fp, ct_rate = curves.tp[c], curves.fp[c], curves.ct_rate[c]
+        else:
+            valid = thresholds >= curves.floor[c]
+            tp, fp, ct_rate = (np.append(values[valid, c], 0) for values in (tp_at, fp_at, ct_at))
+        efpr = (fp / dataset_duration_s + alpha_ct * ct_rate) * SECONDS_PER_HOUR
         rocs.append(_staircase(tp / max(curves.n_ref[c], 1), efpr, max_efpr))
-    per_class = np.array([_area(tpr, efpr, max_efpr) / max_efpr for tpr, efpr in rocs]) * has_ref
+    return rocs
+
+
+def psds_from_rocs(
+    classes: tuple[str, ...], rocs: list[tuple[np.ndarray, np.ndarray]], n_ref: np.ndarray,
+    *, alpha_st: float, max_efpr: float,
+) -> Psds:
+    """PSDS, per-class PSDS and PSD-ROC from the class ROCs of :func:`class_rocs` (classes without events left out)."""
+    has_ref = np.asarray(n_ref) > 0
+    per_class = np.array([_area(tpr, efpr, max_efpr) / max_efpr for efpr, tpr in rocs]) * has_ref
     included = [roc for roc, keep in zip(rocs, has_ref) if keep]
-    class_rocs = tuple((efpr, tpr) for tpr, efpr in rocs)
     if not included:
-        return Psds(curves.classes, 0.0, per_class, np.array([0.0, max_efpr]), np.zeros(2), class_rocs)
-    efpr = np.unique(np.concatenate([x for _, x in included]))
-    tpr = np.stack([y[np.searchsorted(x, efpr, side="right") - 1] for y, x in included])
-    etpr = np.maximum(tpr.mean(axis=0) - alpha_st * tpr.std(axis=0), 0.0)
-    return Psds(curves.classes, float(_area(etpr, efpr, max_efpr) / max_efpr), per_class, efpr, etpr, class_rocs)
+        return Psds(tuple(classes), 0.0, per_class, np.array([0.0, max_efpr]), np.zeros(2), tuple(rocs))
+    efpr = np.unique(np.concatenate([x for x, _ in included]))
+    etpr = np.empty(len(efpr))
+    for start in range(0, len(efpr), _POINTS_PER_BLOCK):
+        points = efpr[start : start + _POINTS_PER_BLOCK]
+        tpr = np.stack([y[np.searchsorted(x, points, side="right") - 1] for x, y in included])
+        etpr[start : start + len(points)] = np.maximum(tpr.mean(axis=0) - alpha_st * tpr.std(axis=0), 0.0)
+    return Psds(tuple(classes), float(_area(etpr, efpr, max_efpr) / max_efpr), per_class, efpr, etpr, tuple(rocs))
+
+
+def efpr_floor(row_max: np.ndarray, row_has_events: np.ndarray, dataset_duration_s: float, max_efpr: float) -> np.ndarray:
+    """Per class, a score below which every operating point has eFPR > ``max_efpr`` (``-inf`` if none is known).
+
+    ``row_max`` (n_clips, C) is each clip's highest score of each class (over the
+    frames inside the clip), ``row_has_events`` (n_clips, C) whether the clip has
+    reference events of the class. A clip without events of class c whose
+    highest score exceeds a threshold t has at least one detection at t, and an
+    irrelevant one (any DTC > 0): it is a false positive. With
+    ``n = floor(max_efpr * T / 3600) + 1`` such clips, FP >= n gives
+    eFPR >= FP / T * 3600 > max_efpr whatever the cross-triggers add. So at
+    every threshold below the n-th highest ``row_max`` of those clips, the
+    operating point lies beyond ``max_efpr`` and cannot change PSDS: the
+    floor. (A relative margin of 1e-9 keeps the comparison safe in floats.)
+    """
+    needed = math.floor(max_efpr * dataset_duration_s / SECONDS_PER_HOUR * (1 + 1e-9)) + 1
+    candidates = np.where(row_has_events, -np.inf, row_max)
+    if needed > len(candidates):
+        return np.full(candidates.shape[1], -np.inf)
+    return -np.partition(-candidates, needed - 1, axis=0)[needed - 1]
 
 
 def _staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.ndarray, np.ndarray]:
-    """ROC points (tpr, efpr) sorted by eFPR, each with the best TPR at or below its eFPR, cut at ``max_efpr``.
+    """ROC ``(efpr, tpr)`` sorted by eFPR, each with the best TPR at or below its eFPR, cut at ``max_efpr``.
 
+    Only the points where the TPR rises are kept (the same step function).
     Always starts at eFPR 0 (the all-off point is among the inputs).
     """
     order = np.lexsort((tpr, efpr))
     tpr, efpr = np.maximum.accumulate(tpr[order]), efpr[order]
     last = np.append(efpr[1:] != efpr[:-1], True)
-    keep = last & (efpr <= max_efpr)
-    return tpr[keep], efpr[keep]
+    tpr, efpr = tpr[last & (efpr <= max_efpr)], efpr[last & (efpr <= max_efpr)]
+    rises = np.append(True, tpr[1:] > tpr[:-1])
+    return efpr[rises], tpr[rises]
 
 
 def _area(y: np.ndarray, x: np.ndarray, max_x: float) -> float:

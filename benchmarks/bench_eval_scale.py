@@ -1,0 +1,201 @@
+"""PSDS at AudioSet-strong scale: time and peak memory of 15,000 clips x 400 classes x 100 frames, and sed_scores_eval on subsets.
+
+sed_scores_eval's PSDS2 on AudioSet-strong's evaluation set (about 15k clips,
+300-400 classes, cross-triggers on) ran past 150 GB and did not finish (its
+issue #5). This script measures tbfl on a generated case of that size.
+
+The case: ``simulate_array_case`` (``tbfl.evaluation.simulate``): Zipf-like
+class frequencies, about 7 events per clip of log-uniform length (0.1-10 s),
+scores = sigmoid of smoothed noise plus a bump over each event, 0.1 s frames;
+made in memory as one float32 array (2.4 GB at full size) and handed to
+``evaluate_psds`` as per-clip views (arrays, not TSV files nor the NPZ store).
+
+What is computed, on both sides from the same scores, no median filter:
+PSDS1 (dtc = gtc = 0.7, no cross-triggers) and PSDS2 (dtc = gtc = 0.1,
+cttc = 0.3, alpha_ct = 0.5), alpha_st = 1, max_efpr = 100 per hour.
+tbfl's ``evaluate_psds`` computes each threshold-free (every threshold, as
+sed_scores_eval) and at the 50 operating points 0.01 ... 0.99 (as psds_eval
+from 50 detection lists), all four in one pass; no F1, no bootstrap.
+sed_scores_eval (1 job) computes the threshold-free values, one scenario per
+run. The values must agree within 1e-9 (overall and per class).
+
+Each measurement runs in a child process of its own (spawned, nothing
+inherited) that makes its case from the seed and reports, per stage, the
+wall time and its peak resident memory (ru_maxrss) at the end of the stage;
+every child gets an address-space limit (``--limit-gb``, tbfl's at the
+16 GB target) and the references a timeout, so that a blow-up ends as
+"did not finish" instead of taking the machine.
+
+Run: ``python benchmarks/bench_eval_scale.py`` (full size and a 400 x 100
+subset, about 5 minutes); smoke: ``--clips 1000 --subsets 120x40``; more
+subsets: ``--subsets 400x100,100x400`` (sed_scores_eval's PSDS2 at 100 x 400
+needs about 10 GB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import time
+import warnings
+
+import numpy as np
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def make_case(size):
+    from tbfl.evaluation.simulate import simulate_array_case
+
+    n_clips, n_classes, n_frames, seed = size
+    return simulate_array_case(n_clips, n_classes, n_frames=n_frames, seed=seed)
+
+
+def limit_memory(limit_gb: float) -> None:
+    """Cap this process's address space at ``limit_gb`` (or the cap it already has, if lower)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = int(limit_gb * 2**30) if hard == resource.RLIM_INFINITY else min(int(limit_gb * 2**30), hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def tbfl_child(size, limit_gb, queue) -> None:
+    """Make the case, then ``evaluate_psds``; report stages and values."""
+    warnings.simplefilter("ignore")
+    limit_memory(limit_gb)
+    from tbfl.evaluation.evaluate import evaluate_psds
+
+    stages = []
+    start = time.perf_counter()
+    case = make_case(size)
+    stages.append(("make the case", time.perf_counter() - start, peak_gb()))
+    start = time.perf_counter()
+    result = evaluate_psds(case.score_dict(), case.events, case.durations, case.classes,
+                           frame_hop_s=case.frame_hop_s, median_filter_s=0.0)
+    stages.append(("tbfl evaluate_psds: PSDS1 + PSDS2, threshold-free + 50 points", time.perf_counter() - start, peak_gb()))
+    values = {name: (psds.value, psds.per_class.tolist()) for name, psds in result.items()}
+    queue.put({"stages": stages, "values": values, "n_events": len(case.events)})
+
+
+def reference_child(size, scenario_name, limit_gb, queue) -> None:
+    """Make the case, then sed_scores_eval's threshold-free PSDS of one scenario; report stages and values."""
+    warnings.simplefilter("ignore")
+    limit_memory(limit_gb)
+    from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_psds
+    from tbfl.evaluation.settings import PSDS1, PSDS2
+
+    scenario = {"psds1": PSDS1, "psds2": PSDS2}[scenario_name]
+    stages = []
+    start = time.perf_counter()
+    case = make_case(size)
+    stages.append(("make the case", time.perf_counter() - start, peak_gb()))
+    start = time.perf_counter()
+    try:
+        value, per_class = sed_scores_eval_psds(
+            case.score_dict(), case.events, case.durations, case.classes, case.frame_hop_s,
+            dtc=scenario.dtc, gtc=scenario.gtc, cttc=scenario.cttc, alpha_ct=scenario.alpha_ct,
+            alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr,
+        )
+    except MemoryError:
+        queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
+        return
+    stages.append((f"sed_scores_eval {scenario_name.upper()} threshold-free", time.perf_counter() - start, peak_gb()))
+    queue.put({"stages": stages, "values": {f"{scenario_name}_threshold_free": (value, [per_class[c] for c in case.classes])}})
+
+
+def run_child(target, *args, timeout_s: float | None = None) -> dict:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    start = time.perf_counter()
+    while process.is_alive() and (timeout_s is None or time.perf_counter() - start < timeout_s):
+        if not queue.empty():
+            break
+        time.sleep(0.5)
+    if not queue.empty():
+        report = queue.get()
+        process.join()
+        return report
+    if process.is_alive():
+        process.kill()
+        process.join()
+        return {"stages": [], "error": f"did not finish in {timeout_s:.0f} s"}
+    return {"stages": [], "error": f"child ended with exit code {process.exitcode} (killed for memory?)"}
+
+
+def print_stages(title: str, report: dict) -> None:
+    print(f"\n{title}")
+    print(f"  {'stage':<66} {'wall s':>8} {'peak GB':>8}")
+    for name, seconds, peak in report["stages"]:
+        print(f"  {name:<66} {seconds:8.1f} {peak:8.2f}")
+    if "error" in report:
+        print(f"  {report['error']}")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    clips, classes = text.lower().split("x")
+    return int(clips), int(classes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=15000, help="clips of the full case (default 15000)")
+    parser.add_argument("--classes", type=int, default=400, help="classes of the full case (default 400)")
+    parser.add_argument("--frames", type=int, default=100, help="frames per 10 s clip (default 100)")
+    parser.add_argument("--subsets", default="400x100",
+                        help="comma-separated CLIPSxCLASSES cases compared with sed_scores_eval (default 400x100; '' for none)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--limit-gb", type=float, default=12.0, help="address-space limit of each sed_scores_eval run (default 12)")
+    parser.add_argument("--tbfl-limit-gb", type=float, default=16.0, help="address-space limit of each tbfl run (default 16, the target)")
+    parser.add_argument("--reference-timeout-s", type=float, default=1800.0)
+    parser.add_argument("--skip-full", action="store_true", help="only the subset comparisons")
+    args = parser.parse_args()
+
+    if not args.skip_full:
+        size = (args.clips, args.classes, args.frames, args.seed)
+        report = run_child(tbfl_child, size, args.tbfl_limit_gb)
+        print_stages(f"full case: {args.clips} clips x {args.classes} classes x {args.frames} frames "
+                     f"({report.get('n_events', '?')} events)", report)
+        for name, (value, _) in report.get("values", {}).items():
+            print(f"  {name:<24} {value:.6f}")
+
+    rows = []
+    for text in filter(None, args.subsets.split(",")):
+        n_clips, n_classes = parse_size(text)
+        size = (n_clips, n_classes, args.frames, args.seed + 1)
+        ours = run_child(tbfl_child, size, args.tbfl_limit_gb)
+        print_stages(f"subset {n_clips} clips x {n_classes} classes ({ours.get('n_events', '?')} events): tbfl", ours)
+        for scenario in ("psds1", "psds2"):
+            theirs = run_child(reference_child, size, scenario, args.limit_gb, timeout_s=args.reference_timeout_s)
+            print_stages(f"subset {n_clips} x {n_classes}: sed_scores_eval {scenario.upper()}", theirs)
+            name = f"{scenario}_threshold_free"
+            if "values" not in theirs or "values" not in ours:
+                rows.append((text, scenario, ours, theirs, None, None))
+                continue
+            (mine, mine_per_class), (value, per_class) = ours["values"][name], theirs["values"][name]
+            rows.append((text, scenario, ours, theirs, (mine, value),
+                         float(np.max(np.abs(np.array(mine_per_class) - np.array(per_class))))))
+
+    if rows:
+        print(f"\n{'clips x classes':<16} {'':<6} {'sse s':>8} {'sse GB':>7} {'tbfl s':>7} {'tbfl GB':>8} "
+              f"{'value':>9} {'|diff|':>8} {'per class':>9}")
+        for text, scenario, ours, theirs, values, per_class_diff in rows:
+            their_s, their_gb = (theirs["stages"][-1][1:] if len(theirs["stages"]) > 1 else (float("nan"), float("nan")))
+            our_s, our_gb = ours["stages"][-1][1:] if len(ours["stages"]) > 1 else (float("nan"), float("nan"))
+            if values is None:
+                print(f"{text:<16} {scenario.upper():<6} {theirs.get('error', '') or ours.get('error', '')}")
+                continue
+            mine, value = values
+            print(f"{text:<16} {scenario.upper():<6} {their_s:8.1f} {their_gb:7.2f} {our_s:7.1f} {our_gb:8.2f} "
+                  f"{value:9.6f} {abs(mine - value):8.1e} {per_class_diff:9.1e}")
+        agree = all(v is not None and abs(v[0] - v[1]) <= 1e-9 and d <= 1e-9 for *_, v, d in rows)
+        print("values agree within 1e-9" if agree else "VALUES DIFFER (or a reference did not finish)")
+        print("(sse: sed_scores_eval, one scenario threshold-free per run; tbfl: PSDS1 and PSDS2, each threshold-free "
+              "and at 50 points, in one call; peaks include the case)")
+
+
+if __name__ == "__main__":
+    main()
