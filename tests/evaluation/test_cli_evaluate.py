@@ -95,3 +95,16 @@ def test_bad_psds_option_exit_2(files, capsys):
     with pytest.raises(SystemExit) as exit_:
         run(tmp_path, "--psds2", "dtc=2")
     assert exit_.value.code == 2 and "PSDS dtc must be in [0, 1], got 2.0" in capsys.readouterr().err
+
+
+def test_psds_only_gives_the_full_evaluation_s_psds(files, capsys):
+    """--psds-only (the block-wise path for large sets) equals the PSDS values of the full evaluation."""
+    case, tmp_path = files
+    assert run(tmp_path, "--out", str(tmp_path / "full.json")) == 0
+    assert run(tmp_path, "--psds-only", "--out", str(tmp_path / "psds.json")) == 0
+    full, psds_only = (json.loads((tmp_path / name).read_text()) for name in ("full.json", "psds.json"))
+    for key in ("psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free"):
+        assert psds_only[key] == pytest.approx(full[key], abs=1e-12), key
+    assert "psds2_threshold_free" in capsys.readouterr().out
+    assert run(tmp_path, "--psds-only", "--bootstrap", "10") == 2
+    assert "drop --bootstrap" in capsys.readouterr().err

@@ -44,6 +44,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="allow --postprocess on clips it was tuned on (inflates the scores)")
     parser.add_argument("--plots", metavar="DIR", help="draw PSD-ROC curves (overall, per class) and event F1 against "
                         "threshold per class into DIR as PNG")
+    parser.add_argument("--psds-only", action="store_true",
+                        help="PSDS1 and PSDS2 only (at the 50 thresholds and threshold-free), computed a block of classes "
+                        "at a time: for large sets such as AudioSet-strong (use an .npz score store); no F1, bootstrap, "
+                        "post-processing file or plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
 
@@ -84,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
+    if args.psds_only:
+        return _run_psds_only(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     result = evaluate_files(
         args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
         progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
@@ -120,4 +126,28 @@ def _run_detections(args: argparse.Namespace, classes, psds1, psds2) -> int:
                 "details": {name: psds.to_dict() for name, psds in values.items()}}
         atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
     print(f"{len(detections)} operating points: PSDS1 {values['psds1'].value:.3f}, PSDS2 {values['psds2'].value:.3f}")
+    return 0
+
+
+def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
+    import json
+
+    import numpy as np
+
+    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+    from tbfl.evaluation.evaluate import evaluate_psds
+    from tbfl.evaluation.scores import read_any_scores
+    from tbfl.io import atomic_write_text
+
+    unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots)) if used]
+    if unsupported:
+        raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
+    scores, times_s, classes = read_any_scores(args.scores, classes, progress=not args.no_progress)
+    frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
+    values = evaluate_psds(scores, read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations), classes,
+                           frame_hop_s=frame_hop_s, times_s=times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
+    if args.out:
+        data = {**{name: psds.value for name, psds in values.items()}, "details": {name: psds.to_dict() for name, psds in values.items()}}
+        atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
+    print("  ".join(f"{name} {psds.value:.4f}" for name, psds in values.items()))
     return 0
