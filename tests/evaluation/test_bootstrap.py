@@ -97,4 +97,38 @@ def test_cli_bootstrap_writes_the_intervals_of_these_resamples(tmp_path, random_
     assert (got["mean"], got["low"], got["high"]) == pytest.approx(expected, abs=1e-12)
     assert got["low"] < written["psds2_threshold_free"] < got["high"]
     assert set(written["confidence_intervals"]) == {"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free",
-                                                    "intersection_f1"}
+                                                    "intersection_f1", "event_f1", "event_f1_best"}
+
+
+def test_event_f1_resamples_equal_a_recomputation_on_the_drawn_clips(random_cases):
+    """Collar-based counts kept per clip: summed with clip weights they give the F1 of the drawn clips evaluated anew."""
+    import pandas as pd
+
+    from tbfl.evaluation.bootstrap import bootstrap_event_f1
+    from tbfl.evaluation.evaluate import evaluate_scores
+    from tbfl.evaluation.metrics.collar_based import collar_clip_counts, collar_counts
+    from tbfl.evaluation.settings import DEFAULT_THRESHOLDS
+
+    case = random_cases[1]
+    clip_ids = tuple(sorted(case.durations))
+    grid = ScoreGrid.from_scores(case.scores, clip_ids, case.frame_hop_s)
+    intervals = detection_intervals(grid, np.array([case.durations[c] for c in clip_ids]))
+    reference = GroundTruth.from_events(reference_events(case.events, case.classes), clip_ids, case.classes)
+    swept = np.union1d(DEFAULT_THRESHOLDS, [0.5])
+    per_clip = collar_clip_counts(intervals, reference, case.classes, swept)
+    whole = collar_counts(intervals, reference, case.classes, swept)
+    summed = per_clip.accumulate()
+    assert (summed.tp == whole.tp).all() and (summed.n_sys == whole.n_sys).all() and (summed.n_ref == whole.n_ref).all()
+
+    weights = resampled_clip_weights(len(clip_ids), 3, seed=7)
+    at_half, best = bootstrap_event_f1(per_clip, weights, 0.5, DEFAULT_THRESHOLDS)
+    events = case.events.assign(clip=[f[:-4] for f in case.events["filename"]])
+    for w, f1_half, f1_best in zip(weights, at_half, best):
+        drawn = [(f"{c}_{k}", c) for c, n in zip(clip_ids, w) for k in range(n)]
+        copies = [events[events["clip"] == c].assign(filename=f"{name}.wav") for name, c in drawn]
+        again = evaluate_scores({name: case.scores[c] for name, c in drawn}, pd.concat(copies).drop(columns="clip"),
+                                {n: case.durations[c] for n, c in drawn}, case.classes, frame_hop_s=case.frame_hop_s,
+                                median_filter_s=0.0)
+        assert again.event_f1.f1_macro == pytest.approx(f1_half, abs=1e-12)
+        assert again.event_f1_best.f1_macro == pytest.approx(f1_best, abs=1e-12)
+    assert np.ptp(best) > 0  # the resamples differ

@@ -36,7 +36,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="95%% intervals of PSDS1/PSDS2 and intersection F1 from N clip resamples (default 0: none)")
+                        help="95%% intervals of PSDS1/PSDS2, intersection F1 and event F1 from N clip resamples (default 0: none)")
     parser.add_argument("--postprocess", metavar="JSON", help="per-class post-processing from tbfl tune-postprocess: "
                         "median filters (replace --median-filter-s), SEBBs if tuned, and per-class thresholds if tuned "
                         "(adds event_f1_tuned_thresholds); refused on clips of its tuning set")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tbfl.evaluation.metrics.collar_based import CollarClipCounts
+from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.intersection_based import (
     IntersectionChanges, intersection_fscore, psds_at_thresholds, psds_threshold_free,
 )
@@ -59,6 +61,20 @@ def bootstrap_psds(
 def bootstrap_intersection_f1(changes: IntersectionChanges, clip_weights: np.ndarray, threshold: float) -> np.ndarray:
     """(n_resamples,) intersection-based macro F1 at ``threshold`` of each resample."""
     return np.array([intersection_fscore(changes.accumulate(w), threshold).f1_macro for w in clip_weights])
+
+
+def bootstrap_event_f1(
+    counts: CollarClipCounts, clip_weights: np.ndarray, threshold: float, grid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(n_resamples,) collar-based macro F1 of each resample at ``threshold``, and at its best single threshold
+    of ``grid`` (picked again on every resample, as the point value picks it on the evaluated clips)."""
+    at_threshold, best = [], []
+    on_grid = np.isin(counts.thresholds, grid)
+    for weights in clip_weights:
+        sweep = counts.accumulate(weights)
+        at_threshold.append(sweep.at(sweep.index_of(threshold)).f1_macro)
+        best.append(FScoreSweep(sweep.classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref).best().f1_macro)
+    return np.array(at_threshold), np.array(best)
 
 
 def confidence_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:

@@ -27,12 +27,12 @@ from tqdm import tqdm
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-from tbfl.evaluation.metrics.collar_based import collar_counts
+from tbfl.evaluation.metrics.collar_based import collar_clip_counts, collar_counts
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.bootstrap import (
-    bootstrap_intersection_f1, bootstrap_psds, confidence_interval, resampled_clip_weights,
+    bootstrap_event_f1, bootstrap_intersection_f1, bootstrap_psds, confidence_interval, resampled_clip_weights,
 )
 from tbfl.evaluation.metrics.intersection_based import (
     Psds, class_rocs, efpr_floor, intersection_changes, intersection_fscore, psds_at_thresholds, psds_from_rocs,
@@ -96,7 +96,7 @@ def evaluate_scores(
             grids that are not ``i * frame_hop_s`` (then ``frame_hop_s`` only
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
-        bootstrap: number of clip resamples for 95% intervals of PSDS and intersection F1 (0: none).
+        bootstrap: number of clip resamples for 95% intervals of PSDS, intersection F1 and event F1 (0: none).
         postprocess: tuned per-class post-processing from :mod:`~tbfl.evaluation.tuning`: median
             filter lengths (they replace ``median_filter_s``), SEBBs if tuned, and per-class
             thresholds if tuned (then ``event_f1_tuned_thresholds`` is reported); refused on
@@ -192,6 +192,13 @@ def evaluate(
     if weights is not None:
         intervals_95["intersection_f1"] = confidence_interval(
             bootstrap_intersection_f1(intersection_changes_, weights, f1_threshold))
+        clip_counts = collar_clip_counts(
+            intervals, reference, classes, swept, onset_collar_s=settings.onset_collar_s,
+            offset_collar_s=settings.offset_collar_s, offset_collar_rate=settings.offset_collar_rate,
+            time_decimals=settings.time_decimals,
+        )
+        at_threshold, best = bootstrap_event_f1(clip_counts, weights, f1_threshold, thresholds)
+        intervals_95["event_f1"], intervals_95["event_f1_best"] = confidence_interval(at_threshold), confidence_interval(best)
     return EvaluationResult(
         psds1=psds_values[0], psds1_threshold_free=psds_values[1],
         psds2=psds_values[2], psds2_threshold_free=psds_values[3],

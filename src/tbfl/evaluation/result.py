@@ -23,7 +23,7 @@ class EvaluationResult:
     at per-class thresholds tuned on another set (``settings.per_class_thresholds``;
     None when there are none).
     ``confidence_intervals`` maps a metric to (bootstrap mean, 2.5 %, 97.5 %)
-    when ``settings.bootstrap`` resamples were drawn (PSDS and intersection F1).
+    when ``settings.bootstrap`` resamples were drawn (PSDS, intersection F1, event F1 at 0.5 and best).
     """
 
     psds1: Psds

@@ -19,6 +19,8 @@ gives every TP count.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
@@ -42,12 +44,68 @@ def collar_counts(
     """Event-based TP, output and reference counts at each of the ascending ``thresholds`` (K,)."""
     thresholds = np.asarray(thresholds, dtype=np.float64)
     n_classes, n_thresholds = len(classes), len(thresholds)
+    owner, k, matched = _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals)
+    label = intervals.label
+    n_sys = np.bincount(k * n_classes + label[owner], minlength=n_thresholds * n_classes)
+    tp = np.bincount(k[matched] * n_classes + label[owner[matched]], minlength=n_thresholds * n_classes)
+    return FScoreSweep(
+        tuple(classes), thresholds,
+        tp.reshape(n_thresholds, n_classes), n_sys.reshape(n_thresholds, n_classes), ground_truth.counts(),
+    )
+
+
+@dataclass(frozen=True)
+class CollarClipCounts:
+    """The counts of :func:`collar_counts` kept per clip: ``tp``, ``n_sys`` (n_clips, K, C), ``n_ref`` (n_clips, C).
+
+    A matching never joins two clips, so a clip's TP is its own; a resample of
+    clips sums these counts with its clip weights (:meth:`accumulate`).
+    """
+
+    classes: tuple[str, ...]
+    thresholds: np.ndarray
+    tp: np.ndarray
+    n_sys: np.ndarray
+    n_ref: np.ndarray
+
+    def accumulate(self, clip_weights: np.ndarray | None = None) -> FScoreSweep:
+        """The sweep with each clip counted ``clip_weights[clip]`` times (default once)."""
+        weights = np.ones(len(self.n_ref), dtype=np.int64) if clip_weights is None else np.asarray(clip_weights)
+        return FScoreSweep(self.classes, self.thresholds, np.einsum("n,nkc->kc", weights, self.tp),
+                           np.einsum("n,nkc->kc", weights, self.n_sys), weights @ self.n_ref)
+
+
+def collar_clip_counts(
+    intervals: Intervals,
+    ground_truth: GroundTruth,
+    classes: tuple[str, ...],
+    thresholds: np.ndarray,
+    *,
+    onset_collar_s: float = 0.2,
+    offset_collar_s: float = 0.2,
+    offset_collar_rate: float = 0.2,
+    time_decimals: int = 6,
+) -> CollarClipCounts:
+    """:func:`collar_counts` per clip (arguments the same), for resampling clips."""
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    n_classes, n_thresholds = len(classes), len(thresholds)
+    n_clips = (len(ground_truth.row_start) - 1) // n_classes
+    owner, k, matched = _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals)
+    cell = (intervals.clip[owner] * n_thresholds + k) * n_classes + intervals.label[owner]
+    shape = (n_clips, n_thresholds, n_classes)
+    return CollarClipCounts(
+        tuple(classes), thresholds,
+        np.bincount(cell[matched], minlength=np.prod(shape)).reshape(shape),
+        np.bincount(cell, minlength=np.prod(shape)).reshape(shape),
+        np.bincount(ground_truth.row, minlength=n_clips * n_classes).reshape(n_clips, n_classes),
+    )
+
+
+def _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals):
+    """Every detection at every threshold as (run index ``owner``, threshold index ``k``), and which are matched TPs."""
     first, count = intervals.alive_at(thresholds)
     detection_start = np.cumsum(count) - count
     owner, k = expand_ranges(first, count)
-    label = intervals.label
-    n_sys = np.bincount(k * n_classes + label[owner], minlength=n_thresholds * n_classes)
-
     item, event = ground_truth.pairs_with(intervals.row[count > 0])
     item = np.flatnonzero(count > 0)[item]
     hit = _within_collars(
@@ -58,12 +116,7 @@ def collar_counts(
     hit_index, hit_k = expand_ranges(first[item], count[item])
     detection_node = detection_start[item[hit_index]] + hit_k - first[item[hit_index]]
     reference_node = hit_k * len(ground_truth.row) + event[hit_index]
-    matched = _maximum_matching(detection_node, reference_node)
-    tp = np.bincount(k[matched] * n_classes + label[owner[matched]], minlength=n_thresholds * n_classes)
-    return FScoreSweep(
-        tuple(classes), thresholds,
-        tp.reshape(n_thresholds, n_classes), n_sys.reshape(n_thresholds, n_classes), ground_truth.counts(),
-    )
+    return owner, k, _maximum_matching(detection_node, reference_node)
 
 
 def _within_collars(det_on, det_off, ref_on, ref_off, onset_collar, offset_collar, offset_rate, decimals):
