@@ -7,7 +7,7 @@
 # runs found there count as finished, so a fresh clone continues where the archive stops.
 #
 # Usage (from the repository root, after `make install`):  scripts/run_study.sh [JOBS]
-# Then:  .venv/bin/tbfl report docs/study/runs --out docs/study --commit <STUDY_COMMIT> --data-root .study-worktree/data/small
+# Then:  .venv/bin/tbfl report docs/study/runs --out docs/study --commit <STUDY_COMMIT> --data-root .study-worktree/data/small --postprocessing
 set -euo pipefail
 STUDY_COMMIT=a7eaa62b759fee2847ec6a143a569dfa5bbf1e93
 root=$(pwd)
