@@ -30,33 +30,9 @@ from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 
 
-def collar_counts(
-    intervals: Intervals,
-    ground_truth: GroundTruth,
-    classes: tuple[str, ...],
-    thresholds: np.ndarray,
-    *,
-    onset_collar_s: float = 0.2,
-    offset_collar_s: float = 0.2,
-    offset_collar_rate: float = 0.2,
-    time_decimals: int = 6,
-) -> FScoreSweep:
-    """Event-based TP, output and reference counts at each of the ascending ``thresholds`` (K,)."""
-    thresholds = np.asarray(thresholds, dtype=np.float64)
-    n_classes, n_thresholds = len(classes), len(thresholds)
-    owner, k, matched = _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals)
-    label = intervals.label
-    n_sys = np.bincount(k * n_classes + label[owner], minlength=n_thresholds * n_classes)
-    tp = np.bincount(k[matched] * n_classes + label[owner[matched]], minlength=n_thresholds * n_classes)
-    return FScoreSweep(
-        tuple(classes), thresholds,
-        tp.reshape(n_thresholds, n_classes), n_sys.reshape(n_thresholds, n_classes), ground_truth.counts(),
-    )
-
-
 @dataclass(frozen=True)
 class CollarClipCounts:
-    """The counts of :func:`collar_counts` kept per clip: ``tp``, ``n_sys`` (n_clips, K, C), ``n_ref`` (n_clips, C).
+    """Collar-based counts kept per clip: ``tp``, ``n_sys`` (n_clips, K, C), ``n_ref`` (n_clips, C).
 
     A matching never joins two clips, so a clip's TP is its own; a resample of
     clips sums these counts with its clip weights (:meth:`accumulate`).
@@ -86,7 +62,7 @@ def collar_clip_counts(
     offset_collar_rate: float = 0.2,
     time_decimals: int = 6,
 ) -> CollarClipCounts:
-    """:func:`collar_counts` per clip (arguments the same), for resampling clips."""
+    """Event-based TP, output and reference counts of each clip at each of the ascending ``thresholds`` (K,)."""
     thresholds = np.asarray(thresholds, dtype=np.float64)
     n_classes, n_thresholds = len(classes), len(thresholds)
     n_clips = (len(ground_truth.row_start) - 1) // n_classes
@@ -99,6 +75,12 @@ def collar_clip_counts(
         np.bincount(cell, minlength=np.prod(shape)).reshape(shape),
         np.bincount(ground_truth.row, minlength=n_clips * n_classes).reshape(n_clips, n_classes),
     )
+
+
+def collar_counts(intervals: Intervals, ground_truth: GroundTruth, classes: tuple[str, ...], thresholds: np.ndarray, **collars) -> FScoreSweep:
+    """Event-based TP, output and reference counts at each of the ascending ``thresholds`` (K,);
+    ``collars`` as :func:`collar_clip_counts`."""
+    return collar_clip_counts(intervals, ground_truth, classes, thresholds, **collars).accumulate()
 
 
 def _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals):
