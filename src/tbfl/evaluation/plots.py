@@ -51,6 +51,19 @@ def _grid(n: int):
     return plt.subplots(rows, columns, figsize=(3.2 * columns, 2.8 * rows), sharex=True, sharey=True, squeeze=False)
 
 
+def _finish_grid(figure, axes, n_panels: int, xlabel: str, ylabel: str, title: str):
+    """Hide the unused panels, label the outer axes, title the figure."""
+    for ax in axes.flat[n_panels:]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
 def _per_class(result: EvaluationResult):
     classes = result.settings.classes
     figure, axes = _grid(len(classes))
@@ -62,15 +75,8 @@ def _per_class(result: EvaluationResult):
         ax.set_title(name, fontsize=9)
         ax.set_ylim(0, 1)
         ax.legend(fontsize=7, loc="lower right")
-    for ax in axes.flat[len(classes):]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("eFPR (per hour)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("TPR")
-    figure.suptitle("PSD-ROC per class (threshold-free; PSDS2 adds cross-triggers)")
-    figure.tight_layout()
-    return figure
+    return _finish_grid(figure, axes, len(classes), "eFPR (per hour)", "TPR",
+                        "PSD-ROC per class (threshold-free; PSDS2 adds cross-triggers)")
 
 
 def _f1_sweep(result: EvaluationResult):
@@ -82,12 +88,5 @@ def _f1_sweep(result: EvaluationResult):
         ax.axvline(best.thresholds[c], color="grey", linestyle=":", linewidth=1)
         ax.set_title(f"{name}: best {best.f1[c]:.2f} at {best.thresholds[c]:.2f}", fontsize=9)
         ax.set_ylim(0, 1)
-    for ax in axes.flat[len(classes):]:
-        ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("threshold")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("event F1")
-    figure.suptitle("Event-based F1 (collars) against the decision threshold, per class")
-    figure.tight_layout()
-    return figure
+    return _finish_grid(figure, axes, len(classes), "threshold", "event F1",
+                        "Event-based F1 (collars) against the decision threshold, per class")
