@@ -14,6 +14,8 @@ import numpy as np  # noqa: E402
 from tbfl.io import atomic_path  # noqa: E402
 
 COLORS = {"BCE": "#555555", "TBFL": "#d62728", "focal (w_c = 1)": "#1f77b4"}
+#: Colours of the other configurations, none of them one of COLORS'.
+OTHER_COLORS = ("#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 REFERENCE_STYLES = ("--", ":", "-.")
 
 
@@ -145,7 +147,7 @@ def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: 
     figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     for ax, column, network in zip(axes, (0, 1), ("student", "teacher")):
         for index, (name, runs) in enumerate(curves.items()):
-            color = COLORS.get(name, f"C{index}")
+            color = COLORS.get(name, OTHER_COLORS[index % len(OTHER_COLORS)])
             length = max(len(run) for run in runs)
             padded = np.full((len(runs), length), np.nan)  # runs stop at different epochs
             for row, run in zip(padded, runs):
@@ -153,7 +155,7 @@ def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: 
             epochs = np.arange(1, length + 1)
             with np.errstate(all="ignore"):
                 mean = np.nanmean(padded, axis=0)
-            ax.plot(epochs, mean, color=color, label=f"{name} ({len(runs)} seeds)")
+            ax.plot(epochs, mean, color=color, label=f"{name} ({len(runs)} seed{'' if len(runs) == 1 else 's'})")
             ax.fill_between(epochs, np.nanmin(padded, axis=0), np.nanmax(padded, axis=0), color=color, alpha=0.15)
             for run in runs:  # where each seed stopped
                 ax.plot(len(run), run[-1, column], marker="|", color=color, markersize=8)
@@ -175,9 +177,9 @@ def figure_psd_roc(curves: Mapping[str, Mapping[str, Sequence[tuple[np.ndarray, 
     figure, axes = plt.subplots(1, len(curves), figsize=(6 * len(curves), 4.2), squeeze=False)
     for ax, (title, by_config) in zip(axes[0], curves.items()):
         for index, (name, runs) in enumerate(by_config.items()):
-            color = COLORS.get(name, f"C{index}")
+            color = COLORS.get(name, OTHER_COLORS[index % len(OTHER_COLORS)])
             for number, (efpr, etpr) in enumerate(runs):
-                ax.step(efpr, etpr, where="post", color=color, alpha=0.75, linewidth=1.2, label=f"{name} ({len(runs)} seeds)" if number == 0 else None)
+                ax.step(efpr, etpr, where="post", color=color, alpha=0.75, linewidth=1.2, label=f"{name} ({len(runs)} seed{'' if len(runs) == 1 else 's'})" if number == 0 else None)
         ax.set_xlabel("eFPR (per hour)")
         ax.set_ylabel("eTPR")
         ax.set_title(title)
