@@ -132,18 +132,16 @@ def _run_detections(args: argparse.Namespace, classes, psds1, psds2) -> int:
 def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
     import json
 
-    import numpy as np
-
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation.evaluate import evaluate_psds
-    from tbfl.evaluation.scores import read_any_scores
+    from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
     from tbfl.io import atomic_write_text
 
     unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
     scores, times_s, classes = read_any_scores(args.scores, classes, progress=not args.no_progress)
-    frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
+    frame_hop_s = median_frame_hop_s(times_s)
     values = evaluate_psds(scores, read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations), classes,
                            frame_hop_s=frame_hop_s, times_s=times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
     if args.out:

@@ -50,11 +50,9 @@ def _floats(text: str | None, default, option: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation import tuning
-    from tbfl.evaluation.scores import read_any_scores
+    from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
 
     sebb_options = {"--step-filters-s": args.step_filters_s, "--merge-abs": args.merge_abs, "--merge-rel": args.merge_rel,
                     "--sebb-median-filter-s": args.sebb_median_filter_s or None,
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{', '.join(unused)} do(es) not apply to --method {args.method}")
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     scores, times_s, classes = read_any_scores(args.scores, classes)
-    frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
+    frame_hop_s = median_frame_hop_s(times_s)
     ground_truth, durations = read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations)
     common = dict(frame_hop_s=frame_hop_s, times_s=times_s, metric=args.metric)
     if args.method == "median":

@@ -41,7 +41,7 @@ from tbfl.evaluation.metrics.intersection_based import (
 from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.sebb import sebb_scores
-from tbfl.evaluation.scores import clip_id, read_any_scores
+from tbfl.evaluation.scores import clip_id, median_frame_hop_s, read_any_scores
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
 from tbfl.evaluation.tuning import PostprocessParams, median_filter_per_class
 from tbfl.evaluation.validation import (
@@ -324,7 +324,7 @@ def evaluate_files(
     is sized by the median frame length (rounded to 1 ns). ``options`` go to :func:`evaluate_scores`.
     """
     scores, times_s, classes = read_any_scores(scores_dir, classes, progress=progress)
-    frame_hop_s = round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
+    frame_hop_s = median_frame_hop_s(times_s)
     ground_truth = read_strong_tsv(ground_truth_tsv, classes)
     durations = read_durations_tsv(durations_tsv)
     return evaluate_scores(

@@ -252,6 +252,11 @@ def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str,
     return scores, times, classes
 
 
+def median_frame_hop_s(times_s: Mapping[str, np.ndarray]) -> float:
+    """The median frame length (s, rounded to 1 ns) over clip id -> (n_frames + 1,) frame boundaries: sizes median filters."""
+    return round(float(np.median(np.concatenate([np.diff(t) for t in times_s.values()]))), 9)
+
+
 def read_any_scores(
     path: str | Path, classes: Iterable[str] | None = None, *, progress: bool = False,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
