@@ -19,6 +19,21 @@ def renamed(case, prefix):
     return ({prefix + c: v for c, v in case.scores.items()}, events, {prefix + c: d for c, d in case.durations.items()})
 
 
+def tune_and_test_files(tmp_path, random_cases):
+    """Write a tuning set (case 0) and a test set (case 1) as files; return name -> their CLI arguments."""
+    for name, case in (("tune", random_cases[0]), ("test", random_cases[1])):
+        scores, events, durations = renamed(case, f"{name}_")
+        write_scores(tmp_path / name / "scores", scores, case.classes, case.frame_hop_s)
+        events.to_csv(tmp_path / name / "gt.tsv", sep="\t", index=False)
+        (tmp_path / name / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in durations.items()))
+
+    def files(name):
+        return ["--scores", str(tmp_path / name / "scores"), "--ground-truth", str(tmp_path / name / "gt.tsv"),
+                "--durations", str(tmp_path / name / "d.tsv")]
+
+    return files
+
+
 @pytest.fixture(scope="module")
 def tuned(random_cases):
     case = random_cases[0]
@@ -64,15 +79,7 @@ def test_tuning_set_leakage_is_refused_unless_allowed(tuned):
 
 def test_cli_tune_then_evaluate(tmp_path, random_cases, tuned, capsys):
     tuned_params = tuned[1]
-    for name, case in (("tune", random_cases[0]), ("test", random_cases[1])):
-        scores, events, durations = renamed(case, f"{name}_")
-        write_scores(tmp_path / name / "scores", scores, case.classes, case.frame_hop_s)
-        events.to_csv(tmp_path / name / "gt.tsv", sep="\t", index=False)
-        (tmp_path / name / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in durations.items()))
-
-    def files(name):
-        return ["--scores", str(tmp_path / name / "scores"), "--ground-truth", str(tmp_path / name / "gt.tsv"),
-                "--durations", str(tmp_path / name / "d.tsv")]
+    files = tune_and_test_files(tmp_path, random_cases)
 
     assert main(["tune-postprocess", *files("tune"), "--candidates-s", "0,0.3,0.9,2", "--out", str(tmp_path / "p.json")]) == 0
     stored = json.loads((tmp_path / "p.json").read_text())
@@ -169,15 +176,7 @@ def test_another_frame_hop_is_refused(tuned, random_cases):
 
 
 def test_cli_tune_sebbs_with_thresholds_then_evaluate(tmp_path, random_cases, capsys):
-    for name, case in (("tune", random_cases[0]), ("test", random_cases[1])):
-        scores, events, durations = renamed(case, f"{name}_")
-        write_scores(tmp_path / name / "scores", scores, case.classes, case.frame_hop_s)
-        events.to_csv(tmp_path / name / "gt.tsv", sep="\t", index=False)
-        (tmp_path / name / "d.tsv").write_text("filename\tduration\n" + "".join(f"{c}.wav\t{d}\n" for c, d in durations.items()))
-
-    def files(name):
-        return ["--scores", str(tmp_path / name / "scores"), "--ground-truth", str(tmp_path / name / "gt.tsv"),
-                "--durations", str(tmp_path / name / "d.tsv")]
+    files = tune_and_test_files(tmp_path, random_cases)
 
     assert main(["tune-postprocess", *files("tune"), "--method", "sebb", "--step-filters-s", "0.32,0.64",
                  "--merge-abs", "0.15", "--merge-rel", "1.5,3", "--tune-thresholds", "--out", str(tmp_path / "p.json")]) == 0
