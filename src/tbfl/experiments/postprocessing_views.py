@@ -46,21 +46,17 @@ def postprocessing_table(configurations: Mapping[str, Configuration], layout: De
     for name, config in configurations.items():
         for run in sorted(config.runs, key=lambda r: r.seed):
             filenames, probabilities, frame_hop_s = load_scores(run)
-            order = sorted(range(len(filenames)), key=lambda i: filenames[i])
-            halves = [[filenames[i] for i in order[start::2]] for start in (0, 1)]
             scores = dict(zip(filenames, probabilities))
+            halves = sorted(filenames)[0::2], sorted(filenames)[1::2]
             (tune_labels, tune_durations), (test_labels, test_durations) = (_half(labels, durations, half) for half in halves)
-
-            def ids(half: Sequence[str]) -> dict:
-                return {clip_id(f): scores[f] for f in half}
-
+            tune_scores, test_scores = ({clip_id(f): scores[f] for f in half} for half in halves)
             tuned = {
-                "tuned median": tune_median_filters(ids(halves[0]), tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
-                "tuned SEBB": tune_sebbs(ids(halves[0]), tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
+                "tuned median": tune_median_filters(tune_scores, tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
+                "tuned SEBB": tune_sebbs(tune_scores, tune_labels, tune_durations, classes, frame_hop_s=frame_hop_s)[0],
             }
             for method in METHODS:
                 options = {"median_filter_s": 0.45} if method not in tuned else {"postprocess": tuned[method]}
-                result = evaluate_scores(ids(halves[1]), test_labels, test_durations, classes, frame_hop_s=frame_hop_s, **options)
+                result = evaluate_scores(test_scores, test_labels, test_durations, classes, frame_hop_s=frame_hop_s, **options)
                 values = result.to_dict()
                 rows.append({"configuration": name, "seed": run.seed, "method": method,
                              **{label: float(values[key]) for key, label in METRICS.items()}})
