@@ -167,6 +167,11 @@ def test_gradients_reach_every_parameter():
         ({"n_mels": 64}, "leaves no band"),
         ({"kernel_size": 2}, "odd"),
         ({"hidden": 3}, "unknown CRNNConfig fields"),
+        ({"pooling": [1, 2]}, r"pooling must be a list of \(time, freq\) kernel pairs.*got \[1, 2\]"),
+        ({"pooling": "abc"}, "pooling must be a list of"),
+        ({"pooling": [[1, 2.5]] * 7}, r"got \[\[1, 2.5\]"),
+        ({"filters": 16}, "filters must be a list of channel counts"),
+        ({"filters": ["16"] * 7}, "filters must be a list of channel counts"),
     ],
 )
 def test_bad_config_is_a_clear_error(overrides, message):

@@ -71,8 +71,18 @@ class CRNNConfig:
 
     def __post_init__(self) -> None:
         # YAML gives lists; store tuples so the config stays hashable and comparable.
-        object.__setattr__(self, "filters", tuple(int(f) for f in self.filters))
-        object.__setattr__(self, "pooling", tuple(tuple(int(k) for k in p) for p in self.pooling))
+        try:
+            filters = tuple(_whole_number(f) for f in self.filters)
+        except (TypeError, ValueError):
+            raise ValueError(f"CRNNConfig.filters must be a list of channel counts, e.g. [16, 32, 64], got {self.filters!r}") from None
+        try:
+            pooling = tuple(tuple(_whole_number(k) for k in pair) for pair in self.pooling)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"CRNNConfig.pooling must be a list of (time, freq) kernel pairs, one per conv block, e.g. [[2, 2], [1, 2]], got {self.pooling!r}"
+            ) from None
+        object.__setattr__(self, "filters", filters)
+        object.__setattr__(self, "pooling", pooling)
         self._validate()
 
     def _validate(self) -> None:
@@ -118,6 +128,13 @@ class CRNNConfig:
         for _, freq_kernel in self.pooling:
             n_bands //= freq_kernel
         return n_bands
+
+
+def _whole_number(value) -> int:
+    """``value`` as an int; TypeError / ValueError unless it is a whole number (not a string or a bool)."""
+    if isinstance(value, (str, bool)) or int(value) != value:
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(value)
 
 
 class CRNNOutput(NamedTuple):
