@@ -162,3 +162,22 @@ def test_empty_soundbank_files_are_not_counted_and_say_so(tiny_layout, capsys):
     assert volumes.tolist() == before.tolist()
     assert main(["stats", str(tiny_layout.root)]) == 0
     assert "tbfl stats: warning: " in capsys.readouterr().err
+
+
+def test_cli_config_counts_r_c_on_the_recipe_frame_grid(tiny_layout, tmp_path, capsys):
+    recipe = tmp_path / "recipe.yaml"  # hop 256 with time pooling 2: 313 frames of 32 ms (the baseline's: 156 of 64 ms)
+    recipe.write_text("features: {hop_length: 256}\nmodel: {pooling: [[2, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2]]}\n")
+    assert main(["stats", str(tiny_layout.root), "--config", str(recipe), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["frame_grid"] == {"frame_hop_s": pytest.approx(0.032), "n_frames": 313}
+    on_recipe_grid = measure_stats(tiny_layout, n_frames=313, frame_hop_s=0.032).frame_ratios
+    on_baseline_grid = measure_stats(tiny_layout).frame_ratios
+    assert out["frame_ratios"] == pytest.approx(on_recipe_grid.tolist(), abs=1e-15)
+    assert not np.allclose(on_recipe_grid, on_baseline_grid)  # the grid matters for this dataset's events
+
+    assert main(["stats", str(tiny_layout.root)]) == 0
+    assert "r_c on 156 frames of 64.0 ms" in capsys.readouterr().out.splitlines()[0]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model: {pooling: [1, 2]}\n")
+    assert main(["stats", str(tiny_layout.root), "--config", str(bad)]) == 2
+    assert "pooling must be a list of (time, freq) kernel pairs" in capsys.readouterr().err

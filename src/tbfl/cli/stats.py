@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -17,7 +18,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "the average event duration and the event count from the strong training TSV, then the TBFL weights at k.",
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset root (DESED 2021 layout)")
-    parser.add_argument("--layout-config", metavar="YAML", help="layout overrides: {entry: relative path}, or a recipe with data.layout")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--layout-config", metavar="YAML", help="layout overrides: {entry: relative path}, or a recipe with data.layout")
+    where.add_argument(
+        "--config", metavar="RECIPE",
+        help="a training recipe: its data.layout, and r_c counted on its output frame grid, as `tbfl train` counts it "
+        "(default: the DCASE2021 baseline's 156 frames of 64 ms, the paper's Table 1)",
+    )
     parser.add_argument("--k", type=float, default=1000.0, help="k of the TBFL weights (default 1000; 'inf' for volumes only)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON to FILE (readable by `tbfl weights --stats`)")
@@ -27,25 +34,35 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from tbfl.constants import FRAME_HOP_S, N_FRAMES
+    from tbfl.data.labels import FrameGrid
     from tbfl.data.layout import DesedLayout
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
-    from tbfl.training.config import LossConfig
+    from tbfl.training.config import LossConfig, load_recipe
     from tbfl.training.loss import class_weights
 
-    overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
+    if args.config:
+        recipe = load_recipe(args.config)
+        overrides, grid = recipe.data.layout, recipe.frame_grid
+    else:
+        overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
+        grid = FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
     layout = DesedLayout.from_config(args.dataset, overrides)
     weights = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stats = measure_stats(layout)  # warns about what it does not count
+        stats = measure_stats(layout, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)  # warns about what it does not count
         try:
             weights = class_weights(LossConfig(name="tbfl", k=args.k), stats).tolist()
         except ValueError as error:
             print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
     for warning in caught:
         print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
-    report = {"dataset": str(layout.root), **stats.to_dict(), "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights}
+    report = {
+        "dataset": str(layout.root), **stats.to_dict(), "frame_grid": dataclasses.asdict(grid),
+        "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights,
+    }
     text = json.dumps(report, indent=2)
     if args.out:
         atomic_write_text(args.out, text + "\n")
@@ -59,7 +76,8 @@ def _table(report: dict) -> str:
 
     weights = report["tbfl_weights"] or [None] * len(report["classes"])
     lines = [
-        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}",
+        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}; "
+        f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms",
         f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'w_c':>6}",
     ]
     for i, name in enumerate(report["classes"]):
