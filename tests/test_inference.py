@@ -5,11 +5,16 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from tbfl.cli import main
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
-from tbfl.data.desed import read_strong_tsv
+from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+from tbfl.data.layout import DesedLayout
 from tbfl.evaluation import read_scores
+from tbfl.evaluation.evaluate import evaluate_scores
+from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
+from tbfl.evaluation.tuning import PostprocessParams
 from tbfl.inference import Detector
 from tbfl.training.train import train_run
 
@@ -77,3 +82,56 @@ def test_missing_inputs_are_named(trained_run, tmp_path, capsys):
     assert main(["detect", str(trained_run), str(tmp_path / "nope.wav"), "--out", str(tmp_path / "e.tsv")]) == 2
     assert "nope.wav" in capsys.readouterr().err
     assert main(["detect", str(tmp_path / "no-run"), str(tmp_path), "--out", str(tmp_path / "e.tsv")]) == 2
+
+
+@pytest.fixture(scope="module")
+def sharpened_checkpoint(trained_run, tmp_path_factory):
+    """The trained run's best checkpoint with large strong-head weights: the 2-epoch model's scores are
+    almost flat (every threshold detects whole clips); these vary over time, so post-processing matters."""
+    path = next((trained_run / "checkpoints").glob("best-*.ckpt"))
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    generator = torch.Generator().manual_seed(0)
+    for network in ("student", "teacher"):
+        weight = checkpoint["state_dict"][f"{network}.strong_head.weight"]
+        weight.copy_(torch.randn(weight.shape, generator=generator) * 3.0)
+    sharpened = tmp_path_factory.mktemp("sharpened") / "sharpened.ckpt"
+    torch.save(checkpoint, sharpened)
+    return sharpened
+
+
+@pytest.mark.parametrize("tuning, tune_thresholds", [
+    (["--method", "median", "--candidates-s", "0.9"], False),  # every class filtered over 15 frames, threshold 0.5
+    (["--method", "sebb"], False),  # SEBBs at threshold 0.5
+    (["--method", "median"], True),  # per-class filters and thresholds
+])
+def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpoint, tiny_root, tmp_path, capsys, tuning, tune_thresholds):
+    """detect --postprocess writes the events whose event F1 `evaluate --postprocess` reports (sed_eval on the TSV)."""
+    trained_run = sharpened_checkpoint
+    layout = DesedLayout(tiny_root)
+    audio, labels_tsv, durations_tsv = (layout.path(key) for key in ("validation_audio", "validation_tsv", "validation_durations_tsv"))
+    scores_dir, params_file = tmp_path / "scores", tmp_path / "params.json"
+    assert main(["detect", str(trained_run), str(audio), "--out", str(tmp_path / "raw.tsv"), "--scores", str(scores_dir), "--no-progress"]) == 0
+    assert main(["tune-postprocess", "--scores", str(scores_dir), "--ground-truth", str(labels_tsv), "--durations", str(durations_tsv),
+                 "--out", str(params_file), *tuning] + ["--tune-thresholds"] * tune_thresholds) == 0
+    out = tmp_path / "tuned.tsv"
+    assert main(["detect", str(trained_run), str(audio), "--out", str(out), "--postprocess", str(params_file), "--no-progress"]) == 0
+    detections = read_strong_tsv(out).events
+    untuned = read_strong_tsv(tmp_path / "raw.tsv").events
+    assert len(detections) >= 10 and not detections.reset_index(drop=True).equals(untuned.reset_index(drop=True))
+
+    params = PostprocessParams.load(params_file)
+    scores, hop_s = read_scores(scores_dir, DESED_CLASSES)
+    truth, durations = read_strong_tsv(labels_tsv), read_durations_tsv(durations_tsv)
+    result = evaluate_scores(scores, truth, durations, DESED_CLASSES, frame_hop_s=hop_s, postprocess=params, allow_tuning_set=True)
+    reported = result.event_f1_tuned_thresholds if tune_thresholds else result.event_f1
+    reference = sed_eval_event_based(truth.events, detections, sorted(scores), DESED_CLASSES)
+    for c, name in enumerate(DESED_CLASSES):
+        counts = reference["per_class"][name]
+        assert (reported.tp[c], reported.fp[c], reported.fn[c]) == (counts["tp"], counts["fp"], counts["fn"]), name
+
+    capsys.readouterr()
+    if tune_thresholds:
+        assert main(["detect", str(trained_run), str(audio), "--out", str(out), "--postprocess", str(params_file), "--threshold", "0.3"]) == 2
+        assert "tuned thresholds apply" in capsys.readouterr().err
+    assert main(["detect", str(trained_run), str(audio), "--out", str(out), "--postprocess", str(params_file), "--median-filter-s", "0.3"]) == 2
+    assert "tuned median filters apply" in capsys.readouterr().err

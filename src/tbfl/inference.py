@@ -7,9 +7,11 @@ on the frame grid stored with the checkpoint (``MeanTeacherSED.frame_grid``,
 ``hop_frames`` output frames (half a window by default, 78 frames = 4.992 s on
 that grid), the last one padded with silence; overlapping frames are averaged.
 A file shorter than a window is one padded window. Frames past the end of the
-audio are dropped, then the chosen post-processing (median filter and one
-threshold, or one per class) decodes events, which are written as a DESED
-strong TSV (filename, onset, offset, event_label).
+audio are dropped, then the chosen post-processing decodes events, which are
+written as a DESED strong TSV (filename, onset, offset, event_label): a median
+filter and one threshold or one per class, or the per-class post-processing
+tuned by ``tbfl tune-postprocess`` (median filters or SEBBs, and thresholds if
+tuned), applied exactly as ``tbfl evaluate --postprocess`` applies it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
+from tbfl.evaluation.tuning import PostprocessParams
 from tbfl.features import FeatureConfig, compute_features
 from tbfl.training.predict import predict_features
 
@@ -124,15 +127,33 @@ def detect(
     inputs: Sequence[str | Path],
     out_tsv: str | Path,
     *,
-    threshold: float | str | Path = 0.5,
-    median_filter_s: float = 0.45,
+    threshold: float | str | Path | None = None,
+    median_filter_s: float | None = None,
+    postprocess: PostprocessParams | None = None,
     scores_dir: str | Path | None = None,
     network: str = "teacher",
     progress: bool = True,
 ) -> StrongLabels:
-    """Detect events in every input file; write a DESED strong TSV (and optionally frame scores)."""
+    """Detect events in every input file; write a DESED strong TSV (and optionally frame scores).
+
+    Post-processing: a median filter of ``median_filter_s`` (default 0.45 s) and ``threshold``
+    (default 0.5; a number or a JSON file class -> threshold), or ``postprocess``, the tuned
+    per-class parameters (their median filters replace ``median_filter_s``; their thresholds,
+    when tuned, replace ``threshold``). ValueError when both name the same setting, or when the
+    parameters are for other classes or another frame hop than the model's.
+    """
     detector = Detector.from_checkpoint(model, network)
-    thresholds = class_thresholds(threshold, detector.classes)
+    frame_hop_s = detector.frame_grid.frame_hop_s
+    if postprocess is not None:
+        postprocess.check_applicable(detector.classes, (), allow_tuning_set=True, frame_hop_s=frame_hop_s)
+        if median_filter_s is not None:
+            raise ValueError("a median filter length and tuned post-processing were both given: the tuned median filters apply")
+        if postprocess.thresholds is not None and threshold is not None:
+            raise ValueError("a threshold and post-processing with tuned thresholds were both given: the tuned thresholds apply")
+    if postprocess is not None and postprocess.thresholds is not None:
+        thresholds = np.asarray(postprocess.thresholds, dtype=np.float64)
+    else:
+        thresholds = class_thresholds(0.5 if threshold is None else threshold, detector.classes)
     files = audio_files(inputs)
     by_stem = {path.stem: path for path in files}
     if len(by_stem) != len(files):
@@ -143,10 +164,12 @@ def detect(
         audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
         scores[path.stem] = detector.frame_scores(audio)
         durations_s[path.stem] = len(audio) / detector.feature_config.sample_rate_hz
-    frame_hop_s = detector.frame_grid.frame_hop_s
-    events = decode_events(
-        scores, thresholds, detector.classes, frame_hop_s=frame_hop_s, filter_frames=median_filter_frames(median_filter_s, frame_hop_s)
-    )
+    if postprocess is None:
+        filter_frames = median_filter_frames(0.45 if median_filter_s is None else median_filter_s, frame_hop_s)
+        events = decode_events(scores, thresholds, detector.classes, frame_hop_s=frame_hop_s, filter_frames=filter_frames)
+    else:
+        tuned = postprocess.apply(scores)
+        events = decode_events(tuned, thresholds, detector.classes, frame_hop_s=frame_hop_s)
     stems = events["filename"].str.removesuffix(".wav")
     events["offset"] = np.minimum(events["offset"].to_numpy(), stems.map(durations_s).to_numpy())
     events["filename"] = stems.map(lambda stem: by_stem[stem].name)

@@ -43,7 +43,7 @@ from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.sebb import sebb_scores
 from tbfl.evaluation.scores import clip_id, median_frame_hop_s, read_any_scores
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
-from tbfl.evaluation.tuning import PostprocessParams, median_filter_per_class
+from tbfl.evaluation.tuning import PostprocessParams, tuned_scores
 from tbfl.evaluation.validation import (
     check_clip_sets, check_durations, check_finite_block, listed_clips, reference_events, score_arrays, score_views,
 )
@@ -150,10 +150,10 @@ def evaluate(
     clip_ids = tuple(sorted(durations))
     if settings.median_filter_frames_per_class is None:
         filtered = median_filter_clips(dict(scores), settings.median_filter_frames)
+        if settings.sebb is not None:
+            filtered = sebb_scores(filtered, settings.sebb)
     else:
-        filtered = median_filter_per_class(scores, settings.median_filter_frames_per_class)
-    if settings.sebb is not None:
-        filtered = sebb_scores(filtered, settings.sebb)
+        filtered = tuned_scores(scores, settings.median_filter_frames_per_class, settings.sebb)
     grid = ScoreGrid.from_scores(filtered, clip_ids, settings.frame_hop_s, times_s)
     duration_s = np.array([durations[c] for c in clip_ids])
     intervals = detection_intervals(grid, duration_s, time_decimals=settings.time_decimals)

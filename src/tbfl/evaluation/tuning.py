@@ -27,7 +27,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from tbfl.evaluation.postprocess import median_filter, median_filter_frames
-from tbfl.evaluation.sebb import SebbParams, step_filter_frames
+from tbfl.evaluation.sebb import SebbParams, sebb_scores, step_filter_frames
 from tbfl.io import atomic_write_text
 
 #: Candidate median filter lengths in seconds (0: no filter).
@@ -95,6 +95,11 @@ class PostprocessParams:
             raise ValueError(f"{path}: needs one threshold in [0, 1) per class")
         return params
 
+    def apply(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each clip's (C, n_frames) scores after this post-processing (:func:`tuned_scores`); threshold them
+        at ``thresholds`` (when tuned) for the detections."""
+        return tuned_scores(scores, self.median_filter_frames, self.sebb)
+
     def check_applicable(self, classes: Iterable[str], clips: Iterable[str], *, allow_tuning_set: bool,
                          frame_hop_s: float | None = None) -> None:
         """ValueError when the classes or the frame hop differ, or the evaluated clips overlap the tuning set (unless allowed)."""
@@ -116,6 +121,16 @@ def median_filter_per_class(scores: Mapping[str, np.ndarray], frames: Iterable[i
     frames = tuple(frames)
     return {clip: np.stack([median_filter(row, n) for row, n in zip(np.asarray(values, np.float64), frames)])
             for clip, values in scores.items()}
+
+
+def tuned_scores(
+    scores: Mapping[str, np.ndarray], median_filter_frames: Iterable[int], sebb: Iterable[SebbParams] | None = None,
+) -> dict[str, np.ndarray]:
+    """Each clip's (C, n_frames) scores after tuned post-processing: class c median-filtered over
+    ``median_filter_frames[c]`` frames, then, with ``sebb``, replaced by its SEBB curve (so that the
+    frames above a threshold t are exactly the SEBBs with confidence > t)."""
+    filtered = median_filter_per_class(scores, median_filter_frames)
+    return filtered if sebb is None else sebb_scores(filtered, sebb)
 
 
 def _per_class(result, metric: str) -> dict[str, float]:
