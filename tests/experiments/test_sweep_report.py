@@ -1,10 +1,14 @@
 """A real sweep on the tiny preset, its resumption, and the report made from it."""
 
 import json
+import math
+
+import numpy as np
 import pytest
 import yaml
 
 from tbfl.cli import main
+from tbfl.experiments.report import logit_summary
 from tbfl.experiments.sweep import plan_runs, run_name
 
 
@@ -93,7 +97,7 @@ def test_report_makes_every_table_and_figure(swept, tmp_path):
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
     text = (out / "report.md").read_text()
     for section in ("How the runs ended", "Learning curves", "Table 1", "Summary", "Paired differences: tbfl_k1000_g2 - bce", "PSD-ROC", "Event rolls",
-                    "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events", "paper-equivalent k"):
+                    "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events", "paper-equivalent k", "BCE median logit"):
         assert section in text, section
     summary = json.loads((out / "summary.json").read_text())
     assert {row["configuration"] for row in summary["summary"]} == {"bce", "tbfl_k100_g2", "tbfl_k1000_g2"}
@@ -155,3 +159,13 @@ def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swe
     tuned = table[table.method == "tuned SEBB"].set_index("configuration")
     expected = f"{tuned.loc['tbfl_k1000_g2', 'PSDS2'] - tuned.loc['bce', 'PSDS2']:+.3f}"
     assert gap[(gap.method == "tuned SEBB") & (gap.metric == "PSDS2")]["mean difference [95% CI]"].iloc[0].startswith(expected)
+
+
+def test_logit_summary_gives_medians_and_positive_shares_sorted_by_duration():
+    logits = {"BCE": [np.array([-3.0, -1.0, 2.0]), np.array([1.0, 2.0])], "TBFL": [np.array([0.5, -0.5, 1.5, 2.0]), np.zeros(0)]}
+    table = logit_summary(logits, ["long", "short"], [8.0, 0.6])
+    assert list(table["class"]) == ["short", "long"]
+    assert table["BCE median logit"].tolist() == [1.5, -1.0]
+    assert table["BCE logit > 0"].tolist() == pytest.approx([1.0, 1 / 3])
+    assert math.isnan(table.loc[0, "TBFL median logit"]) and table.loc[1, "TBFL median logit"] == 1.0
+    assert table.loc[1, "TBFL logit > 0"] == 0.75
