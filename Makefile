@@ -16,10 +16,14 @@ system-deps:
 	      || echo "warning: could not install espeak-ng; Speech falls back to a procedural voice"; \
 	  else echo "note: espeak-ng not found; Speech falls back to a procedural voice"; fi; }
 
-$(STAMP): pyproject.toml
+# sebbs (the SEBB reference of tests/evaluation/test_sebb.py, test only) is installed without its dependencies:
+# it requires sed_scores_eval_np2, a fork that installs a second, different `sed_scores_eval` package over the
+# pinned sed_scores_eval==0.0.4 of the test extra. sebbs runs on 0.0.4 (numpy, pandas, scipy, tqdm are ours).
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps sebbs==1.0.2
 	touch $(STAMP)
 
 install: $(STAMP) system-deps

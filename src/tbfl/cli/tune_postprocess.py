@@ -29,8 +29,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--merge-rel", metavar="X,X,...", help="sebb: candidate relative merge thresholds (default 1.5,2,3)")
     parser.add_argument("--sebb-median-filter-s", type=float, default=0.0, metavar="S",
                         help="sebb: median filter applied before the step filter, every class (default 0: none)")
-    parser.add_argument("--sebb-confidence", choices=("max", "mean"), default="max",
-                        help="sebb: a box's confidence is the max (default) or mean of its scores")
+    parser.add_argument("--sebb-confidence", choices=("mean", "max"), default="mean",
+                        help="sebb: a box's confidence is the mean (default, as the sebbs reference) or max of its scores")
     parser.add_argument("--metric", default="psds1_threshold_free",
                         help="per-class metric to maximise: psds1_threshold_free (default), psds2_threshold_free, psds1, "
                         "psds2, event_f1_best_per_class or intersection_f1")
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
     sebb_options = {"--step-filters-s": args.step_filters_s, "--merge-abs": args.merge_abs, "--merge-rel": args.merge_rel,
                     "--sebb-median-filter-s": args.sebb_median_filter_s or None,
-                    "--sebb-confidence": None if args.sebb_confidence == "max" else args.sebb_confidence}
+                    "--sebb-confidence": None if args.sebb_confidence == "mean" else args.sebb_confidence}
     unused = [name for name, value in sebb_options.items() if value is not None] if args.method == "median" else (
         ["--candidates-s"] if args.candidates_s is not None else [])
     if unused:

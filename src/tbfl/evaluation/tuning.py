@@ -178,7 +178,7 @@ def tune_median_filters(
 def sebb_grid(
     frame_hop_s: float, step_filters_s: Iterable[float] = DEFAULT_STEP_FILTERS_S,
     merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
-    merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL, confidence: str = "max",
+    merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL, confidence: str = "mean",
 ) -> list[SebbParams]:
     """Every combination of the candidates, ascending (step filter frames, then abs, then rel); duplicates once."""
     steps = sorted(set(step_filter_frames(s, frame_hop_s) for s in step_filters_s))
@@ -192,7 +192,7 @@ def tune_sebbs(
     step_filters_s: Iterable[float] = DEFAULT_STEP_FILTERS_S,
     merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
     merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL,
-    median_filter_s: float = 0.0, confidence: str = "max", metric: str = "psds1_threshold_free",
+    median_filter_s: float = 0.0, confidence: str = "mean", metric: str = "psds1_threshold_free",
 ) -> tuple[PostprocessParams, dict[SebbParams, dict[str, float]]]:
     """Per class, the SEBB setting of the grid (:func:`sebb_grid`) with the highest per-class ``metric``.
 
