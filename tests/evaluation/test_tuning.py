@@ -1,6 +1,7 @@
 """Tuned post-processing (median filters, SEBBs, thresholds): picked as the per-class best, applied exactly as stored, leakage refused."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from tbfl.cli import main
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.scores import write_scores
 from tbfl.evaluation.sebb import sebb_curve
-from tbfl.evaluation.tuning import PostprocessParams, tune_median_filters, tune_sebbs, tune_thresholds
+from tbfl.evaluation.tuning import PostprocessParams, sebb_grid, tune_median_filters, tune_sebbs, tune_thresholds
 
 
 def renamed(case, prefix):
@@ -101,6 +102,14 @@ def tuned_sebbs(random_cases):
     return case, params, values
 
 
+def test_sebb_grid_is_either_abs_or_rel_as_the_reference_or_every_pair():
+    either = sebb_grid(0.064, (0.32, 0.64), (0.15, 0.3), (1.5, 3.0))
+    assert [(p.step_filter_frames, p.merge_threshold_abs, p.merge_threshold_rel) for p in either] == [
+        (n, a, r) for n in (6, 10) for a, r in ((0.15, math.inf), (0.3, math.inf), (math.inf, 1.5), (math.inf, 3.0))]
+    both = sebb_grid(0.064, (0.32,), (0.15, 0.3), (1.5, 3.0), either_abs_or_rel=False)
+    assert [(p.merge_threshold_abs, p.merge_threshold_rel) for p in both] == [(0.15, 1.5), (0.15, 3.0), (0.3, 1.5), (0.3, 3.0)]
+
+
 def test_sebbs_each_class_gets_its_best_grid_point(tuned_sebbs):
     case, params, values = tuned_sebbs
     assert len(values) == 8 and params.method == "sebb" and params.median_filter_frames == (1,) * 10
@@ -183,6 +192,9 @@ def test_cli_tune_sebbs_with_thresholds_then_evaluate(tmp_path, random_cases, ca
     assert "threshold event F1" in capsys.readouterr().out
     stored = json.loads((tmp_path / "p.json").read_text())
     assert stored["method"] == "sebb" and len(stored["sebb"]) == 10 and len(stored["thresholds"]) == 10
+    # either the absolute or the relative merge test per setting; the other is off: null in strict JSON
+    assert all((p["merge_threshold_abs"] is None) != (p["merge_threshold_rel"] is None) for p in stored["sebb"])
+    assert PostprocessParams.load(tmp_path / "p.json").sebb[0].merge_threshold_abs in (0.15, math.inf)
     out = tmp_path / "m.json"
     assert main(["evaluate", *files("test"), "--postprocess", str(tmp_path / "p.json"), "--no-progress", "--out", str(out)]) == 0
     printed = capsys.readouterr().out

@@ -27,6 +27,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--step-filters-s", metavar="S,S,...", help="sebb: candidate step filter lengths (default 0.32,0.48,0.64)")
     parser.add_argument("--merge-abs", metavar="X,X,...", help="sebb: candidate absolute merge thresholds (default 0.15,0.2,0.3)")
     parser.add_argument("--merge-rel", metavar="X,X,...", help="sebb: candidate relative merge thresholds (default 1.5,2,3)")
+    parser.add_argument("--merge-both", action="store_true",
+                        help="sebb: tune every (abs, rel) pair, both merge tests on (default: as the sebbs package, each "
+                        "absolute threshold with the relative test off, then each relative one with the absolute test off)")
     parser.add_argument("--sebb-median-filter-s", type=float, default=0.0, metavar="S",
                         help="sebb: median filter applied before the step filter, every class (default 0: none)")
     parser.add_argument("--sebb-confidence", choices=("mean", "max"), default="mean",
@@ -55,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
 
     sebb_options = {"--step-filters-s": args.step_filters_s, "--merge-abs": args.merge_abs, "--merge-rel": args.merge_rel,
+                    "--merge-both": args.merge_both or None,
                     "--sebb-median-filter-s": args.sebb_median_filter_s or None,
                     "--sebb-confidence": None if args.sebb_confidence == "mean" else args.sebb_confidence}
     unused = [name for name, value in sebb_options.items() if value is not None] if args.method == "median" else (
@@ -79,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
             step_filters_s=_floats(args.step_filters_s, tuning.DEFAULT_STEP_FILTERS_S, "--step-filters-s"),
             merge_thresholds_abs=_floats(args.merge_abs, tuning.DEFAULT_MERGE_THRESHOLDS_ABS, "--merge-abs"),
             merge_thresholds_rel=_floats(args.merge_rel, tuning.DEFAULT_MERGE_THRESHOLDS_REL, "--merge-rel"),
-            median_filter_s=args.sebb_median_filter_s, confidence=args.sebb_confidence, **common)
+            median_filter_s=args.sebb_median_filter_s, confidence=args.sebb_confidence,
+            either_abs_or_rel=not args.merge_both, **common)
         chosen = list(params.sebb)
         settings = [f"{p.step_filter_frames:>6} {p.merge_threshold_abs:>5g} {p.merge_threshold_rel:>5g}" for p in params.sebb]
         heading = f"{'step':>6} {'abs':>5} {'rel':>5}"

@@ -120,6 +120,18 @@ class SebbParams:
         if self.confidence not in CONFIDENCES:
             raise ValueError(f"unknown SEBB confidence {self.confidence!r}; one of {', '.join(CONFIDENCES)}")
 
+    def to_dict(self) -> dict:
+        """JSON-ready fields: a merge test that is off (``inf``) is ``None`` (strict JSON has no infinity)."""
+        return {"step_filter_frames": self.step_filter_frames, "confidence": self.confidence,
+                **{name: None if math.isinf(value) else value for name, value in
+                   (("merge_threshold_abs", self.merge_threshold_abs), ("merge_threshold_rel", self.merge_threshold_rel))}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "SebbParams":
+        """Inverse of :meth:`to_dict`."""
+        off = {name: math.inf for name in ("merge_threshold_abs", "merge_threshold_rel") if data.get(name, 0) is None}
+        return cls(**{**data, **off})
+
 
 def step_filter_frames(length_s: float, frame_hop_s: float) -> int:
     """Step filter length in frames: twice the number of frames nearest to ``length_s / 2`` (halves up), at least 2."""

@@ -71,4 +71,5 @@ class EvaluationSettings:
     bootstrap_seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "classes": list(self.classes), "thresholds": list(self.thresholds)}
+        return {**asdict(self), "classes": list(self.classes), "thresholds": list(self.thresholds),
+                "sebb": None if self.sebb is None else [p.to_dict() for p in self.sebb]}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -65,7 +66,7 @@ class PostprocessParams:
 
     def to_dict(self) -> dict:
         data = dataclasses.asdict(self)
-        return {"method": self.method, **data, "sebb": None if self.sebb is None else [dataclasses.asdict(p) for p in self.sebb]}
+        return {"method": self.method, **data, "sebb": None if self.sebb is None else [p.to_dict() for p in self.sebb]}
 
     def save(self, path: str | Path) -> None:
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
@@ -78,7 +79,7 @@ class PostprocessParams:
             params = cls(
                 tuple(data["classes"]), tuple(int(n) for n in data["median_filter_frames"]),
                 float(data["frame_hop_s"]), str(data["metric"]), tuple(data["tuning_clips"]),
-                sebb=None if sebb is None else tuple(SebbParams(**p) for p in sebb),
+                sebb=None if sebb is None else tuple(SebbParams.from_dict(p) for p in sebb),
                 thresholds=None if thresholds is None else tuple(float(t) for t in thresholds),
             )
             if data.get("method", params.method) != params.method:
@@ -179,11 +180,21 @@ def sebb_grid(
     frame_hop_s: float, step_filters_s: Iterable[float] = DEFAULT_STEP_FILTERS_S,
     merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
     merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL, confidence: str = "mean",
+    either_abs_or_rel: bool = True,
 ) -> list[SebbParams]:
-    """Every combination of the candidates, ascending (step filter frames, then abs, then rel); duplicates once."""
+    """The SEBB settings to tune over, per step filter length (ascending, duplicates once).
+
+    ``either_abs_or_rel`` (the ``sebbs`` package's default): each absolute merge threshold with the
+    relative test off (rel = inf), then each relative one with the absolute test off (abs = inf).
+    Otherwise every (abs, rel) combination, both tests on.
+    """
     steps = sorted(set(step_filter_frames(s, frame_hop_s) for s in step_filters_s))
-    grid = itertools.product(steps, sorted(set(map(float, merge_thresholds_abs))), sorted(set(map(float, merge_thresholds_rel))))
-    return [SebbParams(n, a, r, confidence) for n, a, r in grid]
+    absolute, relative = sorted(set(map(float, merge_thresholds_abs))), sorted(set(map(float, merge_thresholds_rel)))
+    if either_abs_or_rel:
+        merges = [(a, math.inf) for a in absolute] + [(math.inf, r) for r in relative]
+    else:
+        merges = list(itertools.product(absolute, relative))
+    return [SebbParams(n, a, r, confidence) for n in steps for a, r in merges]
 
 
 def tune_sebbs(
@@ -193,6 +204,7 @@ def tune_sebbs(
     merge_thresholds_abs: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_ABS,
     merge_thresholds_rel: Iterable[float] = DEFAULT_MERGE_THRESHOLDS_REL,
     median_filter_s: float = 0.0, confidence: str = "mean", metric: str = "psds1_threshold_free",
+    either_abs_or_rel: bool = True,
 ) -> tuple[PostprocessParams, dict[SebbParams, dict[str, float]]]:
     """Per class, the SEBB setting of the grid (:func:`sebb_grid`) with the highest per-class ``metric``.
 
@@ -200,13 +212,13 @@ def tune_sebbs(
     0: none) before the step filter. A class's value depends only on its own
     SEBBs, so one evaluation per grid point scores every class. Returns the
     parameters and, per grid point, the per-class values. Ties go to the
-    earlier grid point (shorter step filter, lower thresholds).
+    earlier grid point (shorter step filter, then the grid's order).
     """
     from tbfl.evaluation.evaluate import evaluate_scores
 
     _check_metric(metric)
     smoothing = (median_filter_frames(median_filter_s, frame_hop_s),) * len(classes)
-    grid = sebb_grid(frame_hop_s, step_filters_s, merge_thresholds_abs, merge_thresholds_rel, confidence)
+    grid = sebb_grid(frame_hop_s, step_filters_s, merge_thresholds_abs, merge_thresholds_rel, confidence, either_abs_or_rel)
     values = {}
     for point in grid:
         candidate = PostprocessParams(tuple(classes), smoothing, float(frame_hop_s), metric, (), sebb=(point,) * len(classes))
