@@ -30,6 +30,15 @@ Run: ``python benchmarks/bench_eval_scale.py`` (full size and a 400 x 100
 subset, about 5 minutes); smoke: ``--clips 1000 --subsets 120x40``; more
 subsets: ``--subsets 400x100,100x400`` (sed_scores_eval's PSDS2 at 100 x 400
 needs about 10 GB).
+
+The full suite (``--suite 100,300,1500``): ``evaluate_scores`` on cases of
+that many clips x ``--classes`` x ``--frames`` (seed + 2), every metric
+(PSDS1/2 both point sets, the event-F1 sweep, intersection F1; add
+``--bootstrap N`` for the intervals), each size in a child of its own with
+``--suite-limit-gb`` of address space (default 8). ``--suite-json DIR``
+writes each result's ``to_dict()`` there (to compare two versions of tbfl);
+``--frames-per-block N`` passes that block size. E.g.
+``--skip-full --subsets '' --suite 100,300,1500``.
 """
 
 from __future__ import annotations
@@ -61,16 +70,20 @@ def limit_memory(limit_gb: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def tbfl_child(size, limit_gb, queue) -> None:
-    """Make the case, then ``evaluate_psds``; report stages and values."""
+def child_case(size, limit_gb):
+    """In a child: warnings off, address space capped, the case made; returns it and the stage list (one stage)."""
     warnings.simplefilter("ignore")
     limit_memory(limit_gb)
-    from tbfl.evaluation.evaluate import evaluate_psds
-
-    stages = []
     start = time.perf_counter()
     case = make_case(size)
-    stages.append(("make the case", time.perf_counter() - start, peak_gb()))
+    return case, [("make the case", time.perf_counter() - start, peak_gb())]
+
+
+def tbfl_child(size, limit_gb, queue) -> None:
+    """Make the case, then ``evaluate_psds``; report stages and values."""
+    from tbfl.evaluation.evaluate import evaluate_psds
+
+    case, stages = child_case(size, limit_gb)
     start = time.perf_counter()
     result = evaluate_psds(case.score_dict(), case.events, case.durations, case.classes,
                            frame_hop_s=case.frame_hop_s, median_filter_s=0.0)
@@ -79,18 +92,29 @@ def tbfl_child(size, limit_gb, queue) -> None:
     queue.put({"stages": stages, "values": values, "n_events": len(case.events)})
 
 
+def suite_child(size, limit_gb, options, queue) -> None:
+    """Make the case, then ``evaluate_scores`` (the full suite); report stages and the result's ``to_dict()``."""
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    case, stages = child_case(size, limit_gb)
+    start = time.perf_counter()
+    try:
+        result = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes,
+                                 frame_hop_s=case.frame_hop_s, median_filter_s=0.0, **options)
+    except MemoryError:
+        queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
+        return
+    stages.append(("tbfl evaluate_scores: the full suite", time.perf_counter() - start, peak_gb()))
+    queue.put({"stages": stages, "result": result.to_dict(), "n_events": len(case.events)})
+
+
 def reference_child(size, scenario_name, limit_gb, queue) -> None:
     """Make the case, then sed_scores_eval's threshold-free PSDS of one scenario; report stages and values."""
-    warnings.simplefilter("ignore")
-    limit_memory(limit_gb)
     from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_psds
     from tbfl.evaluation.settings import PSDS1, PSDS2
 
     scenario = {"psds1": PSDS1, "psds2": PSDS2}[scenario_name]
-    stages = []
-    start = time.perf_counter()
-    case = make_case(size)
-    stages.append(("make the case", time.perf_counter() - start, peak_gb()))
+    case, stages = child_case(size, limit_gb)
     start = time.perf_counter()
     try:
         value, per_class = sed_scores_eval_psds(
@@ -152,7 +176,34 @@ def main() -> None:
     parser.add_argument("--tbfl-limit-gb", type=float, default=16.0, help="address-space limit of each tbfl run (default 16, the target)")
     parser.add_argument("--reference-timeout-s", type=float, default=1800.0)
     parser.add_argument("--skip-full", action="store_true", help="only the subset comparisons")
+    parser.add_argument("--suite", default="", help="comma-separated clip counts for evaluate_scores, the full suite "
+                        "(--classes x --frames each; default none)")
+    parser.add_argument("--suite-limit-gb", type=float, default=8.0, help="address-space limit of each suite run (default 8)")
+    parser.add_argument("--suite-json", default=None, help="folder for each suite result's to_dict() (suite_CLIPS.json)")
+    parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples of the suite runs (default 0)")
+    parser.add_argument("--suite-timeout-s", type=float, default=600.0, help="time limit of each suite run (default 600)")
+    parser.add_argument("--frames-per-block", type=int, default=None, help="evaluate_scores' frames_per_block (default its own)")
     args = parser.parse_args()
+
+    for text in filter(None, args.suite.split(",")):
+        size = (int(text), args.classes, args.frames, args.seed + 2)
+        options = {"bootstrap": args.bootstrap}
+        if args.frames_per_block is not None:
+            options["frames_per_block"] = args.frames_per_block
+        report = run_child(suite_child, size, args.suite_limit_gb, options, timeout_s=args.suite_timeout_s)
+        print_stages(f"full suite: {size[0]} clips x {size[1]} classes x {size[2]} frames "
+                     f"({report.get('n_events', '?')} events)", report)
+        if "result" in report:
+            result = report["result"]
+            print("  " + ", ".join(f"{name} {result[name]:.6f}" for name in (
+                "psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free", "event_f1", "event_f1_best",
+                "intersection_f1")))
+            if args.suite_json:
+                import json
+                from pathlib import Path
+
+                Path(args.suite_json).mkdir(parents=True, exist_ok=True)
+                (Path(args.suite_json) / f"suite_{size[0]}.json").write_text(json.dumps(result, indent=1))
 
     if not args.skip_full:
         size = (args.clips, args.classes, args.frames, args.seed)

@@ -3,7 +3,11 @@
 Each resample is a vector of clip weights (how often each clip is drawn);
 the intersection counts of a resample are the same changes summed with
 those weights (:meth:`~tbfl.evaluation.metrics.intersection_based.IntersectionChanges.accumulate`),
-so a resample costs one weighted sum and one PSDS, not an evaluation.
+so a resample costs one weighted sum and one PSDS, not an evaluation. Counts
+that add over clips (collar-based TP and outputs, intersection TP and FP at one
+threshold) are kept per clip and summed for all resamples at once
+(:func:`resampled_counts`). Every piece works on a block of classes as well as
+on all of them: :func:`~tbfl.evaluation.blocks.evaluate_blocks` gathers them block by block.
 """
 
 from __future__ import annotations
@@ -11,10 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from tbfl.evaluation.metrics.collar_based import CollarClipCounts
-from tbfl.evaluation.metrics.fscore import FScoreSweep
-from tbfl.evaluation.metrics.intersection_based import (
-    IntersectionChanges, intersection_fscore, psds_at_thresholds, psds_threshold_free,
-)
+from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
+from tbfl.evaluation.metrics.intersection_based import IntersectionChanges, class_rocs, psds_from_rocs
 from tbfl.evaluation.settings import PsdsSettings
 
 
@@ -42,25 +44,69 @@ def sed_scores_eval_clip_weights(n_clips: int, n_folds: int = 5, n_iterations: i
     return np.array(weights)
 
 
+def resampled_counts(clip_counts: np.ndarray, clip_weights: np.ndarray) -> np.ndarray:
+    """(n_resamples, ...) integer counts of each resample from (n_clips, ...) counts per clip: ``clip_weights @ clip_counts``.
+
+    Computed in float64 (one matrix product), exact while the sums stay below 2**53.
+    """
+    clip_counts = np.asarray(clip_counts)
+    flat = clip_counts.reshape(len(clip_counts), -1).astype(np.float64)
+    summed = np.asarray(clip_weights, dtype=np.float64) @ flat
+    return np.rint(summed).astype(np.int64).reshape(len(clip_weights), *clip_counts.shape[1:])
+
+
+def resampled_rocs(
+    changes: IntersectionChanges, duration_s: np.ndarray, clip_weights: np.ndarray, scenario: PsdsSettings,
+    point_sets: tuple[np.ndarray | None, ...] = (None,), classes: np.ndarray | None = None,
+) -> tuple[list[list[list]], np.ndarray]:
+    """Each resample's class ROCs (:func:`class_rocs`) of ``classes`` (indices, default all), for each point set
+    (thresholds, or None: threshold-free). Returns ``rocs[point set][resample]`` and ``n_ref`` (n_resamples, n_classes).
+
+    The ROCs of one resample can be gathered class block by class block and combined by :func:`psds_of_resamples`.
+    """
+    options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
+    rocs: list[list[list]] = [[] for _ in point_sets]
+    n_ref = []
+    for weights in clip_weights:
+        curves = changes.accumulate(weights, classes)
+        total_s = float(np.dot(weights, duration_s))
+        for resample_rocs, thresholds in zip(rocs, point_sets):
+            resample_rocs.append(class_rocs(curves, total_s, thresholds=thresholds, **options))
+        n_ref.append(curves.n_ref)
+    return rocs, np.array(n_ref).reshape(len(clip_weights), -1)
+
+
+def psds_of_resamples(classes: tuple[str, ...], rocs: list[list], n_ref: np.ndarray, scenario: PsdsSettings) -> np.ndarray:
+    """(n_resamples,) PSDS of each resample from its class ROCs (all classes) and its (n_classes,) ``n_ref``."""
+    return np.array([
+        psds_from_rocs(classes, resample_rocs, resample_n_ref, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr).value
+        for resample_rocs, resample_n_ref in zip(rocs, n_ref)
+    ])
+
+
 def bootstrap_psds(
     changes: IntersectionChanges, duration_s: np.ndarray, clip_weights: np.ndarray, scenario: PsdsSettings,
     thresholds: np.ndarray | None = None,
 ) -> np.ndarray:
     """(n_resamples,) PSDS of each resample: threshold-free, or at ``thresholds`` (psds_eval's)."""
-    options = dict(alpha_ct=scenario.alpha_ct, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr)
-    values = []
-    for weights in clip_weights:
-        curves = changes.accumulate(weights)
-        total_s = float(np.dot(weights, duration_s))
-        psds = psds_threshold_free(curves, total_s, **options) if thresholds is None else psds_at_thresholds(
-            curves, thresholds, total_s, **options)
-        values.append(psds.value)
-    return np.array(values)
+    (rocs,), n_ref = resampled_rocs(changes, duration_s, clip_weights, scenario, (thresholds,))
+    return psds_of_resamples(changes.classes, rocs, n_ref, scenario)
 
 
 def bootstrap_intersection_f1(changes: IntersectionChanges, clip_weights: np.ndarray, threshold: float) -> np.ndarray:
     """(n_resamples,) intersection-based macro F1 at ``threshold`` of each resample."""
-    return np.array([intersection_fscore(changes.accumulate(w), threshold).f1_macro for w in clip_weights])
+    n_clips = np.shape(clip_weights)[1]
+    tp, fp = (resampled_counts(counts, clip_weights) for counts in changes.clip_counts(threshold, n_clips))
+    ref_counts = np.zeros((n_clips, len(changes.classes)), dtype=np.int64)
+    np.add.at(ref_counts, (changes.ref_clip, changes.ref_label), 1)
+    return intersection_f1_of_resamples(changes.classes, threshold, tp, fp, resampled_counts(ref_counts, clip_weights))
+
+
+def intersection_f1_of_resamples(
+    classes: tuple[str, ...], threshold: float, tp: np.ndarray, fp: np.ndarray, n_ref: np.ndarray,
+) -> np.ndarray:
+    """(n_resamples,) intersection-based macro F1 from each resample's (n_classes,) TP, FP and reference counts."""
+    return np.array([FScore.from_counts(classes, threshold, *counts).f1_macro for counts in zip(tp, tp + fp, n_ref)])
 
 
 def bootstrap_event_f1(
@@ -68,12 +114,23 @@ def bootstrap_event_f1(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(n_resamples,) collar-based macro F1 of each resample at ``threshold``, and at its best single threshold
     of ``grid`` (picked again on every resample, as the point value picks it on the evaluated clips)."""
+    return event_f1_of_resamples(
+        counts.classes, counts.thresholds, *(resampled_counts(c, clip_weights) for c in (counts.tp, counts.n_sys, counts.n_ref)),
+        threshold, grid,
+    )
+
+
+def event_f1_of_resamples(
+    classes: tuple[str, ...], thresholds: np.ndarray, tp: np.ndarray, n_sys: np.ndarray, n_ref: np.ndarray,
+    threshold: float, grid: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bootstrap_event_f1` from each resample's counts: ``tp``, ``n_sys`` (n_resamples, K, C), ``n_ref`` (n_resamples, C)."""
     at_threshold, best = [], []
-    on_grid = np.isin(counts.thresholds, grid)
-    for weights in clip_weights:
-        sweep = counts.accumulate(weights)
+    on_grid = np.isin(thresholds, grid)
+    for resample in zip(tp, n_sys, n_ref):
+        sweep = FScoreSweep(classes, thresholds, *resample)
         at_threshold.append(sweep.at(sweep.index_of(threshold)).f1_macro)
-        best.append(FScoreSweep(sweep.classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref).best().f1_macro)
+        best.append(FScoreSweep(classes, thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref).best().f1_macro)
     return np.array(at_threshold), np.array(best)
 
 

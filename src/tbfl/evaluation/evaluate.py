@@ -1,9 +1,12 @@
 """One call for every metric the recipe reports: :func:`evaluate_scores`.
 
-Scores are median-filtered once; every metric then reads its thresholds off
-the detection runs of :mod:`tbfl.evaluation.metrics.detections`. The
-evaluation set is the durations list: every clip in it needs scores, and a
-clip without reference events still counts its false alarms.
+Scores are post-processed (median filter, tuned filters, SEBBs) and every
+metric then reads its thresholds off the detection runs of
+:mod:`tbfl.evaluation.metrics.detections`, classes a block at a time
+(:mod:`tbfl.evaluation.blocks`): memory is bounded by a block of classes,
+on top of the scores, for any number of clips and classes. The evaluation
+set is the durations list: every clip in it needs scores, and a clip without
+reference events still counts its false alarms.
 
 :func:`evaluate` is the pipeline on validated inputs; :func:`evaluate_scores`
 (arrays or score tables, DataFrames) and :func:`evaluate_files` (files) are
@@ -12,8 +15,8 @@ the adapters that validate and call it. Settings live in
 the checks in :mod:`~tbfl.evaluation.validation`.
 
 :func:`evaluate_psds` is the lean call for large sets (AudioSet-strong: 15k
-clips, hundreds of classes): PSDS1 and PSDS2 only, classes a block at a
-time, only the frames that can matter to PSDS searched; same values.
+clips, hundreds of classes): PSDS1 and PSDS2 only, larger blocks, only the
+frames that can matter to PSDS searched; same values.
 """
 
 from __future__ import annotations
@@ -23,29 +26,20 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-from tbfl.evaluation.metrics.collar_based import collar_clip_counts, collar_counts
-from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
+from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, evaluate_blocks
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
-from tbfl.evaluation.bootstrap import (
-    bootstrap_event_f1, bootstrap_intersection_f1, bootstrap_psds, confidence_interval, resampled_clip_weights,
-)
-from tbfl.evaluation.metrics.intersection_based import (
-    Psds, class_rocs, efpr_floor, intersection_changes, intersection_fscore, psds_at_thresholds, psds_from_rocs,
-    psds_threshold_free,
-)
-from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
+from tbfl.evaluation.metrics.intersection_based import Psds
+from tbfl.evaluation.postprocess import median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
-from tbfl.evaluation.sebb import sebb_scores
 from tbfl.evaluation.scores import clip_id, median_frame_hop_s, read_any_scores
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
-from tbfl.evaluation.tuning import PostprocessParams, tuned_scores
+from tbfl.evaluation.tuning import PostprocessParams
 from tbfl.evaluation.validation import (
-    check_clip_sets, check_durations, check_finite_block, listed_clips, reference_events, score_arrays, score_views,
+    check_clip_sets, check_durations, listed_clips, reference_events, score_arrays, score_views,
 )
 
 __all__ = [
@@ -74,6 +68,8 @@ def evaluate_scores(
     bootstrap_seed: int = 0,
     postprocess: PostprocessParams | None = None,
     allow_tuning_set: bool = False,
+    frames_per_block: int = FRAMES_PER_BLOCK,
+    progress: bool = False,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
 
@@ -97,10 +93,17 @@ def evaluate_scores(
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
         bootstrap: number of clip resamples for 95% intervals of PSDS, intersection F1 and event F1 (0: none).
+            Computed block by block too, but each resample's per-class results (collar counts, class
+            ROCs) are kept to the end: at most :func:`~tbfl.evaluation.blocks.bootstrap_bytes`
+            (about 4 MB a resample for 400 classes and 100k events), with a warning above 4 GB.
         postprocess: tuned per-class post-processing from :mod:`~tbfl.evaluation.tuning`: median
             filter lengths (they replace ``median_filter_s``), SEBBs if tuned, and per-class
             thresholds if tuned (then ``event_f1_tuned_thresholds`` is reported); refused on
             clips of its tuning set unless ``allow_tuning_set``, and on another frame hop.
+        frames_per_block: classes are evaluated a block at a time, about this many frames of all
+            clips a block (at least one class): about 0.5 GB at the default, on top of the scores
+            (see :mod:`~tbfl.evaluation.blocks`); the numbers do not depend on it.
+        progress: a progress bar over the class blocks.
     """
     classes = tuple(classes)
     if bootstrap < 0:
@@ -124,7 +127,7 @@ def evaluate_scores(
     )
     if postprocess is not None:
         postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set, frame_hop_s=frame_hop_s)
-    return evaluate(arrays, events, durations, settings, times_s=times)
+    return evaluate(arrays, events, durations, settings, times_s=times, frames_per_block=frames_per_block, progress=progress)
 
 
 def evaluate(
@@ -134,81 +137,42 @@ def evaluate(
     settings: EvaluationSettings,
     *,
     times_s: Mapping[str, np.ndarray] | None = None,
+    frames_per_block: int = FRAMES_PER_BLOCK,
+    progress: bool = False,
 ) -> EvaluationResult:
-    """Every metric of validated inputs (see :mod:`~tbfl.evaluation.validation`).
+    """Every metric of validated inputs (see :mod:`~tbfl.evaluation.validation`), classes a block at a time.
 
     Args:
-        scores: clip id -> (C, n_frames) float64 scores in ``settings.classes`` order.
+        scores: clip id -> (C, n_frames) real scores in ``settings.classes`` order (read a block
+            of classes at a time, as float64).
         events: reference events with columns clip_id, onset, offset, event_label (seconds).
         durations: clip id -> duration in seconds; the evaluation set.
         settings: thresholds, collars, PSDS scenarios, median filter(s), SEBBs, per-class thresholds.
         times_s: clip id -> (n_frames + 1,) frame boundaries (seconds); default ``i * settings.frame_hop_s``.
+        frames_per_block, progress: as :func:`evaluate_scores`.
     """
     classes = settings.classes
     thresholds = np.asarray(settings.thresholds, dtype=np.float64)
-    f1_threshold, psds1, psds2 = settings.f1_threshold, settings.psds1, settings.psds2
     clip_ids = tuple(sorted(durations))
-    if settings.median_filter_frames_per_class is None:
-        filtered = median_filter_clips(dict(scores), settings.median_filter_frames)
-        if settings.sebb is not None:
-            filtered = sebb_scores(filtered, settings.sebb)
-    else:
-        filtered = tuned_scores(scores, settings.median_filter_frames_per_class, settings.sebb)
-    grid = ScoreGrid.from_scores(filtered, clip_ids, settings.frame_hop_s, times_s)
     duration_s = np.array([durations[c] for c in clip_ids])
-    intervals = detection_intervals(grid, duration_s, time_decimals=settings.time_decimals)
     reference = GroundTruth.from_events(events, clip_ids, classes)
-
-    per_class_thresholds = [] if settings.per_class_thresholds is None else list(settings.per_class_thresholds)
-    swept = np.union1d(thresholds, [f1_threshold, *per_class_thresholds])
-    sweep = collar_counts(
-        intervals, reference, classes, swept, onset_collar_s=settings.onset_collar_s,
-        offset_collar_s=settings.offset_collar_s, offset_collar_rate=settings.offset_collar_rate,
-        time_decimals=settings.time_decimals,
-    )
-    on_grid = np.isin(swept, thresholds)
-    grid_sweep = FScoreSweep(classes, swept[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
-
-    def changes(dtc, gtc, cttc):
-        return intersection_changes(
-            intervals, reference, classes, dtc=dtc, gtc=gtc, cttc=cttc, time_decimals=settings.time_decimals,
-        )
-
-    total_s = float(duration_s.sum())
-    weights = None if not settings.bootstrap else resampled_clip_weights(len(clip_ids), settings.bootstrap, settings.bootstrap_seed)
-    psds_values, intervals_95 = [], {}
-    for name, scenario in (("psds1", psds1), ("psds2", psds2)):
-        scenario_changes = changes(scenario.dtc, scenario.gtc, scenario.cttc if scenario.alpha_ct > 0 else None)
-        scenario_curves = scenario_changes.accumulate()
-        options = dict(alpha_ct=scenario.alpha_ct, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr)
-        psds_values.append(psds_at_thresholds(scenario_curves, thresholds, total_s, **options))
-        psds_values.append(psds_threshold_free(scenario_curves, total_s, **options))
-        if weights is not None:
-            intervals_95[name] = confidence_interval(bootstrap_psds(scenario_changes, duration_s, weights, scenario, thresholds))
-            intervals_95[f"{name}_threshold_free"] = confidence_interval(
-                bootstrap_psds(scenario_changes, duration_s, weights, scenario))
-    intersection_changes_ = changes(settings.intersection_dtc, settings.intersection_gtc, None)
-    intersection = intersection_changes_.accumulate()
-    if weights is not None:
-        intervals_95["intersection_f1"] = confidence_interval(
-            bootstrap_intersection_f1(intersection_changes_, weights, f1_threshold))
-        clip_counts = collar_clip_counts(
-            intervals, reference, classes, swept, onset_collar_s=settings.onset_collar_s,
-            offset_collar_s=settings.offset_collar_s, offset_collar_rate=settings.offset_collar_rate,
-            time_decimals=settings.time_decimals,
-        )
-        at_threshold, best = bootstrap_event_f1(clip_counts, weights, f1_threshold, thresholds)
-        intervals_95["event_f1"], intervals_95["event_f1_best"] = confidence_interval(at_threshold), confidence_interval(best)
+    metrics = evaluate_blocks(scores, reference, clip_ids, duration_s, settings, times_s=times_s,
+                              frames_per_block=frames_per_block, progress=progress)
+    psds = metrics.psds()
+    sweep = metrics.event_f1_sweep()
+    on_grid = np.isin(sweep.thresholds, thresholds)
+    grid_sweep = FScoreSweep(classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
+    per_class_thresholds = settings.per_class_thresholds
     return EvaluationResult(
-        psds1=psds_values[0], psds1_threshold_free=psds_values[1],
-        psds2=psds_values[2], psds2_threshold_free=psds_values[3],
-        event_f1=sweep.at(sweep.index_of(f1_threshold)),
+        psds1=psds["psds1"], psds1_threshold_free=psds["psds1_threshold_free"],
+        psds2=psds["psds2"], psds2_threshold_free=psds["psds2_threshold_free"],
+        event_f1=sweep.at(sweep.index_of(settings.f1_threshold)),
         event_f1_best=grid_sweep.best(),
         event_f1_best_per_class=grid_sweep.best_per_class(),
         event_f1_sweep=grid_sweep,
-        intersection_f1=intersection_fscore(intersection, f1_threshold),
-        confidence_intervals=intervals_95,
-        event_f1_tuned_thresholds=None if settings.per_class_thresholds is None else sweep.at(
+        intersection_f1=metrics.intersection_f1(),
+        confidence_intervals=metrics.confidence_intervals(),
+        event_f1_tuned_thresholds=None if per_class_thresholds is None else sweep.at(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
     )
@@ -237,12 +201,14 @@ def evaluate_psds(
     (C, n_frames), any real dtype; views into one (n_clips, C, n_frames) array
     are never copied whole). No F1, no bootstrap.
 
-    Classes are taken a block at a time (about ``frames_per_block`` frames of
-    all clips, held as float64 with a few byte-sized masks: about 0.5 GB at
-    the default, on top of the scores): median filter, detection runs,
-    intersection counts and each class's ROC, then the ROCs are combined. In each class, frames scoring at
-    or below :func:`~tbfl.evaluation.metrics.intersection_based.efpr_floor`
-    are not searched: every operating point there is beyond ``max_efpr``.
+    Classes are taken a block at a time by the loop of :func:`evaluate_scores`
+    (:func:`~tbfl.evaluation.blocks.evaluate_blocks`), with larger blocks (about
+    ``frames_per_block`` frames of all clips, held as float64 with a few
+    byte-sized masks: about 0.5 GB at the default, on top of the scores):
+    median filter, detection runs, intersection counts and each class's ROC,
+    then the ROCs are combined. In each class, frames scoring at or below
+    :func:`~tbfl.evaluation.metrics.intersection_based.efpr_floor` are not
+    searched: every operating point there is beyond ``max_efpr``.
     """
     classes = tuple(classes)
     thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
@@ -252,59 +218,16 @@ def evaluate_psds(
     times = None if times_s is None else {clip_id(str(name)): np.asarray(t, np.float64) for name, t in times_s.items()}
     events = reference_events(ground_truth, classes)
     check_clip_sets(set(arrays), set(events["clip_id"]) | listed_clips(ground_truth), set(durations))
+    settings = EvaluationSettings(
+        classes=classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s,
+        median_filter_frames=median_filter_frames(median_filter_s, frame_hop_s), thresholds=tuple(thresholds.tolist()),
+        psds1=psds1, psds2=psds2, time_decimals=time_decimals,
+    )
     clip_ids = tuple(sorted(durations))
     duration_s = np.array([durations[c] for c in clip_ids])
-    total_s = float(duration_s.sum())
     reference = GroundTruth.from_events(events, clip_ids, classes)
-    filter_frames = median_filter_frames(median_filter_s, frame_hop_s)
-    scenarios = {"psds1": psds1, "psds2": psds2}
-    width = max(a.shape[1] for a in arrays.values()) + 2
-    per_block = max(1, frames_per_block // (len(clip_ids) * width))
-    rocs: dict[str, list] = {name: [] for name in ("psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free")}
-    for first in tqdm(range(0, len(classes), per_block), desc="PSDS by class block", disable=not progress):
-        block = np.arange(first, min(first + per_block, len(classes)))
-        block_scores = {clip: arrays[clip][block[0] : block[-1] + 1] for clip in clip_ids}
-        check_finite_block(block_scores, classes[block[0] : block[-1] + 1])
-        if filter_frames > 1:
-            block_scores = median_filter_clips(block_scores, filter_frames)
-        grid = ScoreGrid.from_scores(block_scores, clip_ids, frame_hop_s, times)
-        del block_scores
-        floor = _psds_floor(grid, reference, block, duration_s, scenarios.values(), time_decimals)
-        intervals = detection_intervals(grid, duration_s, time_decimals=time_decimals, floor=floor)
-        intervals = intervals.in_class_set(first, len(classes))
-        del grid
-        for name, scenario in scenarios.items():
-            curves = intersection_changes(
-                intervals, reference, classes, dtc=scenario.dtc, gtc=scenario.gtc,
-                cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=time_decimals,
-            ).accumulate(classes=block)
-            options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
-            rocs[name] += class_rocs(curves, total_s, thresholds=thresholds, **options)
-            rocs[f"{name}_threshold_free"] += class_rocs(curves, total_s, **options)
-    n_ref = reference.counts()
-    return {
-        name: psds_from_rocs(classes, class_roc_list, n_ref, alpha_st=scenarios[name[:5]].alpha_st,
-                             max_efpr=scenarios[name[:5]].max_efpr)
-        for name, class_roc_list in rocs.items()
-    }
-
-
-def _psds_floor(grid, reference, block, duration_s, scenarios, time_decimals) -> np.ndarray:
-    """(len(block),) scores below which no PSDS operating point of the block's classes is within ``max_efpr``.
-
-    ``-inf`` when a DTC is so small that a run without reference events could still be relevant.
-    """
-    frame_s = np.diff(grid.times_s, axis=1)
-    if any(np.round(s.dtc * frame_s[frame_s > 0].min(), time_decimals) <= 0 for s in scenarios):
-        return np.full(len(block), -np.inf)
-    n_clips = len(duration_s)
-    inside = np.round(grid.times_s[:, :-1] - duration_s[:, None], time_decimals) < 0
-    values = grid.values.reshape(n_clips, len(block), -1)[:, :, 1:-1]
-    row_max = values.max(axis=2, where=inside[:, None, :], initial=-np.inf)
-    rows = np.arange(n_clips)[:, None] * reference.n_classes + block[None, :]
-    has_events = reference.row_start[rows + 1] > reference.row_start[rows]
-    max_efpr = max(s.max_efpr for s in scenarios)
-    return efpr_floor(row_max, has_events, float(duration_s.sum()), max_efpr)
+    return evaluate_blocks(arrays, reference, clip_ids, duration_s, settings, times_s=times,
+                           frames_per_block=frames_per_block, psds_only=True, progress=progress).psds()
 
 
 def evaluate_files(

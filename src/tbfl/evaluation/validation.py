@@ -18,7 +18,7 @@ from tbfl.evaluation.scores import clip_id, frame_to_scores
 
 
 def score_arrays(scores, classes, frame_hop_s) -> dict[str, np.ndarray]:
-    """clip id -> validated (C, n_frames) float64 scores."""
+    """clip id -> validated (C, n_frames) finite float scores: float arrays as given (views stay views), others as float64."""
     arrays = {}
     for name, clip_scores in scores.items():
         clip = clip_id(str(name))
@@ -26,7 +26,8 @@ def score_arrays(scores, classes, frame_hop_s) -> dict[str, np.ndarray]:
             clip_scores, hop_s = frame_to_scores(clip_scores, classes, source=f"scores of {clip}")
             if abs(hop_s - frame_hop_s) > 1e-6:
                 raise ValueError(f"scores of {clip}: frame hop {hop_s:.6g} s, expected {frame_hop_s:.6g} s")
-        clip_scores = np.asarray(clip_scores, dtype=np.float64)
+        if not (isinstance(clip_scores, np.ndarray) and clip_scores.dtype.kind == "f"):
+            clip_scores = np.asarray(clip_scores, dtype=np.float64)
         if clip_scores.ndim != 2 or clip_scores.shape[0] != len(classes) or clip_scores.shape[1] == 0:
             raise ValueError(f"scores of {clip}: expected shape (C={len(classes)}, n_frames), got {clip_scores.shape}")
         if not np.isfinite(clip_scores).all():

@@ -149,6 +149,23 @@ class Intervals:
             self.birth_rank, self.death_rank, levels, n_classes, self.times_s, floor,
         )
 
+    def above(self, floor: np.ndarray) -> "Intervals":
+        """The runs that :func:`detection_intervals` lists with ``floor`` (C,) (where it is above :attr:`floor`):
+        the detections at thresholds ``>= floor[c]`` only, with the same levels and ranks."""
+        floor = np.maximum(self.floor, np.asarray(floor, dtype=np.float64))
+        if np.array_equal(floor, self.floor):
+            return self
+        n_below = np.array([np.searchsorted(levels, f, side="right") for levels, f in zip(self.levels, floor)], dtype=np.int64)
+        keep = self.birth > floor[self.label]
+        label = self.label[keep]
+        death, death_rank = self.death[keep], self.death_rank[keep] - n_below[label]
+        mortal = death > floor[label]
+        return Intervals(
+            self.row[keep], self.on_frame[keep], self.off_frame[keep], self.birth[keep], np.where(mortal, death, -np.inf),
+            self.birth_rank[keep] - n_below[label], np.where(mortal, death_rank, -1),
+            tuple(levels[n:] for levels, n in zip(self.levels, n_below)), self.n_classes, self.times_s, floor,
+        )
+
     def alive_at(self, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per interval, the thresholds (indices into the ascending ``thresholds``) where it is a detection.
 

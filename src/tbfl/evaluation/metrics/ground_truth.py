@@ -39,6 +39,17 @@ class GroundTruth:
         row_start = np.searchsorted(row[order], np.arange(len(clip_ids) * len(classes) + 1))
         return cls(row[order], onset_s[order], offset_s[order], row_start, len(classes))
 
+    def class_block(self, first: int, stop: int) -> "GroundTruth":
+        """The events of classes ``first:stop``, numbered as a grid of those classes only
+        (row ``clip * (stop - first) + class - first``, as a ``ScoreGrid`` of that class block)."""
+        n_classes = stop - first
+        n_clips = (len(self.row_start) - 1) // self.n_classes
+        label = self.label
+        keep = (label >= first) & (label < stop)
+        row = self.row[keep] // self.n_classes * n_classes + label[keep] - first
+        row_start = np.searchsorted(row, np.arange(n_clips * n_classes + 1))
+        return GroundTruth(row, self.onset_s[keep], self.offset_s[keep], row_start, n_classes)
+
     @property
     def label(self) -> np.ndarray:
         return self.row % self.n_classes

@@ -107,6 +107,25 @@ class IntersectionChanges:
         """The curves of ``classes`` (indices, default all) with each clip counted ``clip_weights[clip]`` times (default once)."""
         return _accumulate(self, clip_weights, classes)
 
+    def clip_counts(self, threshold: float, n_clips: int) -> tuple[np.ndarray, np.ndarray]:
+        """TP and FP of each clip and class at ``threshold`` (score > threshold): two (n_clips, C) int arrays.
+
+        Counts add over clips: a resample's counts are ``clip_weights @ counts``, the
+        values :meth:`accumulate` gives at ``threshold``, without summing every change again.
+        """
+        if np.any(threshold < np.asarray(self.floor)):
+            raise ValueError("counts below the floor of the changes (they were computed for PSDS only)")
+        n_classes = len(self.classes)
+        # A change counts at the threshold when its score is above it.
+        above = np.array([np.searchsorted(levels, threshold, side="right") for levels in self.levels], dtype=np.int64)
+        counted = self.rank >= above[self.label]
+        cell = self.clip * n_classes + self.label
+        return tuple(
+            np.rint(np.bincount(cell[counted & (self.stat == stat)], weights=self.delta[counted & (self.stat == stat)],
+                                minlength=n_clips * n_classes)).astype(np.int64).reshape(n_clips, n_classes)
+            for stat in (_TP, _FP)
+        )
+
 
 def intersection_curves(
     intervals: Intervals,

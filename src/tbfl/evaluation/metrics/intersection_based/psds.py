@@ -125,7 +125,10 @@ def psds_from_rocs(
     return Psds(tuple(classes), float(_area(etpr, efpr, max_efpr) / max_efpr), per_class, efpr, etpr, tuple(rocs))
 
 
-def efpr_floor(row_max: np.ndarray, row_has_events: np.ndarray, dataset_duration_s: float, max_efpr: float) -> np.ndarray:
+def efpr_floor(
+    row_max: np.ndarray, row_has_events: np.ndarray, dataset_duration_s: float, max_efpr: float,
+    *, clip_weights: np.ndarray | None = None, clip_duration_s: np.ndarray | None = None,
+) -> np.ndarray:
     """Per class, a score below which every operating point has eFPR > ``max_efpr`` (``-inf`` if none is known).
 
     ``row_max`` (n_clips, C) is each clip's highest score of each class (over the
@@ -138,7 +141,28 @@ def efpr_floor(row_max: np.ndarray, row_has_events: np.ndarray, dataset_duration
     every threshold below the n-th highest ``row_max`` of those clips, the
     operating point lies beyond ``max_efpr`` and cannot change PSDS: the
     floor. (A relative margin of 1e-9 keeps the comparison safe in floats.)
+
+    ``clip_weights`` (n_resamples, n_clips), with ``clip_duration_s`` (n_clips,):
+    a floor that holds for the evaluated clips and for every resample (each clip
+    counted ``weight`` times, T the weighted duration), the lowest of their floors.
     """
+    floor = _floor_of(row_max, row_has_events, dataset_duration_s, max_efpr)
+    if clip_weights is None:
+        return floor
+    candidates = np.where(row_has_events, -np.inf, row_max)
+    needed = np.floor(max_efpr * (np.asarray(clip_weights) @ clip_duration_s) / SECONDS_PER_HOUR * (1 + 1e-9)).astype(np.int64) + 1
+    clip_weights = np.asarray(clip_weights, dtype=np.int32)  # draws per clip: sums stay below n_clips
+    for c in range(candidates.shape[1]):
+        order = np.argsort(-candidates[:, c], kind="stable")
+        drawn = np.cumsum(clip_weights[:, order], axis=1, dtype=np.int32)  # clips counted at or above each candidate
+        enough = drawn[:, -1] >= needed
+        nth = np.argmax(drawn >= needed[:, None], axis=1)
+        resample_floor = np.where(enough, candidates[order, c][nth], -np.inf)
+        floor[c] = min(floor[c], resample_floor.min(initial=np.inf))
+    return floor
+
+
+def _floor_of(row_max, row_has_events, dataset_duration_s, max_efpr):
     needed = math.floor(max_efpr * dataset_duration_s / SECONDS_PER_HOUR * (1 + 1e-9)) + 1
     candidates = np.where(row_has_events, -np.inf, row_max)
     if needed > len(candidates):

@@ -1,0 +1,282 @@
+"""Every metric of :func:`~tbfl.evaluation.evaluate.evaluate`, classes a block at a time: memory bounded by a block.
+
+Each metric but one is a per-class quantity of that class's scores: the
+collar-based counts per threshold, the intersection-based counts, each class's
+PSDS ROC. The exception, PSDS2's cross-trigger term, reads only the *reference
+events* of the other classes (:attr:`~.metrics.intersection_based.IntersectionCurves.ct_rate`),
+never their scores. So the classes are taken a block at a time, about
+``frames_per_block`` frames of all clips (:func:`class_blocks`):
+
+1. post-processing of the block's scores (median filter, per-class filters,
+   SEBBs), as float64 (:func:`block_grid`);
+2. the detection runs, once, above a floor per class: the lowest swept
+   threshold for the F1s, :func:`psds_floor` for PSDS (the runs of each are
+   then :meth:`~.metrics.detections.Intervals.above` its own floor);
+3. the small results of the block's classes, kept: collar counts per
+   threshold (K, C), intersection TP/FP at the F1 threshold, the class ROCs
+   of PSDS1/2 (threshold-free and at the operating points).
+
+With ``bootstrap > 0`` each block also leaves, per resample, its counts
+(collar counts summed with the clip weights, (R, K, C); intersection counts,
+(R, C)) and its class ROCs; the eFPR floor is then the lowest over the
+evaluated clips and every resample (a resample changes the duration and the
+false positives: :func:`~.metrics.intersection_based.efpr_floor`).
+
+The numbers are those of one pass over all classes: every count is an
+integer sum, and each class's curves sum the same changes in the same order.
+:func:`evaluate_blocks` returns :class:`BlockMetrics`; ``evaluate`` and
+``evaluate_psds`` build their results from it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+import numpy as np
+from tqdm import tqdm
+
+from tbfl.evaluation.bootstrap import (
+    confidence_interval, event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
+    resampled_counts, resampled_rocs,
+)
+from tbfl.evaluation.metrics.collar_based import collar_clip_counts
+from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
+from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
+from tbfl.evaluation.metrics.ground_truth import GroundTruth
+from tbfl.evaluation.metrics.intersection_based import Psds, class_rocs, efpr_floor, intersection_changes, psds_from_rocs
+from tbfl.evaluation.postprocess import median_filter_clips
+from tbfl.evaluation.sebb import sebb_scores
+from tbfl.evaluation.settings import EvaluationSettings
+from tbfl.evaluation.tuning import tuned_scores
+from tbfl.evaluation.validation import check_finite_block
+
+#: Default block of the full suite: about 0.5 GB at its peak (runs, matches, intersection changes), on top of the scores.
+FRAMES_PER_BLOCK = 1 << 21
+#: The two point sets of each PSDS scenario: the operating points (suffix "") and every threshold.
+_POINT_SETS = ("", "_threshold_free")
+#: A bootstrap whose per-resample results may exceed this many bytes is warned about (:func:`bootstrap_bytes`).
+BOOTSTRAP_WARN_BYTES = 4 * 2**30
+
+
+def class_blocks(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], n_classes: int, frames_per_block: int,
+                 *, progress: bool = False) -> Iterator[np.ndarray]:
+    """Consecutive class indices, about ``frames_per_block`` frames (grid columns) of all clips a block, at least one class."""
+    width = max(np.shape(scores[clip])[1] for clip in clip_ids) + 2
+    per_block = max(1, frames_per_block // (len(clip_ids) * width))
+    for first in tqdm(range(0, n_classes, per_block), desc="classes by block", disable=not progress):
+        yield np.arange(first, min(first + per_block, n_classes))
+
+
+def block_grid(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], block: np.ndarray, settings: EvaluationSettings,
+               times_s: Mapping[str, np.ndarray] | None = None) -> ScoreGrid:
+    """The post-processed scores of the ``block`` classes of every clip (checked finite), as a grid of those classes."""
+    first, stop = int(block[0]), int(block[-1]) + 1
+    block_scores = {clip: np.asarray(scores[clip])[first:stop] for clip in clip_ids}
+    check_finite_block(block_scores, settings.classes[first:stop])
+    sebb = None if settings.sebb is None else [settings.sebb[c] for c in block]
+    if settings.median_filter_frames_per_class is not None:
+        block_scores = tuned_scores(block_scores, [settings.median_filter_frames_per_class[c] for c in block], sebb)
+    else:
+        if settings.median_filter_frames > 1:
+            block_scores = median_filter_clips(block_scores, settings.median_filter_frames)
+        if sebb is not None:
+            block_scores = sebb_scores(block_scores, sebb)
+    return ScoreGrid.from_scores(block_scores, clip_ids, settings.frame_hop_s, times_s)
+
+
+def psds_floor(
+    grid: ScoreGrid, reference: GroundTruth, block: np.ndarray, duration_s: np.ndarray, settings: EvaluationSettings,
+    clip_weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """(len(block),) scores below which no PSDS operating point of the block's classes is within ``max_efpr``,
+    on the evaluated clips and on every resample of ``clip_weights`` (n_resamples, n_clips).
+
+    ``-inf`` when a DTC is so small that a run without reference events could still be relevant.
+    """
+    scenarios = (settings.psds1, settings.psds2)
+    frame_s = np.diff(grid.times_s, axis=1)
+    if any(np.round(s.dtc * frame_s[frame_s > 0].min(), settings.time_decimals) <= 0 for s in scenarios):
+        return np.full(len(block), -np.inf)
+    n_clips = len(duration_s)
+    inside = np.round(grid.times_s[:, :-1] - duration_s[:, None], settings.time_decimals) < 0
+    values = grid.values.reshape(n_clips, len(block), -1)[:, :, 1:-1]
+    row_max = values.max(axis=2, where=inside[:, None, :], initial=-np.inf)
+    rows = np.arange(n_clips)[:, None] * reference.n_classes + block[None, :]
+    has_events = reference.row_start[rows + 1] > reference.row_start[rows]
+    max_efpr = max(s.max_efpr for s in scenarios)
+    return efpr_floor(row_max, has_events, float(duration_s.sum()), max_efpr, clip_weights=clip_weights, clip_duration_s=duration_s)
+
+
+def bootstrap_bytes(n_resamples: int, n_swept: int, n_classes: int, n_events: int) -> int:
+    """Upper bound of what the bootstrap keeps for all classes until the end: per resample, the collar counts
+    (2 x K x C int64) and the four sets of class ROCs (threshold-free: at most N_ref + 1 points a class;
+    at the operating points: at most K + 1; 16 bytes a point, about 100 bytes an array)."""
+    points = 2 * (n_events + n_classes) + 2 * n_classes * (n_swept + 1)
+    return n_resamples * (16 * n_swept * n_classes + 16 * points + 8 * 100 * n_classes)
+
+
+def swept_thresholds(settings: EvaluationSettings) -> np.ndarray:
+    """The event-F1 sweep: the operating points, the F1 threshold and the per-class thresholds, ascending."""
+    return np.union1d(settings.thresholds, [settings.f1_threshold, *(settings.per_class_thresholds or ())])
+
+
+@dataclass
+class BlockMetrics:
+    """The small per-class results every block leaves, for all classes.
+
+    ``rocs``: "psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free" -> (C,) class ROCs.
+    ``collar_tp``, ``collar_n_sys`` (K, C) at :func:`swept_thresholds`; ``intersection_tp``,
+    ``intersection_fp`` (C,) at the F1 threshold (None for PSDS only). ``resampled``: per resample,
+    the same (rocs: name -> list of C ROCs per resample; counts with a leading resample axis;
+    ``n_ref`` (R, C)), or None without bootstrap.
+    """
+
+    settings: EvaluationSettings
+    n_ref: np.ndarray
+    rocs: dict[str, list]
+    collar_tp: np.ndarray | None = None
+    collar_n_sys: np.ndarray | None = None
+    intersection_tp: np.ndarray | None = None
+    intersection_fp: np.ndarray | None = None
+    resampled: dict | None = None
+
+    def psds(self) -> dict[str, Psds]:
+        """"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free" -> the PSDS of all classes."""
+        scenarios = {"psds1": self.settings.psds1, "psds2": self.settings.psds2}
+        return {name: psds_from_rocs(self.settings.classes, self.rocs[name], self.n_ref, alpha_st=scenarios[name[:5]].alpha_st,
+                                     max_efpr=scenarios[name[:5]].max_efpr) for name in self.rocs}
+
+    def event_f1_sweep(self) -> FScoreSweep:
+        """Collar-based counts at :func:`swept_thresholds`."""
+        return FScoreSweep(self.settings.classes, swept_thresholds(self.settings), self.collar_tp, self.collar_n_sys, self.n_ref)
+
+    def intersection_f1(self) -> FScore:
+        """Intersection-based F-score at the F1 threshold."""
+        tp, fp = self.intersection_tp, self.intersection_fp
+        return FScore.from_counts(self.settings.classes, self.settings.f1_threshold, tp, tp + fp, self.n_ref)
+
+    def confidence_intervals(self) -> dict[str, tuple[float, float, float]]:
+        """Metric -> (mean, 2.5 %, 97.5 %) over the resamples (empty without bootstrap)."""
+        if self.resampled is None:
+            return {}
+        s, r = self.settings, self.resampled
+        intervals = {}
+        for name, scenario in (("psds1", s.psds1), ("psds2", s.psds2)):
+            for suffix in _POINT_SETS:
+                intervals[name + suffix] = confidence_interval(psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario))
+        intervals["intersection_f1"] = confidence_interval(intersection_f1_of_resamples(
+            s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"]))
+        at_threshold, best = event_f1_of_resamples(s.classes, swept_thresholds(s), r["collar_tp"], r["collar_n_sys"], r["n_ref"],
+                                                   s.f1_threshold, np.asarray(s.thresholds))
+        intervals["event_f1"], intervals["event_f1_best"] = confidence_interval(at_threshold), confidence_interval(best)
+        return intervals
+
+
+def evaluate_blocks(
+    scores: Mapping[str, np.ndarray],
+    reference: GroundTruth,
+    clip_ids: tuple[str, ...],
+    duration_s: np.ndarray,
+    settings: EvaluationSettings,
+    *,
+    times_s: Mapping[str, np.ndarray] | None = None,
+    frames_per_block: int = FRAMES_PER_BLOCK,
+    psds_only: bool = False,
+    progress: bool = False,
+) -> BlockMetrics:
+    """Every metric's per-class results (PSDS only with ``psds_only``), classes a block at a time.
+
+    ``scores``: clip id -> (C, n_frames) real arrays (only a block of classes is read and
+    converted at a time); ``reference`` and ``duration_s`` follow ``clip_ids``.
+    """
+    classes, n_classes, n_clips = settings.classes, len(settings.classes), len(clip_ids)
+    decimals = settings.time_decimals
+    scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
+    point_sets = (np.asarray(settings.thresholds, dtype=np.float64), None)
+    total_s = float(duration_s.sum())
+    n_ref = reference.counts()
+    metrics = BlockMetrics(settings, n_ref, {name + suffix: [] for name in scenarios for suffix in _POINT_SETS})
+    weights = None
+    if not psds_only:
+        swept = swept_thresholds(settings)
+        metrics.collar_tp, metrics.collar_n_sys = (np.zeros((len(swept), n_classes), dtype=np.int64) for _ in range(2))
+        metrics.intersection_tp, metrics.intersection_fp = (np.zeros(n_classes, dtype=np.int64) for _ in range(2))
+        if settings.bootstrap:
+            kept = bootstrap_bytes(settings.bootstrap, len(swept), n_classes, len(reference.row))
+            if kept > BOOTSTRAP_WARN_BYTES:
+                warnings.warn(
+                    f"bootstrap={settings.bootstrap} keeps each resample's counts and PSDS ROCs of {n_classes} classes "
+                    f"({len(reference.row)} reference events) until the end: up to {kept / 2**30:.1f} GB on top of a "
+                    "block; fewer resamples need proportionally less", UserWarning, stacklevel=4,
+                )
+            weights = resampled_clip_weights(n_clips, settings.bootstrap, settings.bootstrap_seed)
+            metrics.resampled = _resampled_totals(reference, weights, len(swept), metrics.rocs)
+    for block in class_blocks(scores, clip_ids, n_classes, frames_per_block, progress=progress):
+        grid = block_grid(scores, clip_ids, block, settings, times_s)
+        psds_runs_floor = psds_floor(grid, reference, block, duration_s, settings, weights)
+        f1_floor = np.full(len(block), np.inf if psds_only else swept[0])
+        intervals = detection_intervals(grid, duration_s, time_decimals=decimals, floor=np.minimum(psds_runs_floor, f1_floor))
+        del grid
+        if not psds_only:
+            _add_f1(metrics, block, intervals.above(f1_floor), reference, n_clips, swept, weights)
+        runs = intervals.above(psds_runs_floor).in_class_set(int(block[0]), n_classes)
+        del intervals
+        for name, scenario in scenarios.items():
+            changes = intersection_changes(
+                runs, reference, classes, dtc=scenario.dtc, gtc=scenario.gtc,
+                cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=decimals,
+            )
+            curves = changes.accumulate(classes=block)
+            options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
+            for suffix, points in zip(_POINT_SETS, point_sets):
+                metrics.rocs[name + suffix] += class_rocs(curves, total_s, thresholds=points, **options)
+            if weights is not None:
+                resampled, _ = resampled_rocs(changes, duration_s, weights, scenario, point_sets, block)
+                for suffix, per_resample in zip(_POINT_SETS, resampled):
+                    for gathered, block_rocs in zip(metrics.resampled["rocs"][name + suffix], per_resample):
+                        gathered += block_rocs
+            del changes, curves  # before the next scenario's
+    return metrics
+
+
+def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int, names) -> dict:
+    """Empty per-resample results of all classes, and each resample's reference counts (R, C)."""
+    n_resamples, n_clips = weights.shape
+    n_classes = reference.n_classes
+    return {
+        "rocs": {name: [[] for _ in range(n_resamples)] for name in names},
+        "n_ref": resampled_counts(np.diff(reference.row_start).reshape(n_clips, n_classes), weights),
+        "collar_tp": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
+        "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
+        "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),
+        "intersection_fp": np.zeros((n_resamples, n_classes), dtype=np.int64),
+    }
+
+
+def _add_f1(metrics: BlockMetrics, block: np.ndarray, runs, reference: GroundTruth, n_clips: int, swept: np.ndarray,
+            weights: np.ndarray | None) -> None:
+    """The block's collar counts at the swept thresholds and intersection counts at the F1 threshold (and per resample)."""
+    s = metrics.settings
+    first, stop = int(block[0]), int(block[-1]) + 1
+    local = reference.class_block(first, stop)
+    block_classes = s.classes[first:stop]
+    collar = collar_clip_counts(
+        runs, local, block_classes, swept, onset_collar_s=s.onset_collar_s, offset_collar_s=s.offset_collar_s,
+        offset_collar_rate=s.offset_collar_rate, time_decimals=s.time_decimals,
+    )
+    sweep = collar.accumulate()
+    metrics.collar_tp[:, first:stop], metrics.collar_n_sys[:, first:stop] = sweep.tp, sweep.n_sys
+    r = metrics.resampled
+    if weights is not None:
+        r["collar_tp"][:, :, first:stop] = resampled_counts(collar.tp, weights)
+        r["collar_n_sys"][:, :, first:stop] = resampled_counts(collar.n_sys, weights)
+    del collar
+    tp, fp = intersection_changes(
+        runs, local, block_classes, dtc=s.intersection_dtc, gtc=s.intersection_gtc, time_decimals=s.time_decimals,
+    ).clip_counts(s.f1_threshold, n_clips)
+    metrics.intersection_tp[first:stop], metrics.intersection_fp[first:stop] = tp.sum(axis=0), fp.sum(axis=0)
+    if weights is not None:
+        r["intersection_tp"][:, first:stop] = resampled_counts(tp, weights)
+        r["intersection_fp"][:, first:stop] = resampled_counts(fp, weights)
