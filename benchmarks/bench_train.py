@@ -9,7 +9,8 @@ a callback after warm-up steps, one thread.
 "plain" is the code before the fast path: ``CRNN.cpu_fast_path = False``
 (nn.GRU's per-step autograd, NCHW convolutions) and glibc's default
 allocator settings. "fast" is what ``tbfl train`` does on the CPU (channels-last
-CNN, the fused GRU of ``tbfl.fused_gru``, ``keep_freed_memory``). The allocator
+CNN, the C++ GLU of ``tbfl.fused_glu``, the fused GRU of ``tbfl.fused_gru``,
+``keep_freed_memory``). The allocator
 setting is per process and cannot be undone, so each measurement runs in a
 fresh child process and the rounds alternate plain and fast; the ratio
 compares the medians.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +36,7 @@ import torch
 
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
+from tbfl.fused_glu import kernel
 from tbfl.features import FeatureConfig
 from tbfl.synth import generate_dataset
 from tbfl.training.config import recipe_from_dict
@@ -98,13 +101,15 @@ def child(args: argparse.Namespace) -> None:
     if args.path == "fast":
         keep_freed_memory()
     torch.manual_seed(0)
+    if args.path == "fast" and kernel() is None:
+        raise SystemExit("bench_train: the fused GLU kernel is unavailable, so the fast path would not be measured")
     times, clips = step_times(Path(args.root), Path(args.cache), args.model, args.loss, args.steps, fast=args.path == "fast")
     print(json.dumps({"s_per_step": statistics.median(times), "clips_per_s": sum(clips) / sum(times), "clips_per_step": statistics.median(clips)}))
 
 
 def measure(root: Path, cache: Path, model: str, path: str, loss: str, steps: int) -> dict:
     command = [sys.executable, __file__, "--child", "--root", str(root), "--cache", str(cache), "--model", model, "--path", path, "--loss", loss, "--steps", str(steps)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": ""}).stdout
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env={"OMP_NUM_THREADS": "1", "PATH": os.environ.get("PATH", "")}).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 

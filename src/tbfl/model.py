@@ -35,6 +35,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from tbfl.fused_glu import can_fuse, fused_glu
 from tbfl.fused_gru import fused_bigru
 
 #: The baseline's floor on class-axis attention weights (keeps sum_t > 0).
@@ -155,8 +156,11 @@ class GLU(nn.Module):
     def __init__(self, n_channels: int) -> None:
         super().__init__()
         self.linear = nn.Linear(n_channels, n_channels)
+        self.fused = False  # the C++ kernel on channels-last CPU input (set by CRNN.cpu_fast_path)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.fused and can_fuse(self.linear, x):
+            return fused_glu(self.linear, x)
         value = self.linear(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return value * torch.sigmoid(x)
 
@@ -201,7 +205,19 @@ class CRNN(nn.Module):
         self.dropout = nn.Dropout(config.dropout_head)
         self.strong_head = nn.Linear(2 * config.rnn_hidden, config.n_classes)
         self.attention_head = nn.Linear(2 * config.rnn_hidden, config.n_classes) if config.attention else None
-        self.cpu_fast_path = True  # channels-last CNN and the fused GRU on the CPU; False gives the plain PyTorch path
+        self.cpu_fast_path = True
+
+    @property
+    def cpu_fast_path(self) -> bool:
+        """On the CPU: the channels-last CNN, the fused GLU and the fused GRU (True); False gives the plain PyTorch path."""
+        return self._cpu_fast_path
+
+    @cpu_fast_path.setter
+    def cpu_fast_path(self, enabled: bool) -> None:
+        self._cpu_fast_path = enabled
+        for module in self.modules():
+            if isinstance(module, GLU):
+                module.fused = enabled
 
     def forward(self, features: Tensor) -> CRNNOutput:
         """Frame logits and probabilities, attention and clip probabilities.
