@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
 	$(BIN)/python -m pip install -q --no-deps sebbs==1.0.2
-	$(BIN)/python -c "from tbfl.fused_glu import build; build()"
+	$(BIN)/python -c "from tbfl.cpu_kernels import build; build()"
 	touch $(STAMP)
 
 install: $(STAMP) system-deps

@@ -36,7 +36,7 @@ import torch
 
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
-from tbfl.fused_glu import kernel
+from tbfl.cpu_kernels import kernels
 from tbfl.features import FeatureConfig
 from tbfl.synth import generate_dataset
 from tbfl.training.config import recipe_from_dict
@@ -101,8 +101,8 @@ def child(args: argparse.Namespace) -> None:
     if args.path == "fast":
         keep_freed_memory()
     torch.manual_seed(0)
-    if args.path == "fast" and kernel() is None:
-        raise SystemExit("bench_train: the fused GLU kernel is unavailable, so the fast path would not be measured")
+    if args.path == "fast" and kernels() is None:
+        raise SystemExit("bench_train: the C++ CPU kernels are unavailable, so the fast path would not be measured")
     times, clips = step_times(Path(args.root), Path(args.cache), args.model, args.loss, args.steps, fast=args.path == "fast")
     print(json.dumps({"s_per_step": statistics.median(times), "clips_per_s": sum(clips) / sum(times), "clips_per_step": statistics.median(clips)}))
 

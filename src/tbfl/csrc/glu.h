@@ -1,29 +1,21 @@
-// The CRNN's gated unit, out = (x W^T + b) * s with s = sigmoid(x), in one pass over the pixels.
+// The CRNN's gated unit, out = (x W^T + b) * sigmoid(x), in one pass over the pixels.
 //
 // Tensors are (pixels, C) row-major: a channels-last (B, C, T, F) feature map seen as (B*T*F, C).
-// s comes in precomputed (ATen's vectorised sigmoid); autograd keeps x and s, and the backward
-// recomputes x W^T + b per pixel instead of storing it. C is a compile-time constant (8, 16, 32,
-// 64 or 128: the CRNNs' widths), so a pixel's C channels are C / lanes SIMD vectors (GCC vector
-// extensions: AVX2 with -march=native, SSE otherwise) and the loops over them stay in registers.
-// Weight and bias gradients are summed per fixed chunk of pixels, then over the chunks in order,
-// so the results do not depend on the number of threads.
+// Autograd keeps only x: the backward recomputes sigmoid(x) and x W^T + b per pixel instead of
+// storing them. C is a compile-time constant (8, 16, 32 or 64: the CRNNs' narrow blocks), so a
+// pixel's C channels are C / lanes SIMD vectors and the loops over them stay in registers. Weight
+// and bias gradients are summed per fixed chunk of pixels, then over the chunks in order, so the
+// results do not depend on the number of threads.
+#pragma once
+
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 
-#include <cstring>
-#include <type_traits>
 #include <vector>
 
-namespace {
+#include "vec.h"
 
-template <typename T> struct VecOf;
-template <> struct VecOf<float> { typedef float type __attribute__((vector_size(32))); };
-template <> struct VecOf<double> { typedef double type __attribute__((vector_size(32))); };
-template <typename T> using Vec = typename VecOf<T>::type;
-template <typename T> constexpr int kLanes = 32 / sizeof(T);
-
-template <typename T> inline Vec<T> load(const T* p) { Vec<T> v; std::memcpy(&v, p, sizeof v); return v; }
-template <typename T> inline void store(T* p, const Vec<T>& v) { std::memcpy(p, &v, sizeof v); }
+namespace tbfl {
 
 constexpr int64_t kChunkPixels = 1024;
 
@@ -53,20 +45,20 @@ inline void project(const T* x, const Vec<T>* weight_t, const Vec<T>* bias, Vec<
 }
 
 template <typename T, int C>
-void forward_kernel(const T* x, const T* sig, const T* weight, const T* bias, T* out, int64_t n_pixels) {
+void glu_forward_kernel(const T* x, const T* weight, const T* bias, T* out, int64_t n_pixels) {
   constexpr int K = C / kLanes<T>, L = kLanes<T>;
   const std::vector<Vec<T>> weight_t = as_vectors(transposed<T, C>(weight).data(), C * C), bias_v = as_vectors(bias, C);
   at::parallel_for(0, n_pixels, kChunkPixels, [&](int64_t begin, int64_t end) {
     for (int64_t p = begin; p < end; ++p) {
       Vec<T> linear[K];
       project<T, C>(x + p * C, weight_t.data(), bias_v.data(), linear);
-      for (int k = 0; k < K; ++k) store(out + p * C + k * L, linear[k] * load(sig + p * C + k * L));
+      for (int k = 0; k < K; ++k) store(out + p * C + k * L, linear[k] * sigmoid<T>(load(x + p * C + k * L)));
     }
   });
 }
 
 template <typename T, int C>
-void backward_kernel(const T* grad, const T* x, const T* sig, const T* weight, const T* bias, T* grad_x, T* grad_weight,
+void glu_backward_kernel(const T* grad, const T* x, const T* weight, const T* bias, T* grad_x, T* grad_weight,
                      T* grad_bias, int64_t n_pixels) {
   constexpr int K = C / kLanes<T>, L = kLanes<T>, per_chunk = C * K + K;  // per chunk: grad_weight rows, then grad_bias
   const std::vector<Vec<T>> weight_rows = as_vectors(weight, C * C), weight_t = as_vectors(transposed<T, C>(weight).data(), C * C),
@@ -79,16 +71,16 @@ void backward_kernel(const T* grad, const T* x, const T* sig, const T* weight, c
       Vec<T>* chunk_bias = chunk_weight + C * K;
       const int64_t end = std::min(n_pixels, (chunk + 1) * kChunkPixels);
       for (int64_t p = chunk * kChunkPixels; p < end; ++p) {
-        const T *g = grad + p * C, *xp = x + p * C, *s = sig + p * C;
+        const T *g = grad + p * C, *xp = x + p * C;
         Vec<T> linear[K], x_v[K], gx[K];
         T grad_linear[C];
         project<T, C>(xp, weight_t.data(), bias_v.data(), linear);
         for (int k = 0; k < K; ++k) {
-          const Vec<T> g_k = load(g + k * L), s_k = load(s + k * L), gl_k = g_k * s_k;
+          x_v[k] = load(xp + k * L);
+          const Vec<T> g_k = load(g + k * L), s_k = sigmoid<T>(x_v[k]), gl_k = g_k * s_k;
           store(grad_linear + k * L, gl_k);
           gx[k] = g_k * linear[k] * s_k * (T(1) - s_k);  // through the sigmoid
           chunk_bias[k] += gl_k;
-          x_v[k] = load(xp + k * L);
         }
         for (int j = 0; j < C; ++j) {  // through the Linear, and its weight
           const T gl = grad_linear[j];
@@ -119,12 +111,11 @@ void dispatch_channels(int64_t n_channels, Kernel&& kernel) {
     case 16: return kernel.template operator()<16>();
     case 32: return kernel.template operator()<32>();
     case 64: return kernel.template operator()<64>();
-    case 128: return kernel.template operator()<128>();
-    default: TORCH_CHECK(false, "fused GLU: ", n_channels, " channels; the kernel has 8, 16, 32, 64 and 128");
+    default: TORCH_CHECK(false, "fused GLU: ", n_channels, " channels; the kernel has 8, 16, 32 and 64");
   }
 }
 
-void check(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+void check_glu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
   TORCH_CHECK(x.device().is_cpu() && x.is_contiguous(), "fused GLU: x must be a contiguous CPU tensor (..., C)");
   const int64_t n = x.size(-1);
   TORCH_CHECK(weight.sizes() == torch::IntArrayRef({n, n}) && weight.is_contiguous(), "fused GLU: weight must be (C, C), contiguous");
@@ -132,29 +123,26 @@ void check(const torch::Tensor& x, const torch::Tensor& weight, const torch::Ten
   TORCH_CHECK(weight.scalar_type() == x.scalar_type() && bias.scalar_type() == x.scalar_type(), "fused GLU: mixed dtypes");
 }
 
-torch::Tensor glu_forward(const torch::Tensor& x, const torch::Tensor& sig, const torch::Tensor& weight, const torch::Tensor& bias) {
-  check(x, weight, bias);
-  TORCH_CHECK(sig.sizes() == x.sizes() && sig.is_contiguous() && sig.scalar_type() == x.scalar_type(), "fused GLU: sigmoid must match x");
+torch::Tensor glu_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  check_glu(x, weight, bias);
   auto out = torch::empty_like(x);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_glu_forward", [&] {
     dispatch_channels(x.size(-1), [&]<int C>() {
-      forward_kernel<scalar_t, C>(x.data_ptr<scalar_t>(), sig.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(),
+      glu_forward_kernel<scalar_t, C>(x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(),
                                   out.data_ptr<scalar_t>(), x.numel() / C);
     });
   });
   return out;
 }
 
-std::vector<torch::Tensor> glu_backward(const torch::Tensor& grad, const torch::Tensor& x, const torch::Tensor& sig,
-                                        const torch::Tensor& weight, const torch::Tensor& bias) {
-  check(x, weight, bias);
-  TORCH_CHECK(grad.sizes() == x.sizes() && grad.is_contiguous() && grad.scalar_type() == x.scalar_type() && sig.sizes() == x.sizes() &&
-                  sig.is_contiguous() && sig.scalar_type() == x.scalar_type(),
-              "fused GLU: grad and sigmoid must match x");
+std::vector<torch::Tensor> glu_backward(const torch::Tensor& grad, const torch::Tensor& x, const torch::Tensor& weight,
+                                        const torch::Tensor& bias) {
+  check_glu(x, weight, bias);
+  TORCH_CHECK(grad.sizes() == x.sizes() && grad.is_contiguous() && grad.scalar_type() == x.scalar_type(), "fused GLU: grad must match x");
   auto grad_x = torch::empty_like(x), grad_weight = torch::empty_like(weight), grad_bias = torch::empty_like(bias);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_glu_backward", [&] {
     dispatch_channels(x.size(-1), [&]<int C>() {
-      backward_kernel<scalar_t, C>(grad.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), sig.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+      glu_backward_kernel<scalar_t, C>(grad.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
                                    bias.data_ptr<scalar_t>(), grad_x.data_ptr<scalar_t>(), grad_weight.data_ptr<scalar_t>(),
                                    grad_bias.data_ptr<scalar_t>(), x.numel() / C);
     });
@@ -162,9 +150,4 @@ std::vector<torch::Tensor> glu_backward(const torch::Tensor& grad, const torch::
   return {grad_x, grad_weight, grad_bias};
 }
 
-}  // namespace
-
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("forward", &glu_forward, "GLU forward: (x, sigmoid(x), weight, bias) -> out; x, sigmoid(x), out (..., C)");
-  m.def("backward", &glu_backward, "GLU backward: (grad, x, sigmoid(x), weight, bias) -> [grad_x, grad_weight, grad_bias]");
-}
+}  // namespace tbfl
