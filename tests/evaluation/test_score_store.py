@@ -49,3 +49,24 @@ def test_evaluate_reads_the_store_like_the_folder(tmp_path, random_cases):
     from_folder = evaluate_files(tmp_path / "tsv", tmp_path / "gt.tsv", tmp_path / "d.tsv", case.classes)
     from_store = evaluate_files(tmp_path / "s.npz", tmp_path / "gt.tsv", tmp_path / "d.tsv", case.classes)
     assert from_store.to_dict() == from_folder.to_dict()
+
+
+def test_reading_and_writing_hold_one_copy_of_the_scores(tmp_path):
+    """Peak allocation while writing or reading 8 MB of scores stays well below two copies."""
+    import tracemalloc
+
+    rng = np.random.default_rng(1)
+    scores = {f"clip{i}": rng.random((10, 500)) for i in range(200)}  # 8 MB of float64
+    times_s = {clip: np.arange(501) * 0.064 for clip in scores}
+    size = sum(v.nbytes for v in scores.values())
+    tracemalloc.start()
+    write_score_store(tmp_path / "s.npz", scores, times_s, [f"c{k}" for k in range(10)])
+    _, write_peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    back, _, _ = read_score_store(tmp_path / "s.npz")
+    _, read_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert all(np.array_equal(back[clip], scores[clip]) for clip in scores)
+    assert write_peak < 0.5 * size  # the scores themselves were allocated before tracing
+    assert read_peak - before < 1.5 * size  # the result (1x), the times, one clip's block

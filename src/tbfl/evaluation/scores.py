@@ -9,6 +9,7 @@ exactly (floats are written with full precision).
 from __future__ import annotations
 
 import difflib
+import zipfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
@@ -221,34 +222,57 @@ def write_score_store(
 
     Arrays: ``clip_ids`` (n_clips,), ``classes`` (C,), ``frame_start`` (n_clips + 1,)
     offsets into ``values`` (total_frames, C) float32 or float64 as given, and ``times_s``
-    (total_frames + n_clips,) frame boundaries, clip after clip.
+    (total_frames + n_clips,) frame boundaries, clip after clip. ``values`` is written clip by
+    clip, so writing holds no second copy of the scores.
     """
-    clip_ids = list(scores)
-    values = [np.asarray(scores[clip]).T for clip in clip_ids]
+    clip_ids, classes = list(scores), list(classes)
+    values = [np.asarray(scores[clip]).T for clip in clip_ids]  # (n_frames, C) views
     boundaries = [np.asarray(times_s[clip], dtype=np.float64) for clip in clip_ids]
     for clip, v, t in zip(clip_ids, values, boundaries):
         if t.shape != (len(v) + 1,):
             raise ValueError(f"scores of {clip}: {len(v)} frames need {len(v) + 1} boundaries, got {t.shape}")
-    frame_start = np.concatenate([[0], np.cumsum([len(v) for v in values])])
-    with atomic_path(Path(path)) as tmp:
-        with open(tmp, "wb") as handle:
-            np.savez(handle, clip_ids=np.array(clip_ids, dtype=str), classes=np.array(list(classes), dtype=str),
-                     frame_start=frame_start, values=np.concatenate(values), times_s=np.concatenate(boundaries))
+    frame_start = np.concatenate([[0], np.cumsum([len(v) for v in values])]).astype(np.int64)
+    dtype = np.result_type(*values) if values else np.dtype(np.float64)
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (int(frame_start[-1]), len(classes))}
+    small = {
+        "clip_ids": np.array(clip_ids, dtype=str), "classes": np.array(classes, dtype=str), "frame_start": frame_start,
+        "times_s": np.concatenate(boundaries) if boundaries else np.zeros(0),
+    }
+    with atomic_path(Path(path)) as tmp, zipfile.ZipFile(tmp, "w", allowZip64=True) as archive:  # np.savez's layout
+        for name, array in small.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+        with archive.open("values.npy", "w", force_zip64=True) as member:
+            np.lib.format.write_array_header_2_0(member, header)
+            for v in values:
+                member.write(np.ascontiguousarray(v, dtype=dtype).tobytes())
 
 
 def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
-    """What :func:`write_score_store` wrote: clip id -> (C, n_frames) scores, clip id -> boundaries, classes."""
+    """What :func:`write_score_store` wrote: clip id -> (C, n_frames) scores, clip id -> boundaries, classes.
+
+    ``values`` is read clip by clip, so reading holds no second copy of the scores.
+    """
     try:
-        with np.load(path, allow_pickle=False) as store:
-            clip_ids, classes = store["clip_ids"].tolist(), tuple(store["classes"].tolist())
-            frame_start, values, times_s = store["frame_start"], store["values"], store["times_s"]
-    except (OSError, ValueError, KeyError) as error:
+        with zipfile.ZipFile(path) as archive:
+            small = {}
+            for name in ("clip_ids", "classes", "frame_start", "times_s"):
+                with archive.open(f"{name}.npy") as member:
+                    small[name] = np.lib.format.read_array(member, allow_pickle=False)
+            clip_ids, classes, frame_start = small["clip_ids"].tolist(), tuple(small["classes"].tolist()), small["frame_start"]
+            scores, times = {}, {}
+            with archive.open("values.npy") as member:
+                read_header = np.lib.format.read_array_header_1_0 if np.lib.format.read_magic(member) == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, fortran_order, dtype = read_header(member)
+                if fortran_order or len(shape) != 2 or shape[1] != len(classes) or shape[0] != frame_start[-1]:
+                    raise ValueError(f"values of shape {shape} do not match {len(classes)} classes and {frame_start[-1]} frames")
+                for i, clip in enumerate(clip_ids):
+                    n_frames = int(frame_start[i + 1] - frame_start[i])
+                    block = np.frombuffer(member.read(n_frames * len(classes) * dtype.itemsize), dtype=dtype)
+                    scores[clip] = np.ascontiguousarray(block.reshape(n_frames, len(classes)).T)
+                    times[clip] = small["times_s"][frame_start[i] + i : frame_start[i + 1] + i + 1]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: not a tbfl score store ({error})") from None
-    scores, times = {}, {}
-    for i, clip in enumerate(clip_ids):
-        first, stop = int(frame_start[i]), int(frame_start[i + 1])
-        scores[clip] = np.ascontiguousarray(values[first:stop].T)
-        times[clip] = times_s[first + i : stop + i + 1]
     return scores, times, classes
 
 
