@@ -1,20 +1,33 @@
 """tbfl's C++ CPU kernels (``csrc/``): the CRNN's GLU and the per-frame loops of its GRU.
 
 Compiled on first use by ``torch.utils.cpp_extension`` (1-2 minutes; ``make install``
-does it) and cached by PyTorch (``~/.cache/torch_extensions``). Where they cannot be
-built (no C++ compiler), the CRNN runs PyTorch operations instead and says so once:
+does it) into ``<venv>/tbfl-kernels/<checkout>/``: one build per environment and source
+folder, so two checkouts never rebuild over each other (PyTorch's default,
+``~/.cache/torch_extensions``, where the environment is read-only). Where they cannot
+be built (no C++ compiler), the CRNN runs PyTorch operations instead and says so once:
 the same numbers, more slowly.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.resources
 import os
 import shutil
 import sys
 import warnings
+from pathlib import Path
 from types import ModuleType
+
+
+def _build_directory(sources: Path) -> str | None:
+    """``<venv>/tbfl-kernels/<hash of the source folder>`` where the environment is writable, else None (PyTorch's cache)."""
+    if not os.access(sys.prefix, os.W_OK):
+        return None
+    folder = Path(sys.prefix) / "tbfl-kernels" / hashlib.sha1(str(sources.resolve()).encode()).hexdigest()[:12]
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
 
 
 @functools.cache
@@ -34,6 +47,7 @@ def kernels() -> ModuleType | None:
                 sources=[str(folder / "kernels.cpp")],
                 extra_include_paths=[str(folder)],
                 extra_cflags=["-O3", "-march=native"],
+                build_directory=_build_directory(folder),
                 verbose=False,
             )
     except Exception as error:  # noqa: BLE001 - any build failure means: run the PyTorch operations
