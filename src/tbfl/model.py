@@ -35,6 +35,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from tbfl.cpu_kernels import kernels
 from tbfl.fused_glu import can_fuse, fused_glu
 from tbfl.fused_gru import fused_bigru
 
@@ -253,8 +254,8 @@ class CRNN(nn.Module):
         """The BiGRU, (B, T, D) -> (B, T, 2 * hidden). On the CPU the fused layer (same numbers; in training
         about half the time of nn.GRU's per-step autograd, and faster for the teacher too); GPUs and CPU
         autocast (mixed precision) use nn.GRU."""
-        cpu_float = x.device.type == "cpu" and not torch.is_autocast_enabled("cpu")
-        fused = self.cpu_fast_path and cpu_float and not (self.rnn.training and self.rnn.dropout)
+        cpu_float = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not torch.is_autocast_enabled("cpu")
+        fused = self.cpu_fast_path and cpu_float and not (self.rnn.training and self.rnn.dropout) and kernels() is not None
         return fused_bigru(self.rnn, x) if fused else self.rnn(x)[0]
 
     def _attention(self, x: Tensor, strong_logits: Tensor) -> Tensor:
