@@ -117,6 +117,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="plain/fast (and BCE/TBFL) alternations")
     parser.add_argument("--steps", type=int, default=8, help="timed steps per measurement")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS), help="CRNNs to measure (default: both)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("--cache", help=argparse.SUPPRESS)
@@ -132,7 +133,7 @@ def main() -> None:
         generate_dataset(root, preset="tiny", seed=0, progress=False)
         print(f"torch {torch.__version__}, 1 thread, CPU; medians of {args.rounds} alternating rounds")
         print(f"{'model':<10} {'clips/step':>10} {'plain s/step':>13} {'fast s/step':>12} {'plain clips/s':>14} {'fast clips/s':>13} {'speed-up':>9}")
-        for model in MODELS:
+        for model in args.models:
             steps = args.steps if model == "cpu-small" else max(3, args.steps // 2)
             results = {"plain": [], "fast": []}
             for _ in range(args.rounds if model == "cpu-small" else 1):

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tbfl.fused_glu import FUSED_CHANNELS, can_fuse, fused_glu
-from tbfl.model import CRNN, GLU, CRNNConfig
+from tbfl.model import CRNN, GLU, ConvBlock, CRNNConfig
 
 
 def _glu_and_input(n_channels: int, dtype: torch.dtype, shape=(3, 37, 11)) -> tuple[GLU, torch.Tensor]:
@@ -70,3 +70,38 @@ def test_the_weight_gradient_does_not_depend_on_the_thread_count():
         torch.set_num_threads(threads)
     for one_thread, two_threads in zip(*results):
         assert torch.equal(one_thread, two_threads)
+
+
+@pytest.mark.parametrize("pooling,frames,bands", [((1, 2), 37, 11), ((2, 2), 37, 12), ((2, 1), 8, 4), ((3, 3), 10, 7)])
+@pytest.mark.parametrize("training", [True, False])
+def test_conv_block_with_the_pooling_in_the_kernel_equals_the_pytorch_block(pooling, frames, bands, training):
+    """Conv -> BN -> GLU -> AvgPool, fused vs PyTorch: output and every gradient (odd sizes: the pooling's floor drops pixels)."""
+    torch.manual_seed(sum(pooling))
+    config = CRNNConfig(n_mels=bands, filters=(8,), pooling=(pooling,), cnn_dropout=0.0)
+    fused = ConvBlock(4, 8, pooling, config).double().train(training)
+    plain = ConvBlock(4, 8, pooling, config).double().train(training)
+    plain.load_state_dict(fused.state_dict())
+    fused[2].fused = True
+    x = torch.randn(3, 4, frames, bands, dtype=torch.double).contiguous(memory_format=torch.channels_last).requires_grad_()
+    results = []
+    for block in (fused, plain):
+        output = block(x)
+        upstream = torch.linspace(-1, 1, output.numel(), dtype=torch.double).reshape(output.shape)
+        results.append((output, *torch.autograd.grad(output, [x, *block.parameters()], upstream)))
+    assert results[0][0].shape == (3, 8, frames // pooling[0], bands // pooling[1])
+    scale = max(torch.linalg.norm(value) for value in results[1])  # the conv bias before batch norm: true gradient 0
+    for got, want in zip(*results):
+        assert torch.linalg.norm(got - want) <= 1e-12 * max(torch.linalg.norm(want), scale)
+
+
+def test_conv_block_keeps_dropout_between_glu_and_pooling_in_training():
+    config = CRNNConfig(n_mels=8, filters=(8,), pooling=((1, 2),), cnn_dropout=0.5)
+    block = ConvBlock(4, 8, (1, 2), config).train()
+    block[2].fused = True
+    x = torch.randn(2, 4, 6, 8).contiguous(memory_format=torch.channels_last)
+    assert can_fuse(block[2].linear, block[1](block[0](x)))
+    torch.manual_seed(0)
+    got = block(x)
+    torch.manual_seed(0)
+    want = block[4](block[3](fused_glu(block[2].linear, block[1](block[0](x)))))
+    assert torch.equal(got, want)  # the same dropout mask: the GLU ran alone, then dropout, then pooling

@@ -1,4 +1,4 @@
-"""The CRNN's gated unit for the CPU: one C++ pass per pixel instead of six PyTorch kernels.
+"""The CRNN's gated unit for the CPU, with the pooling after it: one C++ pass instead of six PyTorch kernels.
 
 The baseline's GLU is ``out = linear(x) * sigmoid(x)``, the Linear acting on the
 channels of every (frame, band) pixel. With a few channels per pixel (8 to 64 in
@@ -9,7 +9,10 @@ products, sigmoid_backward, two more matrix products and a sum. At the first
 blocks' 15 MB feature maps they are memory-bound, and they were about a third of
 a cpu-small training step. ``csrc/glu.h`` does the forward and the
 backward each in one pass over channels-last pixels, with the channel count a
-compile-time constant (see its header). The results equal the PyTorch GLU's up
+compile-time constant (see its header); where the block's dropout is inactive
+(``cnn_dropout: 0``, or evaluation) it also does the average pooling, so the
+GLU's full-size output is never written and the pooling's backward never
+zero-fills and scatters a full-size gradient. The results equal the PyTorch GLU's up
 to float rounding (``tests/test_fused_glu.py``).
 
 Where the kernels cannot be built, the GLU runs the PyTorch operations
@@ -29,16 +32,17 @@ FUSED_CHANNELS = frozenset({8, 16, 32, 64})
 
 
 class _FusedGLU(torch.autograd.Function):
-    """(B, T, F, C) pixels -> (B, T, F, C); autograd keeps only the input."""
+    """(B, T, F, C) pixels -> (B, T // kt, F // kf, C); autograd keeps only the input."""
 
     @staticmethod
-    def forward(ctx, pixels: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    def forward(ctx, pixels: Tensor, weight: Tensor, bias: Tensor, pooling: tuple[int, int]) -> Tensor:
+        ctx.pooling = pooling
         ctx.save_for_backward(pixels, weight, bias)
-        return kernels().glu_forward(pixels, weight, bias)
+        return kernels().glu_forward(pixels, weight, bias, *pooling)
 
     @staticmethod
     def backward(ctx, grad_output: Tensor):
-        return tuple(kernels().glu_backward(grad_output.contiguous(), *ctx.saved_tensors))
+        return *kernels().glu_backward(grad_output.contiguous(), *ctx.saved_tensors, *ctx.pooling), None
 
 
 def can_fuse(linear: nn.Linear, x: Tensor) -> bool:
@@ -54,13 +58,14 @@ def can_fuse(linear: nn.Linear, x: Tensor) -> bool:
     )
 
 
-def fused_glu(linear: nn.Linear, x: Tensor) -> Tensor:
-    """``linear(x) * sigmoid(x)`` over the channel axis; check ``can_fuse`` first.
+def fused_glu(linear: nn.Linear, x: Tensor, pooling: tuple[int, int] = (1, 1)) -> Tensor:
+    """``linear(x) * sigmoid(x)`` over the channel axis, then ``AvgPool2d(pooling)``; check ``can_fuse`` first.
 
     Args:
         linear: the GLU's (C, C) Linear (gradients flow into it).
         x: (B, C, T, F), channels-last.
+        pooling: (time, freq) average pooling, stride = kernel, floored as ``nn.AvgPool2d``; (1, 1) is none.
     Returns:
-        (B, C, T, F), channels-last.
+        (B, C, T // pooling[0], F // pooling[1]), channels-last.
     """
-    return _FusedGLU.apply(x.permute(0, 2, 3, 1), linear.weight, linear.bias).permute(0, 3, 1, 2)
+    return _FusedGLU.apply(x.permute(0, 2, 3, 1), linear.weight, linear.bias, tuple(pooling)).permute(0, 3, 1, 2)

@@ -166,15 +166,28 @@ class GLU(nn.Module):
         return value * torch.sigmoid(x)
 
 
-def _conv_block(n_in: int, n_out: int, pooling: tuple[int, int], config: CRNNConfig) -> nn.Sequential:
-    """Conv 3x3 (same padding) -> BatchNorm -> GLU -> Dropout -> AvgPool (time, freq)."""
-    return nn.Sequential(
-        nn.Conv2d(n_in, n_out, config.kernel_size, padding=config.kernel_size // 2),
-        nn.BatchNorm2d(n_out, eps=config.batch_norm_eps, momentum=config.batch_norm_momentum),
-        GLU(n_out),
-        nn.Dropout(config.cnn_dropout),
-        nn.AvgPool2d(pooling),
-    )
+class ConvBlock(nn.Sequential):
+    """Conv 3x3 (same padding) -> BatchNorm -> GLU -> Dropout -> AvgPool (time, freq); (B, C_in, T, F) -> (B, C_out, T', F').
+
+    On the CPU fast path with the dropout inactive, the GLU and the pooling run as one kernel.
+    """
+
+    def __init__(self, n_in: int, n_out: int, pooling: tuple[int, int], config: CRNNConfig) -> None:
+        super().__init__(
+            nn.Conv2d(n_in, n_out, config.kernel_size, padding=config.kernel_size // 2),
+            nn.BatchNorm2d(n_out, eps=config.batch_norm_eps, momentum=config.batch_norm_momentum),
+            GLU(n_out),
+            nn.Dropout(config.cnn_dropout),
+            nn.AvgPool2d(pooling),
+        )
+        self.pooling = tuple(pooling)
+
+    def forward(self, x: Tensor) -> Tensor:
+        conv, norm, glu, dropout, pool = self
+        x = norm(conv(x))
+        if glu.fused and (dropout.p == 0 or not self.training) and can_fuse(glu.linear, x):
+            return fused_glu(glu.linear, x, self.pooling)
+        return pool(dropout(glu(x)))
 
 
 class CRNN(nn.Module):
@@ -194,7 +207,7 @@ class CRNN(nn.Module):
         self.config = config = dataclasses.replace(config, **overrides)
 
         channels = (1, *config.filters)
-        self.cnn = nn.Sequential(*(_conv_block(channels[i], channels[i + 1], config.pooling[i], config) for i in range(len(config.filters))))
+        self.cnn = nn.Sequential(*(ConvBlock(channels[i], channels[i + 1], config.pooling[i], config) for i in range(len(config.filters))))
         self.rnn = nn.GRU(
             config.filters[-1] * config.n_freq_out,
             config.rnn_hidden,

@@ -1,6 +1,7 @@
-// The CRNN's gated unit, out = (x W^T + b) * sigmoid(x), in one pass over the pixels.
+// The CRNN's gated unit, out = (x W^T + b) * sigmoid(x), and the average pooling after it, in one
+// pass over the pixels.
 //
-// Tensors are (pixels, C) row-major: a channels-last (B, C, T, F) feature map seen as (B*T*F, C).
+// Tensors are (B, T, F, C) row-major: a channels-last (B, C, T, F) feature map.
 // Autograd keeps only x: the backward recomputes sigmoid(x) and x W^T + b per pixel instead of
 // storing them. C is a compile-time constant (8, 16, 32 or 64: the CRNNs' narrow blocks), so a
 // pixel's C channels are C / lanes SIMD vectors and the loops over them stay in registers. Weight
@@ -44,26 +45,46 @@ inline void project(const T* x, const Vec<T>* weight_t, const Vec<T>* bias, Vec<
     for (int k = 0; k < K; ++k) linear[k] += x[i] * weight_t[i * K + k];
 }
 
+// A feature map (B, T, F, C) and the average pooling (kt, kf) that follows the GLU: out is
+// (B, T / kt, F / kf, C) (floored, as AvgPool2d; (1, 1) is no pooling).
+struct PoolShape {
+  int64_t batch, n_frames, n_bands, kt, kf;
+  int64_t out_frames() const { return n_frames / kt; }
+  int64_t out_bands() const { return n_bands / kf; }
+  int64_t n_out() const { return batch * out_frames() * out_bands(); }
+  int64_t n_in() const { return batch * n_frames * n_bands; }
+};
+
 template <typename T, int C>
-void glu_forward_kernel(const T* x, const T* weight, const T* bias, T* out, int64_t n_pixels) {
+void glu_forward_kernel(const PoolShape& shape, const T* x, const T* weight, const T* bias, T* out) {
   constexpr int K = C / kLanes<T>, L = kLanes<T>;
   const std::vector<Vec<T>> weight_t = as_vectors(transposed<T, C>(weight).data(), C * C), bias_v = as_vectors(bias, C);
-  at::parallel_for(0, n_pixels, kChunkPixels, [&](int64_t begin, int64_t end) {
-    for (int64_t p = begin; p < end; ++p) {
-      Vec<T> linear[K];
-      project<T, C>(x + p * C, weight_t.data(), bias_v.data(), linear);
-      for (int k = 0; k < K; ++k) store(out + p * C + k * L, linear[k] * sigmoid<T>(load(x + p * C + k * L)));
+  const T scale = T(1) / T(shape.kt * shape.kf);
+  at::parallel_for(0, shape.n_out(), kChunkPixels, [&](int64_t begin, int64_t end) {
+    for (int64_t q = begin; q < end; ++q) {
+      const int64_t clip = q / (shape.out_frames() * shape.out_bands()), frame = q / shape.out_bands() % shape.out_frames(),
+                    band = q % shape.out_bands();
+      Vec<T> total[K] = {};
+      for (int64_t dt = 0; dt < shape.kt; ++dt)
+        for (int64_t df = 0; df < shape.kf; ++df) {
+          const T* xp = x + ((clip * shape.n_frames + frame * shape.kt + dt) * shape.n_bands + band * shape.kf + df) * C;
+          Vec<T> linear[K];
+          project<T, C>(xp, weight_t.data(), bias_v.data(), linear);
+          for (int k = 0; k < K; ++k) total[k] += linear[k] * sigmoid<T>(load(xp + k * L));
+        }
+      for (int k = 0; k < K; ++k) store(out + q * C + k * L, total[k] * scale);
     }
   });
 }
 
 template <typename T, int C>
-void glu_backward_kernel(const T* grad, const T* x, const T* weight, const T* bias, T* grad_x, T* grad_weight,
-                     T* grad_bias, int64_t n_pixels) {
+void glu_backward_kernel(const PoolShape& shape, const T* grad, const T* x, const T* weight, const T* bias, T* grad_x, T* grad_weight,
+                         T* grad_bias) {
   constexpr int K = C / kLanes<T>, L = kLanes<T>, per_chunk = C * K + K;  // per chunk: grad_weight rows, then grad_bias
   const std::vector<Vec<T>> weight_rows = as_vectors(weight, C * C), weight_t = as_vectors(transposed<T, C>(weight).data(), C * C),
                             bias_v = as_vectors(bias, C);
-  const int64_t n_chunks = (n_pixels + kChunkPixels - 1) / kChunkPixels;
+  const T scale = T(1) / T(shape.kt * shape.kf);
+  const int64_t n_pixels = shape.n_in(), n_chunks = (n_pixels + kChunkPixels - 1) / kChunkPixels;
   std::vector<Vec<T>> partial(n_chunks * per_chunk, Vec<T>{});
   at::parallel_for(0, n_chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
     for (int64_t chunk = chunk_begin; chunk < chunk_end; ++chunk) {
@@ -71,13 +92,21 @@ void glu_backward_kernel(const T* grad, const T* x, const T* weight, const T* bi
       Vec<T>* chunk_bias = chunk_weight + C * K;
       const int64_t end = std::min(n_pixels, (chunk + 1) * kChunkPixels);
       for (int64_t p = chunk * kChunkPixels; p < end; ++p) {
-        const T *g = grad + p * C, *xp = x + p * C;
+        const int64_t clip = p / (shape.n_frames * shape.n_bands), frame = p / shape.n_bands % shape.n_frames, band = p % shape.n_bands;
+        const int64_t out_frame = frame / shape.kt, out_band = band / shape.kf;
+        T* gxp = grad_x + p * C;
+        if (out_frame >= shape.out_frames() || out_band >= shape.out_bands()) {  // dropped by the pooling's floor
+          for (int k = 0; k < K; ++k) store(gxp + k * L, Vec<T>{});
+          continue;
+        }
+        const T* g = grad + ((clip * shape.out_frames() + out_frame) * shape.out_bands() + out_band) * C;
+        const T* xp = x + p * C;
         Vec<T> linear[K], x_v[K], gx[K];
         T grad_linear[C];
         project<T, C>(xp, weight_t.data(), bias_v.data(), linear);
         for (int k = 0; k < K; ++k) {
           x_v[k] = load(xp + k * L);
-          const Vec<T> g_k = load(g + k * L), s_k = sigmoid<T>(x_v[k]), gl_k = g_k * s_k;
+          const Vec<T> g_k = load(g + k * L) * scale, s_k = sigmoid<T>(x_v[k]), gl_k = g_k * s_k;
           store(grad_linear + k * L, gl_k);
           gx[k] = g_k * linear[k] * s_k * (T(1) - s_k);  // through the sigmoid
           chunk_bias[k] += gl_k;
@@ -89,7 +118,7 @@ void glu_backward_kernel(const T* grad, const T* x, const T* weight, const T* bi
             chunk_weight[j * K + k] += gl * x_v[k];
           }
         }
-        for (int k = 0; k < K; ++k) store(grad_x + p * C + k * L, gx[k]);
+        for (int k = 0; k < K; ++k) store(gxp + k * L, gx[k]);
       }
     }
   });
@@ -115,36 +144,42 @@ void dispatch_channels(int64_t n_channels, Kernel&& kernel) {
   }
 }
 
-void check_glu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  TORCH_CHECK(x.device().is_cpu() && x.is_contiguous(), "fused GLU: x must be a contiguous CPU tensor (..., C)");
-  const int64_t n = x.size(-1);
+void check_glu(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t kt, int64_t kf) {
+  TORCH_CHECK(x.device().is_cpu() && x.dim() == 4 && x.is_contiguous(), "fused GLU: x must be a contiguous CPU tensor (B, T, F, C)");
+  const int64_t n = x.size(3);
   TORCH_CHECK(weight.sizes() == torch::IntArrayRef({n, n}) && weight.is_contiguous(), "fused GLU: weight must be (C, C), contiguous");
   TORCH_CHECK(bias.sizes() == torch::IntArrayRef({n}) && bias.is_contiguous(), "fused GLU: bias must be (C,)");
   TORCH_CHECK(weight.scalar_type() == x.scalar_type() && bias.scalar_type() == x.scalar_type(), "fused GLU: mixed dtypes");
+  TORCH_CHECK(kt >= 1 && kf >= 1 && x.size(1) >= kt && x.size(2) >= kf, "fused GLU: pooling larger than the feature map");
 }
 
-torch::Tensor glu_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  check_glu(x, weight, bias);
-  auto out = torch::empty_like(x);
+// (x (B, T, F, C), weight, bias, kt, kf) -> GLU then average pooling (kt, kf): (B, T / kt, F / kf, C).
+torch::Tensor glu_forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, int64_t kt, int64_t kf) {
+  check_glu(x, weight, bias, kt, kf);
+  const PoolShape shape{x.size(0), x.size(1), x.size(2), kt, kf};
+  auto out = x.new_empty({shape.batch, shape.out_frames(), shape.out_bands(), x.size(3)});
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_glu_forward", [&] {
-    dispatch_channels(x.size(-1), [&]<int C>() {
-      glu_forward_kernel<scalar_t, C>(x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(),
-                                  out.data_ptr<scalar_t>(), x.numel() / C);
+    dispatch_channels(x.size(3), [&]<int C>() {
+      glu_forward_kernel<scalar_t, C>(shape, x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(), out.data_ptr<scalar_t>());
     });
   });
   return out;
 }
 
-std::vector<torch::Tensor> glu_backward(const torch::Tensor& grad, const torch::Tensor& x, const torch::Tensor& weight,
-                                        const torch::Tensor& bias) {
-  check_glu(x, weight, bias);
-  TORCH_CHECK(grad.sizes() == x.sizes() && grad.is_contiguous() && grad.scalar_type() == x.scalar_type(), "fused GLU: grad must match x");
+// (grad (B, T / kt, F / kf, C), x (B, T, F, C), weight, bias, kt, kf) -> [grad_x, grad_weight, grad_bias].
+std::vector<torch::Tensor> glu_backward(const torch::Tensor& grad, const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                        int64_t kt, int64_t kf) {
+  check_glu(x, weight, bias, kt, kf);
+  const PoolShape shape{x.size(0), x.size(1), x.size(2), kt, kf};
+  TORCH_CHECK(grad.sizes() == torch::IntArrayRef({shape.batch, shape.out_frames(), shape.out_bands(), x.size(3)}) && grad.is_contiguous() &&
+                  grad.scalar_type() == x.scalar_type(),
+              "fused GLU: grad must match the pooled output");
   auto grad_x = torch::empty_like(x), grad_weight = torch::empty_like(weight), grad_bias = torch::empty_like(bias);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fused_glu_backward", [&] {
-    dispatch_channels(x.size(-1), [&]<int C>() {
-      glu_backward_kernel<scalar_t, C>(grad.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
-                                   bias.data_ptr<scalar_t>(), grad_x.data_ptr<scalar_t>(), grad_weight.data_ptr<scalar_t>(),
-                                   grad_bias.data_ptr<scalar_t>(), x.numel() / C);
+    dispatch_channels(x.size(3), [&]<int C>() {
+      glu_backward_kernel<scalar_t, C>(shape, grad.data_ptr<scalar_t>(), x.data_ptr<scalar_t>(), weight.data_ptr<scalar_t>(),
+                                       bias.data_ptr<scalar_t>(), grad_x.data_ptr<scalar_t>(), grad_weight.data_ptr<scalar_t>(),
+                                       grad_bias.data_ptr<scalar_t>());
     });
   });
   return {grad_x, grad_weight, grad_bias};
