@@ -264,9 +264,9 @@ class CRNN(nn.Module):
         )
 
     def _recurrent(self, x: Tensor) -> Tensor:
-        """The BiGRU, (B, T, D) -> (B, T, 2 * hidden). On the CPU the fused layer (same numbers; in training
-        about half the time of nn.GRU's per-step autograd, and faster for the teacher too); GPUs and CPU
-        autocast (mixed precision) use nn.GRU."""
+        """The BiGRU, (B, T, D) -> (B, T, 2 * hidden). On the CPU the fused layer with its C++ frame loops
+        (same numbers, a fraction of nn.GRU's per-step autograd); GPUs, CPU autocast (mixed precision) and
+        machines where the C++ kernels could not be built use nn.GRU."""
         cpu_float = x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and not torch.is_autocast_enabled("cpu")
         fused = self.cpu_fast_path and cpu_float and not (self.rnn.training and self.rnn.dropout) and kernels() is not None
         return fused_bigru(self.rnn, x) if fused else self.rnn(x)[0]
