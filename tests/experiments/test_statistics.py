@@ -51,3 +51,76 @@ def test_longest_wait_between_improvements():
     # improvements at epochs 1, 2, 6 (index 0, 1, 5): the longest wait is 4 epochs
     assert longest_wait(np.array([0.1, 0.3, 0.2, 0.25, 0.3, 0.5, 0.4])) == 4
     assert longest_wait(np.array([0.5, 0.4, 0.3])) == 0
+
+
+def test_p_value_is_scipys_paired_t_test_and_agrees_with_the_interval():
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(2, 7))
+        a, b = rng.normal(0.5, 0.05, n), rng.normal(0.5, 0.05, n) + rng.normal(0, 0.03)
+        result = paired_difference(dict(enumerate(a)), dict(enumerate(b)))
+        assert result.p_value == pytest.approx(stats.ttest_rel(a, b).pvalue, rel=1e-9)
+        assert (result.p_value < 0.05) == (result.verdict != "not shown")
+
+
+def test_p_value_edge_cases():
+    assert paired_difference({1: 0.5, 2: 0.6}, {1: 0.4, 2: 0.5}).p_value == 0.0  # every seed +0.1
+    assert paired_difference({1: 0.5, 2: 0.6}, {1: 0.5, 2: 0.6}).p_value == 1.0
+    single = paired_difference({1: 0.4}, {1: 0.3})
+    assert math.isnan(single.p_value) and single.format_p() == "n/a"
+
+
+def test_holm_adjusted_by_hand():
+    from tbfl.experiments.statistics import holm_adjusted
+
+    # sorted: 0.005 x4 = 0.02, 0.01 x3 = 0.03, 0.03 x2 = 0.06, 0.04 x1 = 0.04 -> raised to 0.06 (monotone)
+    adjusted = holm_adjusted([0.01, 0.04, 0.03, 0.005, math.nan])
+    np.testing.assert_allclose(adjusted[:4], [0.03, 0.06, 0.06, 0.02])
+    assert math.isnan(adjusted[4])
+    assert holm_adjusted([0.6, 0.9])[1] == 1.0  # capped
+
+
+def test_holm_verdicts_keep_only_what_survives_the_family():
+    from tbfl.experiments.statistics import holm_verdicts
+
+    strong = paired_difference({1: 0.60, 2: 0.71, 3: 0.65, 4: 0.70}, {1: 0.40, 2: 0.50, 3: 0.45, 4: 0.49})   # p ~ 1e-5
+    edge = paired_difference({1: 0.50, 2: 0.55, 3: 0.47, 4: 0.52}, {1: 0.46, 2: 0.49, 3: 0.46, 4: 0.45})     # p ~ 0.04
+    null = paired_difference({1: 0.50, 2: 0.40, 3: 0.47, 4: 0.52}, {1: 0.46, 2: 0.49, 3: 0.46, 4: 0.50})
+    assert strong.verdict == "higher" and edge.verdict == "higher" and null.verdict == "not shown"
+    assert 0.01 < edge.p_value < 0.05
+    assert holm_verdicts([edge]) == ["higher"]
+    assert holm_verdicts([strong, edge, null]) == ["higher", "not shown", "not shown"]
+    lower = paired_difference({1: 0.40, 2: 0.50, 3: 0.45, 4: 0.49}, {1: 0.60, 2: 0.71, 3: 0.65, 4: 0.70})
+    assert holm_verdicts([lower, null]) == ["lower", "not shown"]
+
+
+def test_committed_study_tables_apply_holm_over_each_table():
+    """On the committed study runs: a table's Holm column is Holm's step-down over all its rows, by hand."""
+    from pathlib import Path
+
+    from scipy import stats
+
+    from tbfl.experiments import comparisons
+    from tbfl.experiments.report import load_runs
+    from tbfl.experiments.statistics import HOLM_COLUMN
+
+    configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
+    a, b = configurations["tbfl_k250_g2"], configurations["bce"]
+    classes = sorted(a.runs[0].per_class("event_f1_best"))
+    short = [c for i, c in enumerate(classes) if i % 2]
+    table = comparisons.class_differences(a, b, classes, [1.0 if c in short else 5.0 for c in classes])
+    seeds = sorted(set(a.by_seed()) & set(b.by_seed()))
+
+    def values(config, members):
+        return [np.mean([config.by_seed()[s].per_class("event_f1_best")[c] for c in members]) for s in seeds]
+
+    families = [[c] for c in classes] + [short, [c for c in classes if c not in short]]
+    p_values = [stats.ttest_rel(values(a, members), values(b, members)).pvalue for members in families]
+    expected, m = ["not shown"] * len(families), len(families)
+    for rank, index in enumerate(np.argsort(p_values)):
+        if p_values[index] >= 0.05 / (m - rank):
+            break
+        expected[index] = table["verdict"].iloc[index]
+    assert list(table[HOLM_COLUMN]) == expected

@@ -97,7 +97,7 @@ def test_report_makes_every_table_and_figure(swept, tmp_path):
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
     text = (out / "report.md").read_text()
     for section in ("How the runs ended", "Learning curves", "Table 1", "Summary", "Paired differences: tbfl_k1000_g2 - bce", "PSD-ROC", "Event rolls",
-                    "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events", "paper-equivalent k", "BCE median logit"):
+                    "Fig. 2", "Fig. 3", "Fig. 4", "Fig. 5", "short events", "paper-equivalent k", "BCE median logit", "verdict after Holm"):
         assert section in text, section
     summary = json.loads((out / "summary.json").read_text())
     assert {row["configuration"] for row in summary["summary"]} == {"bce", "tbfl_k100_g2", "tbfl_k1000_g2"}

@@ -1,7 +1,9 @@
 """Seed-paired comparisons of two configurations: overall, per class, short vs long events.
 
 Each row is one :class:`~tbfl.experiments.statistics.PairedDifference` of a
-metric between configuration ``a`` and configuration ``b`` (``a - b``).
+metric between configuration ``a`` and configuration ``b`` (``a - b``). Each
+table is one family for Holm's correction: its last column says which
+verdicts survive it.
 """
 
 from __future__ import annotations
@@ -12,21 +14,25 @@ import numpy as np
 import pandas as pd
 
 from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, SHORT_EVENT_S, Configuration
-from tbfl.experiments.statistics import PairedDifference, paired_difference
+from tbfl.experiments.statistics import HOLM_COLUMN, PairedDifference, holm_verdicts, paired_difference
 
 #: Per-class metrics compared class by class (event-F1 per class is at the macro-best threshold).
 PER_CLASS_METRICS = ("event_f1_best", "psds1", "psds2", "intersection_f1")
 
 
-def _row(scope: str, metric: str, difference: PairedDifference) -> dict:
-    return {
+def _table(rows: Sequence[tuple[str, str, PairedDifference]]) -> pd.DataFrame:
+    """One row per (scope, metric, difference), with the verdict alone and after Holm over all rows."""
+    after_holm = holm_verdicts([difference for _, _, difference in rows])
+    return pd.DataFrame([{
         "scope": scope,
         "metric": METRIC_LABELS[metric],
         "seeds": len(difference.seeds),
         "per-seed differences": " ".join(f"{d:+.3f}" for d in difference.differences),
         "mean difference [95% CI]": difference.format(),
+        "p": difference.format_p(),
         "verdict": difference.verdict,
-    }
+        HOLM_COLUMN: holm,
+    } for (scope, metric, difference), holm in zip(rows, after_holm)])
 
 
 def _by_seed(config: Configuration, value: Callable) -> dict[int, float]:
@@ -35,8 +41,8 @@ def _by_seed(config: Configuration, value: Callable) -> dict[int, float]:
 
 def overall_differences(a: Configuration, b: Configuration) -> pd.DataFrame:
     """``a - b`` for every headline metric (PSDS1, PSDS2, event-F1 best and at 0.5, intersection-F1)."""
-    rows = [_row("overall", m, paired_difference(_by_seed(a, lambda r: r.metrics.value(m)), _by_seed(b, lambda r: r.metrics.value(m)))) for m in HEADLINE_METRICS]
-    return pd.DataFrame(rows)
+    return _table([("overall", m, paired_difference(_by_seed(a, lambda r: r.metrics.value(m)), _by_seed(b, lambda r: r.metrics.value(m))))
+                   for m in HEADLINE_METRICS])
 
 
 def class_differences(a: Configuration, b: Configuration, classes: Sequence[str], event_duration_s: Sequence[float], metric: str = "event_f1_best") -> pd.DataFrame:
@@ -44,11 +50,11 @@ def class_differences(a: Configuration, b: Configuration, classes: Sequence[str]
     rows = []
     for name, duration_s in zip(classes, event_duration_s):
         difference = paired_difference(_by_seed(a, lambda r: r.per_class(metric)[name]), _by_seed(b, lambda r: r.per_class(metric)[name]))
-        rows.append(_row(f"{name} ({duration_s:.1f} s)", metric, difference))
+        rows.append((f"{name} ({duration_s:.1f} s)", metric, difference))
     short = np.asarray(event_duration_s) < SHORT_EVENT_S
     for label, mask in ((f"short events (< {SHORT_EVENT_S:g} s)", short), (f"long events (>= {SHORT_EVENT_S:g} s)", ~short)):
         members = [c for c, keep in zip(classes, mask) if keep]
         if members:
             group_mean = lambda run: np.mean([run.per_class(metric)[c] for c in members])  # noqa: E731
-            rows.append(_row(label, metric, paired_difference(_by_seed(a, group_mean), _by_seed(b, group_mean))))
-    return pd.DataFrame(rows)
+            rows.append((label, metric, paired_difference(_by_seed(a, group_mean), _by_seed(b, group_mean))))
+    return _table(rows)

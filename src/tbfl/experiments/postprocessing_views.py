@@ -20,7 +20,7 @@ import pandas as pd
 from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv
 from tbfl.data.layout import DesedLayout
 from tbfl.experiments.report import Configuration
-from tbfl.experiments.statistics import paired_difference
+from tbfl.experiments.statistics import HOLM_COLUMN, holm_verdicts, paired_difference
 from tbfl.experiments.validation_views import load_scores
 
 METHODS = ("median 0.45 s", "tuned median", "tuned SEBB")
@@ -69,13 +69,16 @@ def method_means(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def gap_by_method(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
-    """``a - b`` per method and metric, paired by seed, with its 95% t-interval and verdict."""
-    rows = []
+    """``a - b`` per method and metric, paired by seed, with its 95% t-interval and verdict (alone and after Holm over the table)."""
+    rows, differences = [], []
     for method in METHODS:
         for label in METRICS.values():
             values = {config: table[(table.configuration == config) & (table.method == method)].set_index("seed")[label].to_dict()
                       for config in (a, b)}
             difference = paired_difference(values[a], values[b])
+            differences.append(difference)
             rows.append({"method": method, "metric": label, "seeds": len(difference.seeds),
-                         "mean difference [95% CI]": difference.format(), "verdict": difference.verdict})
+                         "mean difference [95% CI]": difference.format(), "p": difference.format_p(), "verdict": difference.verdict})
+    for row, holm in zip(rows, holm_verdicts(differences)):
+        row[HOLM_COLUMN] = holm
     return pd.DataFrame(rows)

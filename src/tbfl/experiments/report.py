@@ -311,7 +311,10 @@ def write_report(
           f"{len(configurations)} configurations{f', code at commit {commit}' if commit else ''}). Values are mean ± std over seeds. "
           "Event-F1 is macro F1 at the best single threshold of the 0.01..0.99 sweep (200 ms collars); PSDS at the 50 operating points. "
           "Differences between two configurations are paired by seed: mean difference with a 95% Student-t interval "
-          "(n - 1 degrees of freedom); a difference is *confirmed* only when its interval excludes 0.\n"]
+          "(n - 1 degrees of freedom); a difference is *confirmed* only when its interval excludes 0. "
+          "Each table tests many differences at once, so about one in twenty rows without a true difference is "
+          "confirmed by chance: `p` is the paired t-test's two-sided p-value, and the last column keeps only the "
+          "verdicts that survive Holm's correction over the rows of that table (family-wise error <= 5%).\n"]
     md += ["## How the runs ended\n", _markdown(endings_table(configurations), floats=3), ""]
     curve_configs = {name: learning_curves(configurations[name]) for name in (bce_name, "focal_g2", tbfl_name, "tbfl_k250_g2") if name in configurations}
     curve_configs = {_label(name, bce_name, tbfl_name): curves for name, curves in curve_configs.items() if curves}

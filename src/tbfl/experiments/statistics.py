@@ -9,16 +9,26 @@ confidence interval on the paired differences (n - 1 degrees of freedom):
 
 A difference is "confirmed" only when its interval excludes 0. With 3 to 5
 seeds the intervals are wide; that is the point of reporting them.
+
+A report tests many differences at once (every class, every metric), so some
+intervals exclude 0 by chance: about one in twenty true-null rows. Each
+difference therefore also carries the paired t-test's two-sided p-value
+(< 1 - level exactly when the interval excludes 0), and :func:`holm_verdicts`
+gives the verdicts that survive Holm's step-down correction over a family
+of differences (family-wise error <= 1 - level under any dependence).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 from scipy import stats
+
+#: The column of a table of differences that holds each verdict after Holm's correction over the table.
+HOLM_COLUMN = "verdict after Holm"
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class PairedDifference:
     mean: float
     ci_low: float
     ci_high: float
+    p_value: float
     level: float = 0.95
 
     @property
@@ -42,6 +53,17 @@ class PairedDifference:
         if self.ci_high < 0:
             return "lower"
         return "not shown"
+
+    @property
+    def direction(self) -> str:
+        """"higher" or "lower": the sign of the mean difference."""
+        return "higher" if self.mean > 0 else "lower"
+
+    def format_p(self) -> str:
+        """``0.012``, ``<0.001``, or ``n/a`` with fewer than 2 seeds."""
+        if math.isnan(self.p_value):
+            return "n/a"
+        return "<0.001" if self.p_value < 0.001 else f"{self.p_value:.3f}"
 
     def format(self, digits: int = 3) -> str:
         """``+0.041 [+0.012, +0.070]``."""
@@ -63,6 +85,32 @@ def paired_difference(a: Mapping[int, float], b: Mapping[int, float], level: flo
     differences = np.array([a[s] - b[s] for s in seeds], dtype=float)
     mean = float(differences.mean())
     if len(seeds) < 2:
-        return PairedDifference(seeds, tuple(differences.tolist()), mean, math.nan, math.nan, level)
-    half_width = float(stats.t.ppf(0.5 + level / 2, len(seeds) - 1) * differences.std(ddof=1) / math.sqrt(len(seeds)))
-    return PairedDifference(seeds, tuple(differences.tolist()), mean, mean - half_width, mean + half_width, level)
+        return PairedDifference(seeds, tuple(differences.tolist()), mean, math.nan, math.nan, math.nan, level)
+    standard_error = float(differences.std(ddof=1) / math.sqrt(len(seeds)))
+    half_width = float(stats.t.ppf(0.5 + level / 2, len(seeds) - 1)) * standard_error
+    if standard_error > 0:
+        p_value = float(2 * stats.t.sf(abs(mean) / standard_error, len(seeds) - 1))
+    else:  # every seed moved by the same amount
+        p_value = 0.0 if mean != 0 else 1.0
+    return PairedDifference(seeds, tuple(differences.tolist()), mean, mean - half_width, mean + half_width, p_value, level)
+
+
+def holm_adjusted(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values, shape (n,); NaN entries stay NaN and are not counted in the family.
+
+    The i-th smallest of m p-values is multiplied by (m - i + 1), made non-decreasing in that
+    order and capped at 1; a hypothesis is rejected at level alpha when its adjusted p < alpha.
+    """
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    factors = len(order) - np.arange(len(order))
+    adjusted[order] = np.minimum(np.maximum.accumulate(p[order] * factors), 1.0)
+    return adjusted
+
+
+def holm_verdicts(differences: Sequence[PairedDifference]) -> list[str]:
+    """Each difference's verdict after Holm's correction over the whole family (the level is each one's ``level``)."""
+    adjusted = holm_adjusted([d.p_value for d in differences])
+    return [d.direction if p < 1 - d.level else "not shown" for d, p in zip(differences, adjusted)]
