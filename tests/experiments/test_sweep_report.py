@@ -161,6 +161,28 @@ def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swe
     assert gap[(gap.method == "tuned SEBB") & (gap.metric == "PSDS2")]["mean difference [95% CI]"].iloc[0].startswith(expected)
 
 
+def test_event_roll_detections_are_the_median_filtered_frames_above_the_threshold(swept):
+    """Each system's black bars cover exactly the frames whose 7-frame median-filtered probability exceeds the threshold."""
+    from tbfl.evaluation.postprocess import median_filter
+    from tbfl.experiments import validation_views
+    from tbfl.experiments.report import load_runs
+
+    config, _, runs = swept
+    run = load_runs(runs)["bce"].runs[0]
+    layout = validation_views.dataset_layout(run)
+    classes = tuple(json.loads(run.folder.class_weights.read_text())["classes"])
+    filenames, probabilities, frame_hop_s = validation_views.load_scores(run)
+    threshold = float(np.median(probabilities))  # a 2-epoch run: detections at this threshold, none at 0.5 perhaps
+    features = yaml.safe_load(config.read_text()).get("features") or {}
+    clips = validation_views.event_roll_clips({"BCE": run}, layout, classes, filenames[:3], features, threshold=threshold)
+    assert sum(len(clip["detections"]["BCE"]) for clip in clips) > 0
+    for clip, frames in zip(clips, probabilities[:3]):
+        covered = np.zeros(frames.shape, dtype=bool)
+        for onset_s, offset_s, index in clip["detections"]["BCE"]:
+            covered[index, int(round(onset_s / frame_hop_s)):int(round(offset_s / frame_hop_s))] = True
+        np.testing.assert_array_equal(covered, median_filter(frames.astype(np.float64), 7) > threshold)
+
+
 def test_logit_summary_gives_medians_and_positive_shares_sorted_by_duration():
     logits = {"BCE": [np.array([-3.0, -1.0, 2.0]), np.array([1.0, 2.0])], "TBFL": [np.array([0.5, -0.5, 1.5, 2.0]), np.zeros(0)]}
     table = logit_summary(logits, ["long", "short"], [8.0, 0.6])

@@ -191,12 +191,13 @@ def figure_psd_roc(curves: Mapping[str, Mapping[str, Sequence[tuple[np.ndarray, 
 
 
 def figure_event_rolls(clips: Sequence[dict], classes: Sequence[str], out_png: str | Path) -> Path:
-    """One column per clip: log-mel, ground truth, then each system's frame probabilities with the truth outlined.
+    """One column per clip: log-mel, ground truth, then each system's frame probabilities with the truth outlined
+    in red and the system's detected events as black bars.
 
     Args:
         clips: dicts with ``name``, ``log_mel`` (n_mels, n_in_frames), ``duration_s``, ``events``
             [(onset_s, offset_s, class index)], ``scores`` {system: (C, n_frames) probabilities},
-            ``frame_hop_s``.
+            ``detections`` {system: [(onset_s, offset_s, class index)]}, ``frame_hop_s``.
     """
     systems = list(clips[0]["scores"])
     n_rows = 2 + len(systems)
@@ -216,6 +217,8 @@ def figure_event_rolls(clips: Sequence[dict], classes: Sequence[str], out_png: s
             for onset_s, offset_s, index in clip["events"]:
                 ax.add_patch(plt.Rectangle((onset_s, index - 0.4), offset_s - onset_s, 0.8, fill=label == "ground truth", alpha=0.9 if label == "ground truth" else 1,
                                            facecolor="#d62728", edgecolor="#d62728", linewidth=1.2))
+            for onset_s, offset_s, index in clip["detections"].get(label, []):
+                ax.add_patch(plt.Rectangle((onset_s, index - 0.12), offset_s - onset_s, 0.24, facecolor="black", edgecolor="none"))
             ax.set_yticks(range(len(classes)), classes if column == 0 else [""] * len(classes), fontsize=6)
             ax.set_xlim(0, duration_s)
             if column == 0:

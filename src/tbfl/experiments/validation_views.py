@@ -54,19 +54,24 @@ def short_event_clips(layout: DesedLayout, classes: Sequence[str], short_classes
 
 
 def event_roll_clips(
-    systems: Mapping[str, Run], layout: DesedLayout, classes: Sequence[str], filenames: Sequence[str], feature_settings: Mapping
+    systems: Mapping[str, Run], layout: DesedLayout, classes: Sequence[str], filenames: Sequence[str], feature_settings: Mapping,
+    *, median_filter_s: float = 0.45, threshold: float = 0.5,
 ) -> list[dict]:
     """The inputs of :func:`tbfl.experiments.figures.figure_event_rolls` for ``filenames``.
 
-    ``systems``: label -> run whose validation scores are shown (one seed each).
+    ``systems``: label -> run whose validation scores are shown (one seed each). Each system's
+    detections are decoded as event-F1 @0.5 decodes them: ``median_filter_s`` median filter, then ``threshold``.
     """
     from tbfl.data.audio import load_audio
+    from tbfl.evaluation.postprocess import decode_events, median_filter_frames
     from tbfl.features import FeatureConfig, compute_features
 
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))
     feature_config = FeatureConfig(**feature_settings)
     scores = {label: load_scores(run) for label, run in systems.items()}
+    frame_hop_s = next(iter(scores.values()))[2]
+    filter_frames = median_filter_frames(median_filter_s, frame_hop_s)
     clips = []
     for filename in filenames:
         audio = load_audio(layout.path("validation_audio") / filename, sample_rate=feature_config.sample_rate_hz)
@@ -77,7 +82,10 @@ def event_roll_clips(
             "duration_s": durations[filename],
             "events": [(row.onset, row.offset, list(classes).index(row.event_label)) for row in events.itertuples()],
             "scores": {label: probabilities[names.index(filename)] for label, (names, probabilities, _) in scores.items()},
-            "frame_hop_s": next(iter(scores.values()))[2],
+            "detections": {label: [(row.onset, row.offset, list(classes).index(row.event_label)) for row in decode_events(
+                {filename: probabilities[names.index(filename)]}, threshold, tuple(classes), frame_hop_s=frame_hop_s, filter_frames=filter_frames).itertuples()]
+                for label, (names, probabilities, _) in scores.items()},
+            "frame_hop_s": frame_hop_s,
         })
     return clips
 
