@@ -53,11 +53,15 @@ def plot_sweep(
     ax.legend(fontsize=8)
 
 
-def figure_sweeps(panels: Sequence[dict], out_png: str | Path) -> Path:
-    """Fig. 2: one panel per sweep; each dict holds the keyword arguments of :func:`plot_sweep`."""
-    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
-        plot_sweep(ax=ax, **panel)
+def figure_sweeps(rows: Sequence[Sequence[dict]], out_png: str | Path) -> Path:
+    """Fig. 2: one row of panels per metric, one panel per sweep; each dict holds the keyword arguments of :func:`plot_sweep`."""
+    n_columns = max(len(row) for row in rows)
+    figure, axes = plt.subplots(len(rows), n_columns, figsize=(5.5 * n_columns, 4 * len(rows)), squeeze=False)
+    for axes_row, row in zip(axes, rows):
+        for ax, panel in zip(axes_row, row):
+            plot_sweep(ax=ax, **panel)
+        for ax in axes_row[len(row):]:
+            ax.set_visible(False)
     figure.tight_layout()
     return _save(figure, out_png)
 
