@@ -124,3 +124,30 @@ def test_committed_study_tables_apply_holm_over_each_table():
             break
         expected[index] = table["verdict"].iloc[index]
     assert list(table[HOLM_COLUMN]) == expected
+
+
+def test_every_configuration_against_bce_marks_confirmed_and_holm_cells():
+    """On the committed study runs: one row per configuration, cells marked as their interval and Holm over all cells say."""
+    from pathlib import Path
+
+    from tbfl.experiments import comparisons
+    from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, load_runs
+    from tbfl.experiments.statistics import holm_verdicts
+
+    configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
+    table = comparisons.against_reference(configurations, "bce")
+    others = [name for name in configurations if name != "bce"]
+    assert list(table["configuration"]) == others
+    value = lambda config, m: {r.seed: r.metrics.value(m) for r in configurations[config].runs}  # noqa: E731
+    differences = [paired_difference(value(name, m), value("bce", m)) for name in others for m in HEADLINE_METRICS]
+    after_holm = iter(holm_verdicts(differences))
+    cells = iter(differences)
+    for _, row in table.iterrows():
+        for m in HEADLINE_METRICS:
+            difference, holm = next(cells), next(after_holm)
+            text = row[METRIC_LABELS[m]]
+            assert text.startswith(difference.format())
+            assert text.endswith(comparisons.HOLM_MARK) == (holm != "not shown")
+            assert text.endswith(comparisons.CONFIRMED_MARK) == (difference.verdict != "not shown" and holm == "not shown")
+    k250 = table.set_index("configuration").loc["tbfl_k250_g2"]
+    assert k250["seeds"] == 5 and k250["PSDS2"].startswith("+0.063 [+0.028, +0.099]")

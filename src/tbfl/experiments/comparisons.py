@@ -8,7 +8,7 @@ verdicts survive it.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -58,3 +58,28 @@ def class_differences(a: Configuration, b: Configuration, classes: Sequence[str]
             group_mean = lambda run: np.mean([run.per_class(metric)[c] for c in members])  # noqa: E731
             rows.append((label, metric, paired_difference(_by_seed(a, group_mean), _by_seed(b, group_mean))))
     return _table(rows)
+
+
+#: Marks of a cell of :func:`against_reference`: confirmed (interval excludes 0), and also after Holm.
+CONFIRMED_MARK, HOLM_MARK = " ✓", " ✓ Holm"
+
+
+def against_reference(configurations: Mapping[str, Configuration], reference: str) -> pd.DataFrame:
+    """Every other configuration - ``reference`` on the headline metrics, paired by seed.
+
+    One row per configuration, one ``mean [95% CI]`` cell per metric, marked with
+    :data:`CONFIRMED_MARK` when the interval excludes 0 and :data:`HOLM_MARK` when that
+    survives Holm's correction over every cell of the table.
+    """
+    base = configurations[reference]
+    names = [name for name in configurations if name != reference]
+    cells = {(name, m): paired_difference(_by_seed(configurations[name], lambda r: r.metrics.value(m)), _by_seed(base, lambda r: r.metrics.value(m)))
+             for name in names for m in HEADLINE_METRICS}
+    after_holm = dict(zip(cells, holm_verdicts(list(cells.values()))))
+
+    def cell(key: tuple[str, str]) -> str:
+        mark = HOLM_MARK if after_holm[key] != "not shown" else CONFIRMED_MARK if cells[key].verdict != "not shown" else ""
+        return cells[key].format() + mark
+
+    return pd.DataFrame([{"configuration": name, "seeds": len(cells[(name, HEADLINE_METRICS[0])].seeds),
+                          **{METRIC_LABELS[m]: cell((name, m)) for m in HEADLINE_METRICS}} for name in names])

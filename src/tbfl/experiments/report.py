@@ -332,6 +332,11 @@ def write_report(
         weights_table = pd.DataFrame({"class": classes, **{n: w for n, w in weighted}})
         md += ["### Class weights used\n", _markdown(weights_table, floats=3), ""]
     md += ["## Summary\n", _markdown(_summary_for_markdown(summary), floats=3), ""]
+    if bce is not None and len(configurations) > 1:
+        md += [f"### Every configuration against {bce_name}\n",
+               f"Mean difference to {bce_name} over the common seeds, 95% t-interval; {comparisons.CONFIRMED_MARK.strip()}: the interval excludes 0; "
+               f"{comparisons.HOLM_MARK.strip()}: that survives Holm's correction over every cell of this table.\n",
+               _markdown(comparisons.against_reference(configurations, bce_name), floats=3), ""]
     k_values = [float(v) for v, _ in _sweep(configurations, r"tbfl_k([^_]+)_g2")]
     equivalents = paper_equivalent_k(table1, k_values)
     if len(equivalents):
