@@ -370,7 +370,7 @@ def write_report(
         if postprocessing:
             md += _postprocessing_section(configurations, layout, classes, bce_name, tbfl_name, out_dir)
 
-    rows = []  # one row of panels per metric: the paper's event-F1, then PSDS1 and PSDS2
+    sweep_rows = []  # one row of panels per metric: the paper's event-F1, then PSDS1 and PSDS2
     for metric in SWEEP_METRICS:
         references = {label: _mean_std(config.values(metric)) for label, config in (("BCE", bce), ("focal (w_c = 1)", focal)) if config}
         row = []
@@ -381,9 +381,9 @@ def write_report(
                 row.append(dict(axis_label=axis_label, values=[f"{v}\n({len(c.runs)} seed{'s' * (len(c.runs) > 1)})" for v, c in sweep],
                                 means=[m for m, _ in stats], stds=[sd for _, sd in stats], references=references, ylabel=METRIC_LABELS[metric], title=title))
         if row:
-            rows.append(row)
-    if rows:
-        figures.figure_sweeps(rows, figure_dir / "fig2_sweeps.png")
+            sweep_rows.append(row)
+    if sweep_rows:
+        figures.figure_sweeps(sweep_rows, figure_dir / "fig2_sweeps.png")
         md += ["## Event-F1 and PSDS against k and gamma (Fig. 2)\n",
                "The paper's Fig. 2 is the first row (event-F1 at the best threshold); the PSDS1 and PSDS2 rows are added. Mean ± std over seeds.\n",
                "![sweeps](figures/fig2_sweeps.png)\n"]
