@@ -180,13 +180,12 @@ class ConvBlock(nn.Sequential):
             nn.Dropout(config.cnn_dropout),
             nn.AvgPool2d(pooling),
         )
-        self.pooling = tuple(pooling)
 
     def forward(self, x: Tensor) -> Tensor:
         conv, norm, glu, dropout, pool = self
         x = norm(conv(x))
         if glu.fused and (dropout.p == 0 or not self.training) and can_fuse(glu.linear, x):
-            return fused_glu(glu.linear, x, self.pooling)
+            return fused_glu(glu.linear, x, pool.kernel_size)
         return pool(dropout(glu(x)))
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, SHORT_EVENT_S, Configuration
-from tbfl.experiments.statistics import HOLM_COLUMN, PairedDifference, holm_verdicts, paired_difference
+from tbfl.experiments.statistics import PairedDifference, holm_verdicts, paired_difference, verdict_columns
 
 #: Per-class metrics compared class by class (event-F1 per class is at the macro-best threshold).
 PER_CLASS_METRICS = ("event_f1_best", "psds1", "psds2", "intersection_f1")
@@ -22,17 +22,14 @@ PER_CLASS_METRICS = ("event_f1_best", "psds1", "psds2", "intersection_f1")
 
 def _table(rows: Sequence[tuple[str, str, PairedDifference]]) -> pd.DataFrame:
     """One row per (scope, metric, difference), with the verdict alone and after Holm over all rows."""
-    after_holm = holm_verdicts([difference for _, _, difference in rows])
+    columns = verdict_columns([difference for _, _, difference in rows])
     return pd.DataFrame([{
         "scope": scope,
         "metric": METRIC_LABELS[metric],
         "seeds": len(difference.seeds),
         "per-seed differences": " ".join(f"{d:+.3f}" for d in difference.differences),
-        "mean difference [95% CI]": difference.format(),
-        "p": difference.format_p(),
-        "verdict": difference.verdict,
-        HOLM_COLUMN: holm,
-    } for (scope, metric, difference), holm in zip(rows, after_holm)])
+        **verdicts,
+    } for (scope, metric, difference), verdicts in zip(rows, columns)])
 
 
 def _by_seed(config: Configuration, value: Callable) -> dict[int, float]:

@@ -20,7 +20,7 @@ import pandas as pd
 from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv
 from tbfl.data.layout import DesedLayout
 from tbfl.experiments.report import Configuration
-from tbfl.experiments.statistics import HOLM_COLUMN, holm_verdicts, paired_difference
+from tbfl.experiments.statistics import paired_difference, verdict_columns
 from tbfl.experiments.validation_views import load_scores
 
 METHODS = ("median 0.45 s", "tuned median", "tuned SEBB")
@@ -75,10 +75,6 @@ def gap_by_method(table: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
         for label in METRICS.values():
             values = {config: table[(table.configuration == config) & (table.method == method)].set_index("seed")[label].to_dict()
                       for config in (a, b)}
-            difference = paired_difference(values[a], values[b])
-            differences.append(difference)
-            rows.append({"method": method, "metric": label, "seeds": len(difference.seeds),
-                         "mean difference [95% CI]": difference.format(), "p": difference.format_p(), "verdict": difference.verdict})
-    for row, holm in zip(rows, holm_verdicts(differences)):
-        row[HOLM_COLUMN] = holm
-    return pd.DataFrame(rows)
+            differences.append(paired_difference(values[a], values[b]))
+            rows.append({"method": method, "metric": label, "seeds": len(differences[-1].seeds)})
+    return pd.DataFrame([{**row, **verdicts} for row, verdicts in zip(rows, verdict_columns(differences))])

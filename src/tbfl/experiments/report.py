@@ -40,6 +40,7 @@ SWEEP_METRICS = ("event_f1_best", "psds1", "psds2")  # the rows of Fig. 2
 #: The TBFL configuration whose weights follow the paper's Table 1 pattern on the `small` preset (k = 250 there
 #: puts floor(k r_c) / V_c where the paper's k = 1000 put it on DESED); compared beside ``tbfl_name``.
 PAPER_PATTERN_TBFL = "tbfl_k250_g2"
+K_SWEEP = r"tbfl_k([^_]+)_g2"  # configurations of the k sweep at gamma = 2; the group is k
 
 
 @dataclass
@@ -337,7 +338,7 @@ def write_report(
                f"Mean difference to {bce_name} over the common seeds, 95% t-interval; {comparisons.CONFIRMED_MARK.strip()}: the interval excludes 0; "
                f"{comparisons.HOLM_MARK.strip()}: that survives Holm's correction over every cell of this table.\n",
                _markdown(comparisons.against_reference(configurations, bce_name), floats=3), ""]
-    k_values = [float(v) for v, _ in _sweep(configurations, r"tbfl_k([^_]+)_g2")]
+    k_values = [float(v) for v, _ in _sweep(configurations, K_SWEEP)]
     equivalents = paper_equivalent_k(table1, k_values)
     if len(equivalents):
         md += ["### k on this dataset and on the paper's\n", "k acts through floor(k r_c) / V_c; with V_c scaled down, the k that puts "
@@ -374,7 +375,7 @@ def write_report(
     for metric in SWEEP_METRICS:
         references = {label: _mean_std(config.values(metric)) for label, config in (("BCE", bce), ("focal (w_c = 1)", focal)) if config}
         row = []
-        for axis_label, pattern, title in (("k", r"tbfl_k([^_]+)_g2", "TBFL, gamma = 2: against k"), ("gamma", r"tbfl_k1000_g([^_]+)", "TBFL, k = 1000: against gamma")):
+        for axis_label, pattern, title in (("k", K_SWEEP, "TBFL, gamma = 2: against k"), ("gamma", r"tbfl_k1000_g([^_]+)", "TBFL, k = 1000: against gamma")):
             sweep = _sweep(configurations, pattern)
             if len(sweep) >= 2:
                 stats = [_mean_std(c.values(metric)) for _, c in sweep]
@@ -449,7 +450,7 @@ def _label(name: str, bce_name: str, tbfl_name: str) -> str:
     named = {bce_name: "BCE", "focal_g2": "focal (w_c = 1)", tbfl_name: "TBFL"}
     if name in named:
         return named[name]
-    k = re.fullmatch(r"tbfl_k([^_]+)_g2", name)
+    k = re.fullmatch(K_SWEEP, name)
     return f"TBFL k = {k.group(1)}" if k else name
 
 

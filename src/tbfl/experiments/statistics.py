@@ -114,3 +114,10 @@ def holm_verdicts(differences: Sequence[PairedDifference]) -> list[str]:
     """Each difference's verdict after Holm's correction over the whole family (the level is each one's ``level``)."""
     adjusted = holm_adjusted([d.p_value for d in differences])
     return [d.direction if p < 1 - d.level else "not shown" for d, p in zip(differences, adjusted)]
+
+
+def verdict_columns(differences: Sequence[PairedDifference]) -> list[dict[str, str]]:
+    """Per difference, the columns every table of differences ends with: the mean and its interval,
+    ``p``, the verdict, and the verdict after Holm over all of ``differences`` (one family)."""
+    return [{"mean difference [95% CI]": d.format(), "p": d.format_p(), "verdict": d.verdict, HOLM_COLUMN: holm}
+            for d, holm in zip(differences, holm_verdicts(differences))]

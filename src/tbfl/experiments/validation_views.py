@@ -73,18 +73,21 @@ def event_roll_clips(
     frame_hop_s = next(iter(scores.values()))[2]
     filter_frames = median_filter_frames(median_filter_s, frame_hop_s)
     clips = []
+
+    def as_tuples(events) -> list[tuple[float, float, int]]:
+        return [(row.onset, row.offset, list(classes).index(row.event_label)) for row in events.itertuples()]
+
     for filename in filenames:
         audio = load_audio(layout.path("validation_audio") / filename, sample_rate=feature_config.sample_rate_hz)
-        events = labels.for_clip(filename)
+        clip_scores = {label: probabilities[names.index(filename)] for label, (names, probabilities, _) in scores.items()}
         clips.append({
             "name": filename,
             "log_mel": compute_features(audio, feature_config),
             "duration_s": durations[filename],
-            "events": [(row.onset, row.offset, list(classes).index(row.event_label)) for row in events.itertuples()],
-            "scores": {label: probabilities[names.index(filename)] for label, (names, probabilities, _) in scores.items()},
-            "detections": {label: [(row.onset, row.offset, list(classes).index(row.event_label)) for row in decode_events(
-                {filename: probabilities[names.index(filename)]}, threshold, tuple(classes), frame_hop_s=frame_hop_s, filter_frames=filter_frames).itertuples()]
-                for label, (names, probabilities, _) in scores.items()},
+            "events": as_tuples(labels.for_clip(filename)),
+            "scores": clip_scores,
+            "detections": {label: as_tuples(decode_events({filename: frames}, threshold, tuple(classes), frame_hop_s=frame_hop_s, filter_frames=filter_frames))
+                           for label, frames in clip_scores.items()},
             "frame_hop_s": frame_hop_s,
         })
     return clips
