@@ -1,6 +1,7 @@
 """Seed-paired differences and their Student-t intervals."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -151,3 +152,28 @@ def test_every_configuration_against_bce_marks_confirmed_and_holm_cells():
             assert text.endswith(comparisons.CONFIRMED_MARK) == (difference.verdict != "not shown" and holm == "not shown")
     k250 = table.set_index("configuration").loc["tbfl_k250_g2"]
     assert k250["seeds"] == 5 and k250["PSDS2"].startswith("+0.063 [+0.028, +0.099]")
+
+
+def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
+    """On the committed study runs: the k sweep against k = 250, the gamma sweep against gamma = 2, rows in sweep order."""
+    from pathlib import Path
+
+    from tbfl.experiments import comparisons
+    from tbfl.experiments.report import K_SWEEP, HEADLINE_METRICS, METRIC_LABELS, _sweeps_against_paper_point, load_runs
+
+    configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
+    markdown = "\n".join(_sweeps_against_paper_point(configurations))
+    k_section = markdown.split("### The sweep of k at gamma = 2, against k = 250")[1].split("###")[0]
+    rows = [line for line in k_section.splitlines() if line.startswith("| tbfl_")]
+    names = [row.split("|")[1].strip() for row in rows]
+    swept = sorted((float(re.fullmatch(K_SWEEP, n).group(1)), n) for n in configurations if re.fullmatch(K_SWEEP, n) and n != "tbfl_k250_g2")
+    assert names == [n for _, n in swept] and len(names) >= 3
+    table = comparisons.against_reference({n: configurations[n] for n in names + ["tbfl_k250_g2"]}, "tbfl_k250_g2")
+    value = lambda config, m: {r.seed: r.metrics.value(m) for r in configurations[config].runs}  # noqa: E731
+    for row, name in zip(rows, names):
+        cells = [cell.strip() for cell in row.split("|")[3:-1]]
+        for cell, m in zip(cells, HEADLINE_METRICS):
+            assert cell.startswith(paired_difference(value(name, m), value("tbfl_k250_g2", m)).format())
+        assert cells == list(table[table.configuration == name][[METRIC_LABELS[m] for m in HEADLINE_METRICS]].iloc[0])
+    has_gamma_sweep = sum(1 for n in configurations if re.fullmatch(r"tbfl_k1000_g[^_]+", n)) >= 2
+    assert ("### The sweep of gamma at k = 1000, against gamma = 2" in markdown) == has_gamma_sweep

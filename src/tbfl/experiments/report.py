@@ -41,6 +41,10 @@ SWEEP_METRICS = ("event_f1_best", "psds1", "psds2")  # the rows of Fig. 2
 #: puts floor(k r_c) / V_c where the paper's k = 1000 put it on DESED); compared beside ``tbfl_name``.
 PAPER_PATTERN_TBFL = "tbfl_k250_g2"
 K_SWEEP = r"tbfl_k([^_]+)_g2"  # configurations of the k sweep at gamma = 2; the group is k
+GAMMA_SWEEP = r"tbfl_k1000_g([^_]+)"  # configurations of the gamma sweep at k = 1000; the group is gamma
+#: Each sweep, its paper's best point (k = 1000 on DESED is k = 250 here; gamma = 2 at k = 1000) and the sweep's words.
+SWEEPS_AGAINST_PAPER_POINT = ((K_SWEEP, PAPER_PATTERN_TBFL, "k at gamma = 2, against k = 250 (the paper's k = 1000 on this dataset)"),
+                              (GAMMA_SWEEP, "tbfl_k1000_g2", "gamma at k = 1000, against gamma = 2"))
 
 
 @dataclass
@@ -335,14 +339,14 @@ def write_report(
     md += ["## Summary\n", _markdown(_summary_for_markdown(summary), floats=3), ""]
     if bce is not None and len(configurations) > 1:
         md += [f"### Every configuration against {bce_name}\n",
-               f"Mean difference to {bce_name} over the common seeds, 95% t-interval; {comparisons.CONFIRMED_MARK.strip()}: the interval excludes 0; "
-               f"{comparisons.HOLM_MARK.strip()}: that survives Holm's correction over every cell of this table.\n",
+               _against_legend(bce_name),
                _markdown(comparisons.against_reference(configurations, bce_name), floats=3), ""]
     k_values = [float(v) for v, _ in _sweep(configurations, K_SWEEP)]
     equivalents = paper_equivalent_k(table1, k_values)
     if len(equivalents):
         md += ["### k on this dataset and on the paper's\n", "k acts through floor(k r_c) / V_c; with V_c scaled down, the k that puts "
                "the weights where the paper's k put them on DESED is the paper's k divided by the V_c ratio.\n", _markdown(equivalents, floats=3), ""]
+    md += _sweeps_against_paper_point(configurations)
     pairs = [(a, b) for a in (tbfl_name, PAPER_PATTERN_TBFL) for b in (bce_name, "focal_g2") if a in configurations and b in configurations]
     for a, b in pairs:
         md += [f"## Paired differences: {a} - {b}\n", _markdown(comparisons.overall_differences(configurations[a], configurations[b]), floats=3), "",
@@ -375,7 +379,7 @@ def write_report(
     for metric in SWEEP_METRICS:
         references = {label: _mean_std(config.values(metric)) for label, config in (("BCE", bce), ("focal (w_c = 1)", focal)) if config}
         row = []
-        for axis_label, pattern, title in (("k", K_SWEEP, "TBFL, gamma = 2: against k"), ("gamma", r"tbfl_k1000_g([^_]+)", "TBFL, k = 1000: against gamma")):
+        for axis_label, pattern, title in (("k", K_SWEEP, "TBFL, gamma = 2: against k"), ("gamma", GAMMA_SWEEP, "TBFL, k = 1000: against gamma")):
             sweep = _sweep(configurations, pattern)
             if len(sweep) >= 2:
                 stats = [_mean_std(c.values(metric)) for _, c in sweep]
@@ -442,6 +446,31 @@ def _postprocessing_section(
         if name != bce_name and bce_name in compared:
             md += [f"{name} - {bce_name} under each post-processing (paired by seed):\n",
                    _markdown(postprocessing_views.gap_by_method(table, name, bce_name), 3) + "\n"]
+    return md
+
+
+def _against_legend(reference: str) -> str:
+    """The sentence above a table of :func:`~tbfl.experiments.comparisons.against_reference`."""
+    from tbfl.experiments import comparisons
+
+    return (f"Mean difference to {reference} over the common seeds, 95% t-interval; {comparisons.CONFIRMED_MARK.strip()}: the interval excludes 0; "
+            f"{comparisons.HOLM_MARK.strip()}: that survives Holm's correction over every cell of this table.\n")
+
+
+def _sweeps_against_paper_point(configurations: dict[str, Configuration]) -> list[str]:
+    """Markdown: every point of each sweep against the paper's best point, paired by seed.
+
+    Tests the paper's "k = 1000, gamma = 2 best": a point confirmed higher than the paper's beats it.
+    """
+    from tbfl.experiments import comparisons
+
+    md = []
+    for pattern, paper_point, words in SWEEPS_AGAINST_PAPER_POINT:
+        sweep = dict((config.name, config) for _, config in _sweep(configurations, pattern))
+        if paper_point in sweep and len(sweep) >= 2:
+            md += [f"### The sweep of {words}\n",
+                   _against_legend(paper_point),
+                   _markdown(comparisons.against_reference(sweep, paper_point), floats=3), ""]
     return md
 
 
