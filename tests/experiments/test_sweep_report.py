@@ -191,3 +191,11 @@ def test_logit_summary_gives_medians_and_positive_shares_sorted_by_duration():
     assert table["BCE logit > 0"].tolist() == pytest.approx([1.0, 1 / 3])
     assert math.isnan(table.loc[0, "TBFL median logit"]) and table.loc[1, "TBFL median logit"] == 1.0
     assert table.loc[1, "TBFL logit > 0"] == 0.75
+
+
+def test_configurations_and_seeds_sort_by_the_numbers_in_their_names():
+    from tbfl.experiments.report import natural_order
+
+    names = ["tbfl_kinf_g2", "tbfl_k1000_g2", "tbfl_k100_g2", "bce_s10", "tbfl_k10_g2", "tbfl_k1000_g0.5", "bce_s2", "tbfl_k10000_g2", "focal_g2"]
+    assert sorted(names, key=natural_order) == [
+        "bce_s2", "bce_s10", "focal_g2", "tbfl_k10_g2", "tbfl_k100_g2", "tbfl_k1000_g0.5", "tbfl_k1000_g2", "tbfl_k10000_g2", "tbfl_kinf_g2"]

@@ -85,13 +85,19 @@ class Configuration:
         return {run.seed: run for run in self.runs}
 
 
+def natural_order(name: str) -> list[tuple[int, float, str]]:
+    """Sort key that reads the numbers in a name as numbers: tbfl_k10_g2 < tbfl_k100_g2 < tbfl_k1000_g0.5 < tbfl_kinf_g2, _s2 < _s10."""
+    return [(0, float(token), "") if index % 2 else (1, 0.0, token)
+            for index, token in enumerate(re.split(r"(\d+(?:\.\d+)?)", name)) if token]
+
+
 def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
-    """Finished runs under ``runs_dir`` grouped by configuration, in name order."""
+    """Finished runs under ``runs_dir`` grouped by configuration, in :func:`natural_order` of their names."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: runs folder not found")
     configurations: dict[str, Configuration] = {}
-    for metrics_file in sorted(runs_dir.glob(f"*/{METRICS_FILE}")):
+    for metrics_file in sorted(runs_dir.glob(f"*/{METRICS_FILE}"), key=lambda path: natural_order(path.parent.name)):
         run_dir = metrics_file.parent
         folder = RunFolder(run_dir)
         match = SEED_SUFFIX.search(run_dir.name)
