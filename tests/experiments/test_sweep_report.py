@@ -60,7 +60,7 @@ def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, cap
         assert (archive / "runs" / "bce_s1" / name).is_file(), name
     assert not (archive / "runs" / "bce_s1" / "checkpoints").exists()
     table = pd.read_csv(archive / "runs.csv")
-    assert list(table["run"]) == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]
+    assert list(table["run"]) == ["bce_s1", "tbfl_k100_g2_s1", "tbfl_k1000_g2_s1"]  # natural order
     assert list(table["epochs_trained"]) == [2, 2, 2] and set(table["stop_reason"]) == {"max_epochs (2)"}
     bce = json.loads((runs / "bce_s1" / "metrics.json").read_text())
     assert table.loc[0, "psds1"] == pytest.approx(bce["psds1"], abs=1e-4)
