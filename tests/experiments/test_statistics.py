@@ -159,7 +159,7 @@ def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
     from pathlib import Path
 
     from tbfl.experiments import comparisons
-    from tbfl.experiments.report import K_SWEEP, HEADLINE_METRICS, METRIC_LABELS, _sweeps_against_paper_point, load_runs
+    from tbfl.experiments.report import GAMMA_SWEEP, K_SWEEP, HEADLINE_METRICS, METRIC_LABELS, _sweeps_against_paper_point, load_runs
 
     configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
     markdown = "\n".join(_sweeps_against_paper_point(configurations))
@@ -175,5 +175,5 @@ def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
         for cell, m in zip(cells, HEADLINE_METRICS):
             assert cell.startswith(paired_difference(value(name, m), value("tbfl_k250_g2", m)).format())
         assert cells == list(table[table.configuration == name][[METRIC_LABELS[m] for m in HEADLINE_METRICS]].iloc[0])
-    has_gamma_sweep = sum(1 for n in configurations if re.fullmatch(r"tbfl_k1000_g[^_]+", n)) >= 2
+    has_gamma_sweep = sum(1 for n in configurations if re.fullmatch(GAMMA_SWEEP, n)) >= 2
     assert ("### The sweep of gamma at k = 1000, against gamma = 2" in markdown) == has_gamma_sweep
