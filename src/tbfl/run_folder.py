@@ -3,7 +3,7 @@
 Layout (names kept from the first release, so archived runs stay readable):
     config.yaml              the recipe used (a resumed run must have the same)
     class_weights.json       dataset statistics (V_c, r_c on the run's frame grid, ...) and the loss's class weights
-    checkpoints/last.ckpt    every ``checkpoint_every_n_steps`` steps and at the end (for --resume)
+    checkpoints/last.ckpt    every ``checkpoint_every_n_steps`` steps and at each epoch's end (for --resume)
     checkpoints/best-*.ckpt  best by ``training.monitor``
     logs/                    CSV (metrics.csv) and TensorBoard logs
     scores/validation/       frame scores of the validation set on the run's frame grid, sed_scores TSV, one file per clip

@@ -98,6 +98,24 @@ def test_resume_after_interruption_gives_the_same_step_count(make_recipe, tmp_pa
     assert (tmp_path / "run" / "logs" / "metrics-1.csv").is_file()  # the first attempt's log is kept
 
 
+class StopInValidation(L.Callback):
+    """Interrupt the first validation, after the epoch's last training step, as a kill would."""
+
+    def on_validation_start(self, trainer, pl_module) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_run_interrupted_in_validation_resumes_with_that_validation(make_recipe, tmp_path):
+    """The learning curve (and early stopping) of a resumed run has every epoch: none is trained without its validation."""
+    recipe = make_recipe(training__max_epochs=3, training__checkpoint_every_n_steps=1)
+    interrupted = train_run(recipe, tmp_path / "run", progress=False, callbacks=[StopInValidation()])  # after step 4 of 4
+    assert interrupted.interrupted and not (tmp_path / "run" / "learning_curve.csv").exists()
+    resumed = train_run(recipe, tmp_path / "run", progress=False, resume=True)
+    curve = pd.read_csv(tmp_path / "run" / "learning_curve.csv")
+    assert list(curve["epoch"]) == [1, 2, 3] and list(curve["step"]) == [4, 8, 12]
+    assert resumed.global_step == 12 and resumed.metrics["training"]["epochs_trained"] == 3
+
+
 def test_a_finished_run_folder_is_not_overwritten(make_recipe, tmp_path):
     train_run(make_recipe(training__max_epochs=1), tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match="--resume"):

@@ -1,12 +1,14 @@
-"""Lightning callbacks of the recipe: the learning curve, and the reason a run stopped."""
+"""Lightning callbacks of the recipe: the learning curve, and the checkpoint a run resumes from."""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import Checkpoint
 
 from tbfl.io import atomic_write_text
 
@@ -61,3 +63,30 @@ class LearningCurve(L.Callback):
 
     def load_state_dict(self, state_dict: dict) -> None:
         self.rows = list(state_dict.get("rows", []))
+
+
+class ResumePoint(Checkpoint):
+    """Writes ``path`` (``last.ckpt``, for ``--resume``) every ``every_n_steps`` steps and at each epoch's end.
+
+    A checkpoint written on an epoch's last step restores as "epoch trained", and Lightning would go on
+    without that epoch's validation: a learning-curve row and an early-stopping count lost. So the last step
+    is saved at the epoch's end instead, after the validation, early stopping and the best checkpoint (a
+    ``Checkpoint`` runs after those), with all their states. Each write replaces ``path`` atomically.
+    """
+
+    def __init__(self, path: str | Path, every_n_steps: int) -> None:
+        self.path, self.every_n_steps = Path(path), every_n_steps
+
+    def save(self, trainer: L.Trainer) -> None:
+        """Write the trainer's state to ``path`` through a temporary file (every rank calls it; rank 0 writes)."""
+        partial = self.path.with_name(f".{self.path.name}.partial")
+        trainer.save_checkpoint(partial)
+        if trainer.is_global_zero:
+            os.replace(partial, self.path)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
+        if trainer.global_step % self.every_n_steps == 0 and batch_idx + 1 < trainer.num_training_batches:
+            self.save(trainer)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.save(trainer)

@@ -96,7 +96,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
     from lightning.pytorch.callbacks import EarlyStopping
 
     from tbfl.features import FeatureConfig
-    from tbfl.training.callbacks import LearningCurve
+    from tbfl.training.callbacks import LearningCurve, ResumePoint
     from tbfl.training.cpu import keep_freed_memory
     from tbfl.training.datamodule import DesedDataModule
     from tbfl.training.module import MeanTeacherSED
@@ -136,7 +136,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
 
     checkpoints = folder.checkpoints
     best = ModelCheckpoint(dirpath=checkpoints, filename="best-{epoch:03d}", monitor=training.monitor, mode="max", save_top_k=1)
-    last = ModelCheckpoint(dirpath=checkpoints, filename="last", every_n_train_steps=training.checkpoint_every_n_steps, save_top_k=1, enable_version_counter=False)
+    last = ResumePoint(last_checkpoint, training.checkpoint_every_n_steps)
     curve = LearningCurve(folder.learning_curve, training.monitor)
     stopping = (
         [EarlyStopping(training.monitor, mode="max", patience=training.early_stopping_patience, min_delta=training.early_stopping_min_delta)]
@@ -169,7 +169,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
         if not trainer.interrupted:
             raise
         return RunResult(run_dir, {}, trainer.global_step, True)
-    trainer.save_checkpoint(last_checkpoint)
+    last.save(trainer)
     metrics: dict = {}
     if trainer.is_global_zero:
         # a resume from a last.ckpt older than the latest best swap may name a deleted file
