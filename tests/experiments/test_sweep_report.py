@@ -199,3 +199,23 @@ def test_configurations_and_seeds_sort_by_the_numbers_in_their_names():
     names = ["tbfl_kinf_g2", "tbfl_k1000_g2", "tbfl_k100_g2", "bce_s10", "tbfl_k10_g2", "tbfl_k1000_g0.5", "bce_s2", "tbfl_k10000_g2", "focal_g2"]
     assert sorted(names, key=natural_order) == [
         "bce_s2", "bce_s10", "focal_g2", "tbfl_k10_g2", "tbfl_k100_g2", "tbfl_k1000_g0.5", "tbfl_k1000_g2", "tbfl_k10000_g2", "tbfl_kinf_g2"]
+
+
+def test_summary_spread_is_the_sample_std_of_the_committed_runs():
+    """mean ± std over seeds is what pandas gives from docs/study/runs.csv: the sample std (n - 1), not the population std."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tbfl.experiments.report import HEADLINE_METRICS, load_runs, summary_table
+
+    study = Path(__file__).parents[2] / "docs" / "study"
+    summary = summary_table(load_runs(study / "runs")).set_index("configuration")
+    by_configuration = pd.read_csv(study / "runs.csv").groupby("configuration")
+    for metric in HEADLINE_METRICS:
+        several = by_configuration[metric].count() > 1
+        expected = by_configuration[metric].agg(["mean", "std"])[several]
+        assert np.allclose(summary.loc[expected.index, f"{metric}_mean"], expected["mean"], atol=5e-5)  # runs.csv rounds to 4 digits
+        assert np.allclose(summary.loc[expected.index, f"{metric}_std"], expected["std"], atol=5e-5)
+    bce = summary.loc["bce"]
+    assert bce["seeds"] == 5 and round(bce["psds1_std"], 3) == 0.029  # 0.026 as a population std

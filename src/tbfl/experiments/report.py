@@ -3,7 +3,7 @@
 Each run folder (from ``tbfl train`` or ``tbfl sweep``) holds ``metrics.json``,
 ``class_weights.json``, ``config.yaml`` and ``weak_validation_logits.npz``.
 Runs that differ only in the seed (``..._s<seed>``) form one configuration and
-are summarised as mean ± std over seeds. Event-F1 is the macro F1 at the best
+are summarised as mean ± sample std (n - 1) over seeds. Event-F1 is the macro F1 at the best
 single threshold of the 0.01..0.99 sweep (the paper's "best performance"),
 with per-class F1 at that same threshold.
 """
@@ -112,7 +112,7 @@ def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
 
 def _mean_std(values: np.ndarray) -> tuple[float, float]:
     values = np.asarray(values, dtype=float)
-    return float(np.nanmean(values)), float(np.nanstd(values)) if len(values) > 1 else 0.0
+    return float(np.nanmean(values)), float(np.nanstd(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def _fmt(values: np.ndarray) -> str:
@@ -186,7 +186,7 @@ def _sweep(configurations: dict[str, Configuration], pattern: str) -> list[tuple
 
 
 def relative_per_class(tbfl: Configuration, bce: Configuration, metric: str, classes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class TBFL / BCE ratio, mean and std over seeds run by both (NaN where BCE is 0)."""
+    """Per-class TBFL / BCE ratio, mean and sample std over seeds run by both (NaN where BCE is 0)."""
     tbfl_runs, bce_runs = tbfl.by_seed(), bce.by_seed()
     seeds = sorted(set(tbfl_runs) & set(bce_runs)) or None
     if seeds is None:  # no common seed: compare means
@@ -199,7 +199,7 @@ def relative_per_class(tbfl: Configuration, bce: Configuration, metric: str, cla
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a class with BCE = 0 in every seed stays NaN
         mean = np.nanmean(ratio, axis=0)
-        std = np.nanstd(ratio, axis=0) if ratio.shape[0] > 1 else np.zeros(len(classes))
+        std = np.nanstd(ratio, axis=0, ddof=1) if ratio.shape[0] > 1 else np.zeros(len(classes))
     return mean, std
 
 
@@ -323,7 +323,7 @@ def write_report(
     focal = _pick(configurations, ["focal_g2", "tbfl-uniform_g2"], "focal")
 
     md = [f"# TBFL study report\n\nRuns: `{Path(runs_dir)}` ({sum(len(c.runs) for c in configurations.values())} runs, "
-          f"{len(configurations)} configurations{f', code at commit {commit}' if commit else ''}). Values are mean ± std over seeds. "
+          f"{len(configurations)} configurations{f', code at commit {commit}' if commit else ''}). Values are mean ± sample std (n - 1) over seeds. "
           "Event-F1 is macro F1 at the best single threshold of the 0.01..0.99 sweep (200 ms collars); PSDS at the 50 operating points. "
           "Differences between two configurations are paired by seed: mean difference with a 95% Student-t interval "
           "(n - 1 degrees of freedom); a difference is *confirmed* only when its interval excludes 0. "
@@ -490,7 +490,7 @@ def _label(name: str, bce_name: str, tbfl_name: str) -> str:
 
 
 def _series(per_seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return per_seed.mean(0), per_seed.std(0) if len(per_seed) > 1 else np.zeros(per_seed.shape[1])
+    return per_seed.mean(0), per_seed.std(0, ddof=1) if len(per_seed) > 1 else np.zeros(per_seed.shape[1])
 
 
 def _summary_for_markdown(summary: pd.DataFrame) -> pd.DataFrame:
