@@ -83,16 +83,17 @@ class StopAtStep(L.Callback):
             raise KeyboardInterrupt
 
 
-@pytest.mark.parametrize("checkpoint_every", [1, 5])
+@pytest.mark.parametrize("checkpoint_every", [1, 5, 8])  # 8: no step save before step 6, so from epoch 1's end
 def test_resume_after_interruption_gives_the_same_step_count(make_recipe, tmp_path, checkpoint_every):
     recipe = make_recipe(training__max_epochs=3, training__checkpoint_every_n_steps=checkpoint_every)
     reference = train_run(recipe, tmp_path / "reference", progress=False)
     interrupted = train_run(recipe, tmp_path / "run", progress=False, callbacks=[StopAtStep(6)])  # epoch 1, batch 2 of 4
     assert interrupted.interrupted and interrupted.global_step == 6
     assert not (tmp_path / "run" / "metrics.json").exists()
-    resumed = train_run(recipe, tmp_path / "run", progress=False, resume=True)  # from step 6, or from the older step 5
+    resumed = train_run(recipe, tmp_path / "run", progress=False, resume=True)  # from step 5 or from epoch 1's end (step 4)
     assert not resumed.interrupted
     assert resumed.global_step == reference.global_step == 12
+    assert list(pd.read_csv(tmp_path / "run" / "learning_curve.csv")["epoch"]) == [1, 2, 3]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert (tmp_path / "run" / "checkpoints" / metrics["checkpoint"]).is_file()
     assert (tmp_path / "run" / "logs" / "metrics-1.csv").is_file()  # the first attempt's log is kept
