@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
-import os
 from pathlib import Path
 
 import lightning as L
 from lightning.pytorch.callbacks import Checkpoint
 
-from tbfl.io import atomic_write_text
+from tbfl.io import atomic_path, atomic_write_text
 
 #: Columns of ``learning_curve.csv``: one row per validation, the objective of both networks.
 CURVE_COLUMNS = (
@@ -78,11 +78,9 @@ class ResumePoint(Checkpoint):
         self.path, self.every_n_steps = Path(path), every_n_steps
 
     def save(self, trainer: L.Trainer) -> None:
-        """Write the trainer's state to ``path`` through a temporary file (every rank calls it; rank 0 writes)."""
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        trainer.save_checkpoint(partial)
-        if trainer.is_global_zero:
-            os.replace(partial, self.path)
+        """Write the trainer's state to ``path`` (every rank calls it; only rank 0 writes, through ``atomic_path``)."""
+        with atomic_path(self.path) if trainer.is_global_zero else contextlib.nullcontext(self.path) as target:
+            trainer.save_checkpoint(target)
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
         if trainer.global_step % self.every_n_steps == 0 and batch_idx + 1 < trainer.num_training_batches:
