@@ -177,3 +177,23 @@ def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
         assert cells == list(table[table.configuration == name][[METRIC_LABELS[m] for m in HEADLINE_METRICS]].iloc[0])
     has_gamma_sweep = sum(1 for n in configurations if re.fullmatch(GAMMA_SWEEP, n)) >= 2
     assert ("### The sweep of gamma at k = 1000, against gamma = 2" in markdown) == has_gamma_sweep
+
+
+def test_class_balance_section_sets_the_gamma_2_configurations_against_cbfl():
+    """On the committed study runs, k = inf's runs standing in for CBFL: the section lists what ran, paired against CBFL."""
+    from pathlib import Path
+
+    from tbfl.experiments import comparisons
+    from tbfl.experiments.report import AGAINST_CBFL, CBFL, Configuration, _against_class_balance, load_runs
+
+    configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
+    assert _against_class_balance({n: c for n, c in configurations.items() if n != CBFL}) == []
+    stand_in = {**configurations, CBFL: Configuration(CBFL, configurations["tbfl_kinf_g2"].runs)}
+    markdown = "\n".join(_against_class_balance(stand_in))
+    names = [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| configuration")]
+    assert names == [n for n in AGAINST_CBFL if n in configurations] and "bce" not in names
+    table = comparisons.against_reference({n: stand_in[n] for n in (*names, CBFL)}, CBFL).set_index("configuration")
+    assert table.loc["tbfl_kinf_g2", "PSDS1"].startswith("+0.000 [+0.000, +0.000]")
+    value = lambda config, m: {r.seed: r.metrics.value(m) for r in stand_in[config].runs}  # noqa: E731
+    assert table.loc["tbfl_k250_g2", "PSDS2"].startswith(paired_difference(value("tbfl_k250_g2", "psds2"), value(CBFL, "psds2")).format())
+    assert table.loc["tbfl_k250_g2", "seeds"] == 3

@@ -45,6 +45,11 @@ GAMMA_SWEEP = r"tbfl_k1000_g([^_]+)"  # configurations of the gamma sweep at k =
 #: Each sweep, its paper's best point (k = 1000 on DESED is k = 250 here; gamma = 2 at k = 1000) and the sweep's words.
 SWEEPS_AGAINST_PAPER_POINT = ((K_SWEEP, PAPER_PATTERN_TBFL, "k at gamma = 2, against k = 250 (the paper's k = 1000 on this dataset)"),
                               (GAMMA_SWEEP, "tbfl_k1000_g2", "gamma at k = 1000, against gamma = 2"))
+#: The class-balanced focal loss of the grid (eq. 3: Cui et al.'s weights from the volumes V_c alone), and the gamma = 2
+#: configurations set against it: does weighting by the share of positive frames r_c as well change anything? k = inf
+#: weights by V_c alone too, so it is the check that should not differ.
+CBFL = "cbfl_b0.999_g2"
+AGAINST_CBFL = ("focal_g2", PAPER_PATTERN_TBFL, "tbfl_k1000_g2", "tbfl_kinf_g2")
 
 
 @dataclass
@@ -353,6 +358,7 @@ def write_report(
         md += ["### k on this dataset and on the paper's\n", "k acts through floor(k r_c) / V_c; with V_c scaled down, the k that puts "
                "the weights where the paper's k put them on DESED is the paper's k divided by the V_c ratio.\n", _markdown(equivalents, floats=3), ""]
     md += _sweeps_against_paper_point(configurations)
+    md += _against_class_balance(configurations)
     pairs = [(a, b) for a in (tbfl_name, PAPER_PATTERN_TBFL) for b in (bce_name, "focal_g2") if a in configurations and b in configurations]
     for a, b in pairs:
         md += [f"## Paired differences: {a} - {b}\n", _markdown(comparisons.overall_differences(configurations[a], configurations[b]), floats=3), "",
@@ -478,6 +484,20 @@ def _sweeps_against_paper_point(configurations: dict[str, Configuration]) -> lis
                    _against_legend(paper_point),
                    _markdown(comparisons.against_reference(sweep, paper_point), floats=3), ""]
     return md
+
+
+def _against_class_balance(configurations: dict[str, Configuration]) -> list[str]:
+    """Markdown: the configurations of :data:`AGAINST_CBFL` that ran, against :data:`CBFL`, paired by seed (empty without CBFL)."""
+    from tbfl.experiments import comparisons
+
+    compared = {name: configurations[name] for name in (*AGAINST_CBFL, CBFL) if name in configurations}
+    if CBFL not in compared or len(compared) < 2:
+        return []
+    return ["### Time balance against class balance: each configuration against CBFL (gamma = 2)\n",
+            "CBFL weights by the volumes V_c alone, TBFL by V_c and the share of positive frames r_c; "
+            "k = inf is TBFL's V_c-only limit, so it should not differ from CBFL.\n",
+            _against_legend(CBFL),
+            _markdown(comparisons.against_reference(compared, CBFL), floats=3), ""]
 
 
 def _label(name: str, bce_name: str, tbfl_name: str) -> str:
