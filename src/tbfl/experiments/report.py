@@ -474,30 +474,29 @@ def _sweeps_against_paper_point(configurations: dict[str, Configuration]) -> lis
 
     Tests the paper's "k = 1000, gamma = 2 best": a point confirmed higher than the paper's beats it.
     """
-    from tbfl.experiments import comparisons
-
     md = []
     for pattern, paper_point, words in SWEEPS_AGAINST_PAPER_POINT:
         sweep = dict((config.name, config) for _, config in _sweep(configurations, pattern))
-        if paper_point in sweep and len(sweep) >= 2:
-            md += [f"### The sweep of {words}\n",
-                   _against_legend(paper_point),
-                   _markdown(comparisons.against_reference(sweep, paper_point), floats=3), ""]
+        md += _against_section(f"The sweep of {words}", sweep, paper_point)
     return md
 
 
 def _against_class_balance(configurations: dict[str, Configuration]) -> list[str]:
     """Markdown: the configurations of :data:`AGAINST_CBFL` that ran, against :data:`CBFL`, paired by seed (empty without CBFL)."""
+    compared = {name: configurations[name] for name in (*AGAINST_CBFL, CBFL) if name in configurations}
+    return _against_section("Time balance against class balance: each configuration against CBFL (gamma = 2)", compared, CBFL,
+                            "CBFL weights by the volumes V_c alone, TBFL by V_c and the share of positive frames r_c; "
+                            "k = inf is TBFL's V_c-only limit, so it should not differ from CBFL.\n")
+
+
+def _against_section(title: str, compared: dict[str, Configuration], reference: str, explanation: str = "") -> list[str]:
+    """Markdown: a ``###`` section with every configuration of ``compared`` against ``reference`` (empty unless both ran)."""
     from tbfl.experiments import comparisons
 
-    compared = {name: configurations[name] for name in (*AGAINST_CBFL, CBFL) if name in configurations}
-    if CBFL not in compared or len(compared) < 2:
+    if reference not in compared or len(compared) < 2:
         return []
-    return ["### Time balance against class balance: each configuration against CBFL (gamma = 2)\n",
-            "CBFL weights by the volumes V_c alone, TBFL by V_c and the share of positive frames r_c; "
-            "k = inf is TBFL's V_c-only limit, so it should not differ from CBFL.\n",
-            _against_legend(CBFL),
-            _markdown(comparisons.against_reference(compared, CBFL), floats=3), ""]
+    return [f"### {title}\n", *([explanation] if explanation else []), _against_legend(reference),
+            _markdown(comparisons.against_reference(compared, reference), floats=3), ""]
 
 
 def _label(name: str, bce_name: str, tbfl_name: str) -> str:
