@@ -348,10 +348,7 @@ def write_report(
         weights_table = pd.DataFrame({"class": classes, **{n: w for n, w in weighted}})
         md += ["### Class weights used\n", _markdown(weights_table, floats=3), ""]
     md += ["## Summary\n", _markdown(_summary_for_markdown(summary), floats=3), ""]
-    if bce is not None and len(configurations) > 1:
-        md += [f"### Every configuration against {bce_name}\n",
-               _against_legend(bce_name),
-               _markdown(comparisons.against_reference(configurations, bce_name), floats=3), ""]
+    md += _against_section(f"Every configuration against {bce_name}", configurations, bce_name)
     k_values = [float(v) for v, _ in _sweep(configurations, K_SWEEP)]
     equivalents = paper_equivalent_k(table1, k_values)
     if len(equivalents):
