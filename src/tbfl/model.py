@@ -232,11 +232,14 @@ class CRNN(nn.Module):
             if isinstance(module, GLU):
                 module.fused = enabled
 
-    def forward(self, features: Tensor) -> CRNNOutput:
+    def forward(self, features: Tensor, class_mask: Tensor | None = None) -> CRNNOutput:
         """Frame logits and probabilities, attention and clip probabilities.
 
         Args:
             features: (B, n_mels, T_in) scaled log-mel (see ``tbfl.features.minmax_scale``).
+            class_mask: optional (B, C), 1 for the classes a clip's set annotates; with ``attention_softmax="classes"``
+                the others are left out of the attention softmax, so an annotated class's clip probability does not
+                depend on them (DCASE 2024's masked pooling). The softmax over time needs no mask: each class pools alone.
         Returns:
             CRNNOutput with strong tensors (B, C, T_out), T_out = T_in // time_pooling, and weak_probs (B, C).
         """
@@ -253,7 +256,7 @@ class CRNN(nn.Module):
 
         strong_logits = self.strong_head(x)  # (B, T_out, C)
         strong_probs = torch.sigmoid(strong_logits)
-        attention = self._attention(x, strong_logits)
+        attention = self._attention(x, strong_logits, class_mask)
         weak_probs = (strong_probs * attention).sum(dim=1)
         return CRNNOutput(
             strong_logits=strong_logits.transpose(1, 2),
@@ -270,12 +273,14 @@ class CRNN(nn.Module):
         fused = self.cpu_fast_path and cpu_float and not (self.rnn.training and self.rnn.dropout) and kernels() is not None
         return fused_bigru(self.rnn, x) if fused else self.rnn(x)[0]
 
-    def _attention(self, x: Tensor, strong_logits: Tensor) -> Tensor:
-        """Pooling weights (B, T, C), each class's weights summing to 1 over time."""
+    def _attention(self, x: Tensor, strong_logits: Tensor, class_mask: Tensor | None = None) -> Tensor:
+        """Pooling weights (B, T, C), each class's weights summing to 1 over time; ``class_mask`` (B, C) as in :meth:`forward`."""
         if self.attention_head is None:  # plain mean over time
             return torch.full_like(strong_logits, 1.0 / strong_logits.shape[1])
         scores = self.attention_head(x)  # (B, T, C)
         if self.config.attention_softmax == "time":
             return torch.softmax(scores, dim=1)
+        if class_mask is not None:
+            scores = scores.masked_fill(class_mask[:, None, :] < 0.5, torch.finfo(scores.dtype).min)
         weights = torch.softmax(scores, dim=2).clamp(min=_CLASS_ATTENTION_FLOOR)
         return weights / weights.sum(dim=1, keepdim=True)

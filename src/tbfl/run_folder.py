@@ -227,3 +227,13 @@ def check_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise CheckpointError(f"{path}: not a tbfl checkpoint (no state_dict); use a best-*.ckpt of a run folder, or start a fresh run")
     return checkpoint
+
+
+def check_checkpoint_classes(path: str | Path, checkpoint: Mapping[str, Any], classes: tuple[str, ...], dataset: str) -> None:
+    """ValueError naming ``path`` when the loaded ``checkpoint`` was trained on other classes (or another order)
+    than ``classes``, those of ``dataset`` (where the description came from)."""
+    trained = tuple(checkpoint.get("hyper_parameters", {}).get("classes") or ())
+    if trained != tuple(classes):
+        raise ValueError(
+            f"{path}: the checkpoint's classes {list(trained)} differ from the classes of the dataset ({dataset}) {list(classes)}"
+        )

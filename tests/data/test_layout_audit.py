@@ -100,31 +100,33 @@ def test_weak_split_is_the_baselines_pandas_draw():
 def test_audit_set_lists_unreadable_files_and_flags_a_set_without_audio(tmp_path):
     import soundfile as sf
 
-    from tbfl.data.audit import CLIP_SETS, audit_set
+    from tbfl.data.audit import audit_set
+    from tbfl.data.dataset import desed2021
 
     layout = DesedLayout(tmp_path)
-    weak = next(spec for spec in CLIP_SETS if spec.name == "weak")
+    weak = next(s for s in desed2021(layout).sets if s.name == "weak")
     layout.path("weak_tsv").parent.mkdir(parents=True)
     layout.path("weak_tsv").write_text("filename\tevent_labels\na.wav\tDog\nb.wav\tCat,Dog\nc.wav\t\n")
     folder = layout.path("weak_audio")
     folder.mkdir(parents=True)
     sf.write(folder / "a.wav", np.zeros((8000, 2), np.float32), 8000)
     (folder / "b.wav").write_bytes(b"RIFF not audio")
-    audit = audit_set(layout, weak)
+    audit = audit_set(weak)
     assert (audit.n_listed, audit.n_present, audit.missing, audit.extra) == (3, 2, ["c.wav"], [])
     assert list(audit.unreadable) == ["b.wav"] and audit.sample_rates_hz == {8000: 1} and audit.channels == {2: 1}
     assert audit.duration_s == {"min": 1.0, "max": 1.0, "mean": 1.0} and audit.usable
     (folder / "a.wav").unlink()
-    assert audit_set(layout, weak).problem == f"{folder}: none of the 1 clips with audio is readable"
+    assert audit_set(weak).problem == f"{folder}: none of the 1 clips with audio is readable"
     (folder / "b.wav").unlink()
-    assert audit_set(layout, weak).problem == f"{folder}: none of the 3 listed clips has audio here"
+    assert audit_set(weak).problem == f"{folder}: none of the 3 listed clips has audio here"
 
 
 def test_an_invalid_label_file_makes_the_set_unusable_with_file_and_line(tmp_path):
-    from tbfl.data.audit import CLIP_SETS, audit_set
+    from tbfl.data.audit import audit_set
+    from tbfl.data.dataset import desed2021
 
     layout = DesedLayout(tmp_path)
     layout.path("weak_tsv").parent.mkdir(parents=True)
     layout.path("weak_tsv").write_text("filename\tevent_labels\na.wav\tDog\na.wav\tCat\n")
-    audit = audit_set(layout, next(spec for spec in CLIP_SETS if spec.name == "weak"))
+    audit = audit_set(next(s for s in desed2021(layout).sets if s.name == "weak"))
     assert audit.problem == f"{layout.path('weak_tsv')}:3: duplicate clip (first on line 2)" and not audit.usable

@@ -100,7 +100,7 @@ def test_cli_table_and_out_file_feed_tbfl_weights(tiny_layout, tmp_path, capsys)
     lines = captured.out.splitlines()
     assert "Table 1" in lines[0] and "k = 1000" in lines[0]
     dog = next(line for line in lines if line.startswith("Dog "))
-    assert dog.split() == ["Dog", "3", "1.17", "0.3500", "0.42", "2", dog.split()[-1]]
+    assert dog.split() == ["Dog", "3", "1.17", "0.3500", "0.42", "2", "2", dog.split()[-1]]  # 2 events in 2 clips
     assert "warning: floor(k * r_c) = 0" in captured.err
     saved = json.loads(out_file.read_text())
     assert saved["volumes"][DESED_CLASSES.index("Dog")] == 3
@@ -117,7 +117,7 @@ def test_cli_class_without_sources_has_no_weight(tiny_layout, capsys):
     captured = capsys.readouterr()
     assert "TBFL weights not computed: class 'Frying': volume V_c must be finite and >= 1" in captured.err
     frying = next(line for line in captured.out.splitlines() if line.startswith("Frying"))
-    assert frying.split() == ["Frying", "0", "n/a", "0.0000", "n/a", "0", "n/a"]
+    assert frying.split() == ["Frying", "0", "n/a", "0.0000", "n/a", "0", "0", "n/a"]
 
 
 def test_cli_layout_config(tiny_layout, tmp_path, capsys):
@@ -125,7 +125,7 @@ def test_cli_layout_config(tiny_layout, tmp_path, capsys):
     moved.parent.mkdir()
     tiny_layout.path("synth_train_tsv").rename(moved)
     assert main(["stats", str(tiny_layout.root)]) == 2
-    assert f"{tiny_layout.path('synth_train_tsv')} (strong training labels)" in capsys.readouterr().err
+    assert f"{tiny_layout.path('synth_train_tsv')} (strong training labels of set 'synth_train')" in capsys.readouterr().err
 
     flat = tmp_path / "layout.yaml"
     flat.write_text("synth_train_tsv: labels/strong.tsv\n")

@@ -8,17 +8,20 @@ import argparse
 UNUSABLE_EXIT = 1
 
 
+from tbfl.cli.stats import add_dataset_arguments
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "check",
-        help="audit a DESED-format dataset: missing, extra and unreadable clips, sample rates, soundbank",
+        help="audit a dataset (DESED 2021 or a description): missing, extra and unreadable clips, sample rates, soundbank",
         description="Per clip set: clips listed in a label file but missing on disk, audio files in no label file, "
         "unreadable files, the sample rates / channels / durations in the audio headers; the soundbank's classes and "
         "file counts. Prints a table, writes every list to a JSON manifest, and exits 1 only when a set is unusable "
         "(no or an invalid label file, no audio folder, no readable clip, a soundbank class without files).",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset root (DESED 2021 layout)")
-    parser.add_argument("--layout-config", metavar="YAML", help="layout overrides: {entry: relative path}, or a recipe with data.layout")
+    add_dataset_arguments(parser)
+    parser.add_argument("--config", metavar="RECIPE", help="a training recipe: check the dataset its data.dataset (or data.layout) describes")
     parser.add_argument("--out", metavar="JSON", help="manifest path (default: DATASET/tbfl_check.json)")
     parser.set_defaults(func=run)
 
@@ -26,14 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tbfl.cli.stats import _layout_overrides
+    from tbfl.cli.stats import dataset_from_arguments
     from tbfl.data.audit import audit_dataset
-    from tbfl.data.layout import DesedLayout
+    from tbfl.training.config import load_recipe
 
-    overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
-    layout = DesedLayout.from_config(args.dataset, overrides)
-    audit = audit_dataset(layout)
-    out = Path(args.out) if args.out else layout.root / "tbfl_check.json"
+    dataset = dataset_from_arguments(args, load_recipe(args.config) if args.config else None)
+    audit = audit_dataset(dataset)
+    out = Path(args.out) if args.out else dataset.root / "tbfl_check.json"
     audit.write_json(out)
     print(audit.format_table())
     print(f"manifest: {out}")

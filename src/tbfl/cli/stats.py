@@ -14,16 +14,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "stats",
         help="class statistics of a dataset (the paper's Table 1) and its TBFL weights",
-        description="Measure V_c and the average source length from the soundbank's foreground folders, and r_c, "
-        "the average event duration and the event count from the strong training TSV, then the TBFL weights at k.",
+        description="Measure V_c and the average source length from the soundbank's foreground folders (without a "
+        "soundbank: V_c = strong training clips holding the class), and r_c, the average event duration and the event "
+        "count from the strong training labels, then the TBFL weights at k.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="dataset root (DESED 2021 layout)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--layout-config", metavar="YAML", help="layout overrides: {entry: relative path}, or a recipe with data.layout")
-    where.add_argument(
+    add_dataset_arguments(parser)
+    parser.add_argument(
         "--config", metavar="RECIPE",
-        help="a training recipe: its data.layout, and r_c counted on its output frame grid, as `tbfl train` counts it "
-        "(default: the DCASE2021 baseline's 156 frames of 64 ms, the paper's Table 1)",
+        help="a training recipe: its data.dataset (or data.layout), and r_c counted on its output frame grid, as `tbfl train` "
+        "counts it (default: the DCASE2021 baseline's 156 frames of 64 ms, the paper's Table 1)",
     )
     parser.add_argument("--k", type=float, default=1000.0, help="k of the TBFL weights (default 1000; 'inf' for volumes only)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -36,23 +35,18 @@ def run(args: argparse.Namespace) -> int:
 
     from tbfl.constants import FRAME_HOP_S, N_FRAMES
     from tbfl.data.labels import FrameGrid
-    from tbfl.data.layout import DesedLayout
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
     from tbfl.training.config import LossConfig, load_recipe
     from tbfl.training.loss import class_weights
 
-    if args.config:
-        recipe = load_recipe(args.config)
-        overrides, grid = recipe.data.layout, recipe.frame_grid
-    else:
-        overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
-        grid = FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
-    layout = DesedLayout.from_config(args.dataset, overrides)
+    recipe = load_recipe(args.config) if args.config else None
+    grid = recipe.frame_grid if recipe else FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
+    dataset = dataset_from_arguments(args, recipe)
     weights = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        stats = measure_stats(layout, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)  # warns about what it does not count
+        stats = measure_stats(dataset, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)  # warns about what it does not count
         try:
             weights = class_weights(LossConfig(name="tbfl", k=args.k), stats).tolist()
         except ValueError as error:
@@ -60,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
     report = {
-        "dataset": str(layout.root), **stats.to_dict(), "frame_grid": dataclasses.asdict(grid),
+        "dataset": str(dataset.root), **stats.to_dict(), "frame_grid": dataclasses.asdict(grid),
         "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights,
     }
     text = json.dumps(report, indent=2)
@@ -70,21 +64,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """DATASET and the ways to describe it (``tbfl stats`` and ``tbfl check``)."""
+    parser.add_argument("dataset", metavar="DATASET", help="dataset root (DESED 2021 layout unless a description is given)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--layout-config", metavar="YAML", help="DESED layout overrides: {entry: relative path}, or a recipe with data.layout")
+    where.add_argument("--dataset-config", metavar="YAML", help="a dataset description (classes, sets with roles; docs/own-data.md), paths relative to DATASET")
+
+
+def dataset_from_arguments(args: argparse.Namespace, recipe=None):
+    """The description of DATASET: --dataset-config, else the recipe's data.dataset / data.layout, else DESED 2021 in --layout-config."""
+    from tbfl.data.dataset import load_dataset
+
+    if args.dataset_config:
+        return load_dataset(args.dataset, args.dataset_config)
+    if recipe is not None:
+        if args.layout_config:
+            raise ValueError("--config and --layout-config: give one (the recipe holds its data.layout)")
+        return load_dataset(args.dataset, recipe.data.dataset, recipe.data.layout)
+    return load_dataset(args.dataset, None, _layout_overrides(Path(args.layout_config)) if args.layout_config else {})
+
+
 def _table(report: dict) -> str:
     def number(value, spec: str) -> str:
         return "n/a" if value is None else value if isinstance(value, str) else format(value, spec)
 
     weights = report["tbfl_weights"] or [None] * len(report["classes"])
+    clips = report.get("label_volumes") or [None] * len(report["classes"])
+    source = "soundbank files" if report.get("volumes_from", "soundbank") == "soundbank" else "clips with the class (no soundbank)"
     lines = [
         f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}; "
-        f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms",
-        f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'w_c':>6}",
+        f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms; "
+        f"V_c = {source}",
+        f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'clips':>6} {'w_c':>6}",
     ]
     for i, name in enumerate(report["classes"]):
         lines.append(
             f"{name:<28} {report['volumes'][i]:>5} {number(report['avg_source_length_s'][i], '.2f'):>11} "
             f"{report['frame_ratios'][i]:>7.4f} {number(report['avg_event_duration_s'][i], '.2f'):>11} "
-            f"{report['n_events'][i]:>7} {number(weights[i], '.3f'):>6}"
+            f"{report['n_events'][i]:>7} {number(clips[i], 'd'):>6} {number(weights[i], '.3f'):>6}"
         )
     return "\n".join(lines)
 

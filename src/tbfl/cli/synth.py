@@ -22,6 +22,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     parser.add_argument("--soundbank", metavar="DIR", help="existing soundbank folder with foreground/<class>/ and background/ to mix from instead of the procedural one")
     parser.add_argument("--figure", metavar="PNG", help="also save a spectrogram of one example source per class to this PNG")
+    parser.add_argument(
+        "--own-example", action="store_true",
+        help="write instead the example of docs/own-data.md: 6 renamed classes, strong labels only, no soundbank, described by OUT/dataset.yaml",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
 
@@ -34,6 +38,13 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"wrote {plot_class_examples(args.figure, seed=args.seed)}")
     if not args.out:
+        return 0
+    if args.own_example:
+        from tbfl.synth.own import make_own_example
+
+        if args.soundbank:
+            raise ValueError("--own-example makes its own sounds: drop --soundbank")
+        print(f"dataset description: {make_own_example(args.out, args.preset, args.seed, progress=not args.no_progress)}")
         return 0
     from tbfl.synth.generate import generate_dataset
 

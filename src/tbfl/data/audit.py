@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 import soundfile as sf
 
-from tbfl.constants import DESED_CLASSES
+from tbfl.data.dataset import DatasetDescription, DatasetSet, desed2021
 from tbfl.data.desed import StrongLabels, TsvFormatError, read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.layout import DesedLayout, LayoutError
 from tbfl.data.stats import AUDIO_SUFFIXES, class_of_folder
@@ -28,27 +28,6 @@ from tbfl.io import atomic_write_text
 
 #: Clip names shown in a warning or a table cell.
 _SHOWN = 3
-
-
-@dataclass(frozen=True)
-class ClipSetSpec:
-    """One clip set of the layout: its name, label-file and audio-folder entries, label kind, durations entry."""
-
-    name: str
-    tsv: str
-    audio: str
-    labels: str  # strong | weak | unlabeled
-    durations_tsv: str | None = None
-
-
-#: The clip sets of a DESED 2021 tree, in the order the baseline lists them.
-CLIP_SETS = (
-    ClipSetSpec("synth_train", "synth_train_tsv", "synth_train_audio", "strong"),
-    ClipSetSpec("weak", "weak_tsv", "weak_audio", "weak"),
-    ClipSetSpec("unlabeled", "unlabeled_tsv", "unlabeled_audio", "unlabeled"),
-    ClipSetSpec("synth_validation", "synth_val_tsv", "synth_val_audio", "strong", "synth_val_durations_tsv"),
-    ClipSetSpec("validation", "validation_tsv", "validation_audio", "strong", "validation_durations_tsv"),
-)
 
 
 # --------------------------------------------------------------------------- present clips
@@ -92,13 +71,13 @@ def present_strong_labels(set_name: str, labels: StrongLabels, audio_dir: str | 
     return StrongLabels(events.loc[events["filename"].isin(set(present))], filenames=tuple(present))
 
 
-def clip_durations_s(durations_tsv: Path, filenames: Sequence[str], audio_dir: Path) -> dict[str, float]:
-    """Duration (s) of each of ``filenames``: from ``durations_tsv``, or measured from the audio headers when it is absent.
+def clip_durations_s(durations_tsv: Path | None, filenames: Sequence[str], audio_dir: Path) -> dict[str, float]:
+    """Duration (s) of each of ``filenames``: from ``durations_tsv``, or measured from the audio headers when it is absent (or None).
 
     The DCASE2021 baseline likewise writes the validation durations from the audio when the file is missing.
     Raises ValueError naming the file when it lacks a clip.
     """
-    if durations_tsv.is_file():
+    if durations_tsv is not None and durations_tsv.is_file():
         durations = read_durations_tsv(durations_tsv)
         lacking = [name for name in filenames if name not in durations]
         if lacking:
@@ -162,11 +141,12 @@ class DatasetAudit:
 
     root: str
     sets: list[SetAudit]
-    soundbank: SoundbankAudit
+    soundbank: SoundbankAudit | None  # None: the description names no soundbank (V_c from labels)
+    classes: tuple[str, ...] = ()
 
     @property
     def usable(self) -> bool:
-        return self.soundbank.usable and all(audit.usable for audit in self.sets)
+        return (self.soundbank is None or self.soundbank.usable) and all(audit.usable for audit in self.sets)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready manifest: every list in full (missing, extra, unreadable clips)."""
@@ -177,7 +157,8 @@ class DatasetAudit:
             entry["sample_rates_hz"] = {str(k): v for k, v in sorted(audit.sample_rates_hz.items())}
             entry["channels"] = {str(k): v for k, v in sorted(audit.channels.items())}
             sets[entry.pop("name")] = entry
-        return {"dataset": self.root, "usable": self.usable, "sets": sets, "soundbank": {**asdict(self.soundbank), "usable": self.soundbank.usable}}
+        bank = None if self.soundbank is None else {**asdict(self.soundbank), "usable": self.soundbank.usable}
+        return {"dataset": self.root, "classes": list(self.classes), "usable": self.usable, "sets": sets, "soundbank": bank}
 
     def write_json(self, path: str | Path) -> None:
         """Write :meth:`to_dict` atomically."""
@@ -186,7 +167,7 @@ class DatasetAudit:
     def format_table(self) -> str:
         """The audit as a text table, then one line per finding."""
         header = f"{'set':<17} {'listed':>7} {'present':>7} {'missing':>7} {'extra':>6} {'unread':>6}  {'rate (Hz)':<16} {'ch':<5} {'duration (s)':<12} audio folder"
-        lines = [f"DESED check of {self.root}", header]
+        lines = [f"Check of {self.root} ({len(self.classes)} classes: {', '.join(self.classes)})", header]
         for audit in self.sets:
             rates = ",".join(str(rate) for rate in sorted(audit.sample_rates_hz)) or "-"
             channels = ",".join(str(n) for n in sorted(audit.channels)) or "-"
@@ -196,7 +177,9 @@ class DatasetAudit:
                 f"{audit.name:<17} {audit.n_listed:>7,} {audit.n_present:>7,} {len(audit.missing):>7,} {len(audit.extra):>6,} "
                 f"{len(audit.unreadable):>6,}  {rates:<16} {channels:<5} {durations:<12} {folder}{audit.sample_rate_note}"
             )
-        bank = self.soundbank
+        bank = self.soundbank or SoundbankAudit("", problem=None)
+        if self.soundbank is None:
+            lines.append("soundbank: none in the description (V_c is measured from the strong training labels)")
         if bank.files_per_class:
             counts = ", ".join(f"{name} {count}" for name, count in bank.files_per_class.items())
             lines.append(f"soundbank: {sum(bank.files_per_class.values()):,} foreground files ({counts}); {bank.n_background:,} background files")
@@ -220,29 +203,35 @@ class DatasetAudit:
         return "\n".join(lines)
 
 
-def audit_dataset(layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES) -> DatasetAudit:
-    """Audit every clip set of ``layout`` and its soundbank (reads label files and audio headers, no audio)."""
-    if not layout.root.is_dir():
-        raise FileNotFoundError(f"{layout.root}: dataset folder not found")
-    return DatasetAudit(str(layout.root), [audit_set(layout, spec, classes) for spec in CLIP_SETS], audit_soundbank(layout, classes))
+def audit_dataset(dataset: DatasetDescription | DesedLayout) -> DatasetAudit:
+    """Audit every clip set of a dataset description (a DESED 2021 layout: its description) and its soundbank
+    (reads label files and audio headers, no audio)."""
+    background = None
+    if isinstance(dataset, DesedLayout):
+        background = dataset.path("soundbank_background")
+        dataset = desed2021(dataset)
+    if not dataset.root.is_dir():
+        raise FileNotFoundError(f"{dataset.root}: dataset folder not found")
+    bank = None if dataset.soundbank is None else audit_soundbank(dataset.soundbank, dataset.classes, background)
+    return DatasetAudit(str(dataset.root), [audit_set(s) for s in dataset.sets], bank, dataset.classes)
 
 
-def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = DESED_CLASSES) -> SetAudit:
+def audit_set(clip_set: DatasetSet) -> SetAudit:
     """The audit of one clip set; a missing or invalid label file or audio folder makes it unusable."""
-    audit = SetAudit(spec.name, str(layout.path(spec.tsv)), spec.labels)
+    audit = SetAudit(clip_set.name, str(clip_set.labels), clip_set.label_kind)
     try:
-        listed = _listed_clips(layout.require(spec.tsv), spec.labels, classes)
+        listed = _listed_clips(clip_set.require_labels(), clip_set.label_kind, clip_set.classes)
     except (LayoutError, TsvFormatError) as error:
         audit.problem = str(error)
         return audit
     audit.n_listed = len(listed)
     try:
-        folder = layout.audio_dir(spec.audio)
+        folder = clip_set.audio_dir()
     except LayoutError as error:
         audit.problem, audit.missing = str(error), listed
         return audit
     audit.audio_dir = str(folder)
-    if folder != layout.path(spec.audio):
+    if folder != clip_set.audio:
         audit.sample_rate_note = " (original audio: resampled to 16 kHz when cached)"
     on_disk = audio_files(folder)
     listed_set = set(listed)
@@ -265,8 +254,8 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
     audit.sample_rates_hz, audit.channels = dict(rates), dict(channels)
     if durations:
         audit.duration_s = {"min": float(np.min(durations)), "max": float(np.max(durations)), "mean": float(np.mean(durations))}
-    if spec.durations_tsv:
-        _audit_durations(layout, spec, audit, present)
+    if clip_set.durations is not None:
+        _audit_durations(clip_set.durations, audit, present)
     if audit.n_listed == 0:
         audit.problem = f"{audit.labels_tsv}: lists no clip"
     elif not present:
@@ -276,12 +265,12 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
     return audit
 
 
-def audit_soundbank(layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES) -> SoundbankAudit:
-    """Foreground files per class (``<class>_nOn``/``_nOff`` count for the class) and background files."""
-    foreground = layout.path("soundbank_foreground")
+def audit_soundbank(foreground: Path, classes: Sequence[str], background: Path | None = None) -> SoundbankAudit:
+    """Foreground files per class (``<class>_nOn``/``_nOff`` count for the class) and background files
+    (``background``: default the ``background`` folder beside ``foreground``)."""
     audit = SoundbankAudit(str(foreground), dict.fromkeys(classes, 0))
     if not foreground.is_dir():
-        audit.problem = f"{foreground}: soundbank foreground folder not found (layout entry 'soundbank_foreground'; needed for V_c)"
+        audit.problem = f"{foreground}: soundbank foreground folder not found (needed for V_c; a description without 'soundbank' measures V_c from labels)"
         audit.files_per_class = {}
         return audit
     for folder in sorted(p for p in foreground.iterdir() if p.is_dir() and not p.name.startswith(".")):
@@ -290,7 +279,7 @@ def audit_soundbank(layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES)
             audit.unknown_folders.append(folder.name)
             continue
         audit.files_per_class[name] += len(audio_files(folder))
-    background = layout.path("soundbank_background")
+    background = foreground.parent / "background" if background is None else background
     if background.is_dir():
         audit.n_background = sum(len(audio_files(root)) for root, _, _ in os.walk(background))
     empty = [name for name, count in audit.files_per_class.items() if count == 0]
@@ -309,8 +298,7 @@ def _listed_clips(tsv: Path, labels: str, classes: Sequence[str]) -> list[str]:
         return read_unlabeled_tsv(tsv)
 
 
-def _audit_durations(layout: DesedLayout, spec: ClipSetSpec, audit: SetAudit, present: list[str]) -> None:
-    path = layout.path(spec.durations_tsv)
+def _audit_durations(path: Path, audit: SetAudit, present: list[str]) -> None:
     audit.durations_tsv = str(path)
     if not path.is_file():
         audit.durations_note = f"no {path.name}: durations are measured from the audio (as the baseline does)"

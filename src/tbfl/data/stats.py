@@ -1,4 +1,12 @@
-"""Dataset statistics of the paper's Table 1: V_c and source lengths of the soundbank, r_c and event durations of the strong set."""
+"""Dataset statistics of the paper's Table 1: V_c and source lengths of the soundbank, r_c and event durations of the strong set.
+
+Without a soundbank, V_c is measured from the strong training labels: the number of distinct clips that hold
+at least one event of the class (``label_volumes``). Why clips, not events: an event count depends on how an
+annotator splits a sound (a dog barking for 8 s is one event in one file and twelve in another; DESED's real
+Speech is cut at every pause), while a clip holding the class is one recording of it whatever the cut; on the
+``small`` preset it also follows the soundbank's V_c more closely than the event count (docs/own-data.md has
+the table). ``n_events`` stays reported beside it.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +19,13 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
 from tbfl.data.audio import AUDIO_SUFFIXES, audio_duration_s
 from tbfl.data.desed import StrongLabels, read_strong_tsv
 from tbfl.data.labels import encode_strong_clips
+from tbfl.data.dataset import DatasetDescription, DatasetError, DatasetSet, desed2021
 from tbfl.data.layout import DesedLayout
 from tbfl.data.table1 import ClassStatistics
 from tbfl.io import atomic_write_text, read_yaml
@@ -29,11 +39,14 @@ class DatasetStats:
     """Per-class statistics, arrays of shape (C,) in the order of ``classes``.
 
     Attributes:
-        volumes: V_c, number of foreground source files of the class (int).
+        volumes: V_c, the volume the weights use (int): the soundbank's foreground files of the class when the
+            dataset has a soundbank (``volumes_from == "soundbank"``), else ``label_volumes``.
         avg_source_length_s: mean duration of those files (s; NaN when none).
         frame_ratios: r_c, positive frames of the class / all positive frames of the strong set.
         avg_event_duration_s: mean offset - onset of the class's events (s; NaN when none).
         n_events: number of events of the class in the strong set (int).
+        label_volumes: distinct strong training clips holding an event of the class (int; V_c without a soundbank).
+        volumes_from: ``"soundbank"`` or ``"labels"``.
     """
 
     classes: tuple[str, ...]
@@ -42,6 +55,8 @@ class DatasetStats:
     frame_ratios: np.ndarray
     avg_event_duration_s: np.ndarray
     n_events: np.ndarray
+    label_volumes: np.ndarray | None = None
+    volumes_from: str = "soundbank"
 
     _ARRAYS = ("volumes", "avg_source_length_s", "frame_ratios", "avg_event_duration_s", "n_events")
 
@@ -50,6 +65,9 @@ class DatasetStats:
         out: dict[str, Any] = {"classes": list(self.classes)}
         for name in self._ARRAYS:
             out[name] = [None if isinstance(v, float) and math.isnan(v) else v for v in getattr(self, name).tolist()]
+        out["volumes_from"] = self.volumes_from
+        if self.label_volumes is not None:
+            out["label_volumes"] = self.label_volumes.tolist()
         return out
 
     @classmethod
@@ -64,10 +82,11 @@ class DatasetStats:
             for name in cls._ARRAYS
         }
         classes = tuple(data["classes"])
-        for name, values in arrays.items():
-            if values.shape != (len(classes),):
+        label_volumes = None if data.get("label_volumes") is None else np.array(data["label_volumes"], dtype=np.int64)
+        for name, values in {**arrays, "label_volumes": label_volumes}.items():
+            if values is not None and values.shape != (len(classes),):
                 raise ValueError(f"statistics: {name} has {values.size} values for {len(classes)} classes")
-        return cls(classes=classes, **arrays)
+        return cls(classes=classes, **arrays, label_volumes=label_volumes, volumes_from=str(data.get("volumes_from", "soundbank")))
 
     def to_json(self, path: str | Path) -> None:
         """Write :meth:`to_dict` as JSON, atomically."""
@@ -168,50 +187,75 @@ def frame_ratios(
 
 
 def measure_stats(
-    layout: DesedLayout,
-    classes: Sequence[str] = DESED_CLASSES,
+    dataset: DatasetDescription | DesedLayout,
+    classes: Sequence[str] | None = None,
     *,
     n_frames: int = N_FRAMES,
     frame_hop_s: float = FRAME_HOP_S,
 ) -> DatasetStats:
-    """Table 1 of a dataset: the soundbank ``layout.path("soundbank_foreground")``
-    and the strong training set ``layout.path("synth_train_tsv")``.
+    """Table 1 of a dataset: V_c from its soundbank (when the description names one) or from the strong training
+    labels (:attr:`DatasetStats.label_volumes`), and r_c, event durations and counts of every strong training set.
 
-    When the set's audio folder exists, only the clips whose audio is present count
-    (one warning gives the counts); a labels-only tree counts every listed clip."""
-    soundbank, tsv = layout.path("soundbank_foreground"), layout.path("synth_train_tsv")
-    if not layout.root.is_dir():
-        raise FileNotFoundError(f"{layout.root}: dataset folder not found")
-    missing = []
-    if not soundbank.is_dir():
-        missing.append(f"{soundbank} (soundbank foreground folder)")
-    if not tsv.is_file():
-        missing.append(f"{tsv} (strong training labels)")
+    ``dataset``: a description, or a DESED 2021 layout (whose description names the soundbank); ``classes`` must
+    equal the description's when given. When a set's audio folder exists, only the clips whose audio is present
+    count (one warning gives the counts); a labels-only tree counts every listed clip.
+    A class without any strong training event (r_c = 0) is a :class:`DatasetError` naming it and the label files when
+    V_c comes from the labels (it would be 0 too); with a soundbank its V_c stands and
+    :func:`tbfl.weights.time_balanced_weights` applies its documented r_c = 0 rule (exponent 1, with a warning).
+    """
+    dataset = desed2021(dataset) if isinstance(dataset, DesedLayout) else dataset
+    if classes is not None and tuple(classes) != dataset.classes:
+        raise ValueError(f"classes {list(classes)} differ from the dataset description's {list(dataset.classes)}")
+    classes = dataset.classes
+    if not dataset.root.is_dir():
+        raise FileNotFoundError(f"{dataset.root}: dataset folder not found")
+    strong_sets = dataset.by_role("strong")
+    missing = [f"{s.labels} (strong training labels of set {s.name!r})" for s in strong_sets if not s.labels.is_file()]
+    if dataset.soundbank is not None and not dataset.soundbank.is_dir():
+        missing.insert(0, f"{dataset.soundbank} (soundbank foreground folder)")
     if missing:
         raise FileNotFoundError(f"not found: {'; '.join(missing)}")
-    volumes, avg_source_length_s = soundbank_volumes(soundbank, classes)
-    strong = _present_or_listed(layout, read_strong_tsv(tsv, classes))
-    events = strong.events
+    strong = [_present_or_listed(s, read_strong_tsv(s.labels, s.classes)) for s in strong_sets]
+    events = pd.concat([labels.events for labels in strong], ignore_index=True)
+    files = ", ".join(str(s.labels) for s in strong_sets)
+    empty = [name for name in classes if not (events["event_label"] == name).any()]
+    if empty and dataset.soundbank is None:
+        raise DatasetError(
+            f"{files}: no strong training event of class(es) {empty}: without a soundbank r_c = 0 and V_c = 0, so the class has "
+            f"no frame target and no TBFL weight; label some of its events, or drop it from the description ({dataset.source})"
+        )
     by_class = (events["offset"] - events["onset"]).groupby(events["event_label"])
     n_events = by_class.size().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
     avg_event_duration_s = by_class.mean().reindex(list(classes)).to_numpy(dtype=np.float64)
+    label_volumes = events.groupby("event_label")["filename"].nunique().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
+    positive = sum(
+        encode_strong_clips(labels, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, dtype=bool).sum(axis=(0, 2), dtype=np.int64)
+        for labels in strong
+    )
+    if dataset.soundbank is not None:
+        volumes, avg_source_length_s = soundbank_volumes(dataset.soundbank, classes)
+        volumes_from = "soundbank"
+    else:
+        volumes, avg_source_length_s, volumes_from = label_volumes, np.full(len(classes), np.nan), "labels"
     return DatasetStats(
         classes=tuple(classes),
         volumes=volumes,
         avg_source_length_s=avg_source_length_s,
-        frame_ratios=frame_ratios(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s),
+        frame_ratios=positive / positive.sum(),
         avg_event_duration_s=avg_event_duration_s,
         n_events=n_events,
+        label_volumes=label_volumes,
+        volumes_from=volumes_from,
     )
 
 
-def _present_or_listed(layout: DesedLayout, strong: StrongLabels) -> StrongLabels:
-    """The strong training labels of the clips with audio; all of them when the tree has no such audio folder."""
+def _present_or_listed(clip_set: DatasetSet, strong: StrongLabels) -> StrongLabels:
+    """The strong labels of a set's clips with audio; all of them when the tree has no such audio folder."""
     from tbfl.data.audit import present_strong_labels  # audit reads this module's soundbank rules
     from tbfl.data.layout import LayoutError
 
     try:
-        audio_dir = layout.audio_dir("synth_train_audio")
+        audio_dir = clip_set.audio_dir()
     except LayoutError:
         return strong
-    return present_strong_labels("synth_train", strong, audio_dir)
+    return present_strong_labels(clip_set.name, strong, audio_dir)

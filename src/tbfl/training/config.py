@@ -21,13 +21,16 @@ from tbfl.io import read_yaml
 from tbfl.training.loss import LOSSES
 
 if TYPE_CHECKING:
+    from tbfl.data.dataset import DatasetDescription
     from tbfl.data.labels import FrameGrid
 
 
 @dataclass
 class DataConfig:
-    root: str = "data/small"  # dataset root (DesedLayout), relative to the config's working directory
-    layout: dict[str, str] = field(default_factory=dict)  # DesedLayout overrides
+    root: str = "data/small"  # dataset root, relative to the config's working directory
+    layout: dict[str, str] = field(default_factory=dict)  # DesedLayout overrides (DESED 2021 only)
+    # the dataset description (tbfl.data.dataset): inline mapping, a YAML file, or None for DESED 2021 in `layout`
+    dataset: str | dict[str, Any] | None = None
     weak_validation_fraction: float = 0.1  # the baseline holds out 10% of weak clips for validation
     cache_dir: str = ".cache/features"
     num_workers: int = 0
@@ -180,7 +183,25 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")
     recipe_frame_grid(config.features, config.model, where)
+    dataset = config.data.dataset
+    if dataset is not None and not isinstance(dataset, (str, Mapping)):
+        raise ValueError(f"{where}: data.dataset must be a description (mapping) or a YAML file path, got {dataset!r}")
+    if isinstance(dataset, Mapping) or (dataset is not None and config.data.layout):
+        recipe_dataset(config, where)  # an inline description is checked with the recipe; a file when it is used
     return config
+
+
+def recipe_dataset(recipe: RecipeConfig, where: str = "recipe") -> "DatasetDescription":
+    """The recipe's dataset description: ``data.dataset`` (inline or a YAML file) under ``data.root``, or DESED 2021
+    in ``data.layout`` when absent. DatasetError (a ValueError) names the file, or ``where`` and the key."""
+    from tbfl.data.dataset import DatasetError, load_dataset
+
+    try:
+        return load_dataset(recipe.data.root, recipe.data.dataset, recipe.data.layout)
+    except DatasetError as error:
+        if isinstance(recipe.data.dataset, str) and recipe.data.layout == {}:
+            raise
+        raise DatasetError(f"{where}: {error}") from None
 
 
 def recipe_frame_grid(features: Mapping[str, Any], model: Mapping[str, Any], where: str = "recipe") -> "FrameGrid":

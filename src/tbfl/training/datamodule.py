@@ -7,9 +7,13 @@ with "max_size_cycle" it is one pass over the largest set, the others cycle. Und
 gives each loader its own ``DistributedSampler``, so there is no custom batch
 sampler to break multi-GPU runs (the original recipe's problem).
 
-    batch["strong"]    = (features (Bs, M, F), strong targets (Bs, C, T), clip indices (Bs,))
-    batch["weak"]      = (features (Bw, M, F), weak targets (Bw, C), clip indices (Bw,))
+    batch["strong"]    = (features (Bs, M, F), strong targets (Bs, C, T), class masks (Bs, C), clip indices (Bs,))
+    batch["weak"]      = (features (Bw, M, F), weak targets (Bw, C), class masks (Bw, C), clip indices (Bw,))
     batch["unlabeled"] = (features (Bu, M, F), clip indices (Bu,))
+
+A sub-batch is there only when the dataset description has a set of that role (strong sets are
+required). The class mask of a clip is 1 for the classes its set annotates, 0 for the others
+(:meth:`tbfl.data.dataset.DatasetSet.class_mask`); several sets of one role are concatenated.
 
 Features are the cached, unscaled log-mel (see ``tbfl.features``); the
 LightningModule scales them per clip on the device.
@@ -27,8 +31,8 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from tbfl.constants import DESED_CLASSES
 from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
+from tbfl.data.dataset import DatasetDescription, DatasetSet, desed2021
 from tbfl.data.desed import StrongLabels, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.labels import FrameGrid, encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
@@ -48,13 +52,14 @@ class ClipSet:
     strong: np.ndarray | None = None
     weak: np.ndarray | None = None
     labels: StrongLabels | None = None  # the event table behind ``strong``
+    mask: np.ndarray | None = None  # (N, C) float32: 1 where the clip's set annotates the class
 
     def __len__(self) -> int:
         return len(self.filenames)
 
 
 class ClipDataset(Dataset):
-    """Items ``(features, [strong targets], [weak targets], index)``: the targets the set has.
+    """Items ``(features, [strong targets], [weak targets], [class mask], index)``: the targets the set has.
 
     Features come from the on-disk cache; the index maps outputs back to clip names
     (under DDP the validation clips of one rank are interleaved and padded).
@@ -73,15 +78,41 @@ class ClipDataset(Dataset):
             item.append(torch.from_numpy(self.clips.strong[index]))
         if self.clips.weak is not None:
             item.append(torch.from_numpy(self.clips.weak[index]))
+        if self.clips.mask is not None:
+            item.append(torch.from_numpy(self.clips.mask[index]))
         item.append(torch.tensor(index))
         return tuple(item)
 
 
-def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str], grid: FrameGrid) -> ClipSet:
-    """A strongly labelled set of the clips with audio: (N, C, grid.n_frames) frame targets on the model's frame grid."""
-    labels = present_strong_labels(name, read_strong_tsv(tsv, classes), audio_dir)
+def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str], grid: FrameGrid, annotated: Sequence[str] | None = None) -> ClipSet:
+    """A strongly labelled set of the clips with audio: (N, C, grid.n_frames) frame targets on the model's frame grid.
+
+    ``annotated``: the classes the set labels (default all); a label of another class is an error naming the line.
+    """
+    annotated = classes if annotated is None else annotated
+    labels = present_strong_labels(name, read_strong_tsv(tsv, annotated), audio_dir)
     strong = encode_strong_clips(labels, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
-    return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels)
+    mask = np.tile(_class_mask(classes, annotated), (len(labels.filenames), 1))
+    return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels, mask=mask)
+
+
+def concatenate(name: str, parts: Sequence[ClipSet]) -> ClipSet:
+    """One set of several sets of a role, in order (their targets, masks and event tables joined)."""
+    if len(parts) == 1:
+        return ClipSet(name, parts[0].filenames, parts[0].audio_paths, parts[0].strong, parts[0].weak, parts[0].labels, parts[0].mask)
+
+    def joined(field: str):
+        arrays = [getattr(part, field) for part in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)
+
+    return ClipSet(
+        name, [f for part in parts for f in part.filenames], [p for part in parts for p in part.audio_paths],
+        strong=joined("strong"), weak=joined("weak"), mask=joined("mask"),
+    )
+
+
+def _class_mask(classes: Sequence[str], annotated: Sequence[str]) -> np.ndarray:
+    return np.array([name in annotated for name in classes], dtype=np.float32)
 
 
 def weak_split(weak: pd.DataFrame, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -95,33 +126,44 @@ def weak_split(weak: pd.DataFrame, validation_fraction: float, seed: int) -> tup
     return train, np.setdiff1d(np.arange(len(weak)), train)
 
 
-def weak_clip_sets(tsv: Path, audio_dir: Path, classes: Sequence[str], validation_fraction: float, seed: int) -> tuple[ClipSet, ClipSet]:
-    """The weak set split as the baseline splits it (:func:`weak_split`, on every listed clip), then the clips with audio."""
-    weak = read_weak_tsv(tsv, classes)
+def weak_clip_sets(
+    tsv: Path, audio_dir: Path, classes: Sequence[str], validation_fraction: float, seed: int, annotated: Sequence[str] | None = None
+) -> tuple[ClipSet, ClipSet]:
+    """The weak set split as the baseline splits it (:func:`weak_split`, on every listed clip), then the clips with audio.
+
+    ``annotated``: the classes the set tags (default all); a tag of another class is an error naming the line.
+    """
+    annotated = classes if annotated is None else annotated
+    weak = read_weak_tsv(tsv, annotated)
     parts = []
     for name, indices in zip(("weak_train", "weak_validation"), weak_split(weak, validation_fraction, seed)):
         rows = weak.iloc[indices]
         rows = rows.loc[rows["filename"].isin(set(keep_present(name, rows["filename"].tolist(), audio_dir)))]
         targets = np.stack([encode_weak(tags, classes) for tags in rows["event_labels"]]) if len(rows) else np.zeros((0, len(classes)), np.float32)
         names = list(rows["filename"])
-        parts.append(ClipSet(name, names, [audio_dir / f for f in names], weak=targets.astype(np.float32)))
+        mask = np.tile(_class_mask(classes, annotated), (len(names), 1))
+        parts.append(ClipSet(name, names, [audio_dir / f for f in names], weak=targets.astype(np.float32), mask=mask))
     return parts[0], parts[1]
 
 
 class DesedDataModule(L.LightningDataModule):
-    """Strong + weak + unlabeled training batches; synthetic-validation and weak-validation sets.
+    """Training batches of a dataset description's strong, weak and unlabeled sets; its validation set and a weak-validation split.
 
     Args:
-        layout: where the DESED sets live.
+        dataset: the dataset description (:mod:`tbfl.data.dataset`), or a DESED 2021 :class:`DesedLayout`.
         frame_grid: the model's output frame grid (``RecipeConfig.frame_grid``), on which strong targets are encoded.
         batch_sizes: per-device sub-batch sizes (strong, weak, unlabeled), 12/12/24 in the baseline.
         feature_config: log-mel settings (keys of the on-disk cache).
         cache_dir: feature cache folder.
+
+    ``sets`` names: strong_train, weak_train, unlabeled_train (the training sets of each role, concatenated),
+    synth_validation (the description's validation set), weak_validation (``weak_validation_fraction`` of
+    each weak set); the training sets of a role the description lacks are absent.
     """
 
     def __init__(
         self,
-        layout: DesedLayout,
+        dataset: DatasetDescription | DesedLayout,
         *,
         frame_grid: FrameGrid,
         batch_sizes: tuple[int, int, int] = (12, 12, 24),
@@ -130,13 +172,13 @@ class DesedDataModule(L.LightningDataModule):
         weak_validation_fraction: float = 0.1,
         seed: int = 42,
         num_workers: int = 0,
-        classes: Sequence[str] = DESED_CLASSES,
         progress: bool = True,
         epoch_mode: str = "min_size",
     ) -> None:
         super().__init__()
         self.progress, self.epoch_mode = progress, epoch_mode
-        self.layout, self.batch_sizes, self.classes = layout, tuple(batch_sizes), tuple(classes)
+        self.dataset = desed2021(dataset) if isinstance(dataset, DesedLayout) else dataset
+        self.batch_sizes, self.classes = tuple(batch_sizes), self.dataset.classes
         self.frame_grid = frame_grid
         self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
         self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
@@ -145,26 +187,33 @@ class DesedDataModule(L.LightningDataModule):
     def load_sets(self) -> dict[str, ClipSet]:
         """Read every label file once (cheap) and return the clip sets by name."""
         if not self.sets:
-            layout = self.layout
-            weak_train, weak_validation = weak_clip_sets(
-                layout.require("weak_tsv"), layout.audio_dir("weak_audio"), self.classes, self.weak_validation_fraction, self.seed
-            )
-            unlabeled_dir = layout.audio_dir("unlabeled_audio")
-            unlabeled = keep_present("unlabeled_train", read_unlabeled_tsv(layout.require("unlabeled_tsv")), unlabeled_dir)
-            self.sets = {
-                "strong_train": strong_clip_set(
-                    "strong_train", layout.require("synth_train_tsv"), layout.audio_dir("synth_train_audio"), self.classes, self.frame_grid
-                ),
-                "weak_train": weak_train,
-                "unlabeled_train": ClipSet("unlabeled_train", unlabeled, [unlabeled_dir / f for f in unlabeled]),
-                "synth_validation": strong_clip_set(
-                    "synth_validation", layout.require("synth_val_tsv"), layout.audio_dir("synth_val_audio"), self.classes, self.frame_grid
-                ),
-                "weak_validation": weak_validation,
+            dataset, classes, grid = self.dataset, self.classes, self.frame_grid
+            sets = {
+                "strong_train": concatenate("strong_train", [
+                    strong_clip_set(s.name, s.require_labels(), s.audio_dir(), classes, grid, s.classes) for s in dataset.by_role("strong")
+                ]),
             }
-            empty = [name for name in ("strong_train", "weak_train", "unlabeled_train", "synth_validation") if not self.sets[name]]
+            weak = [
+                weak_clip_sets(s.require_labels(), s.audio_dir(), classes, self.weak_validation_fraction, self.seed, s.classes)
+                for s in dataset.by_role("weak")
+            ]
+            if weak:
+                sets["weak_train"] = concatenate("weak_train", [train for train, _ in weak])
+            unlabeled = []
+            for s in dataset.by_role("unlabeled"):
+                folder = s.audio_dir()
+                names = keep_present(s.name, read_unlabeled_tsv(s.require_labels()), folder)
+                unlabeled.append(ClipSet(s.name, names, [folder / f for f in names]))
+            if unlabeled:
+                sets["unlabeled_train"] = concatenate("unlabeled_train", unlabeled)
+            validation = dataset.validation
+            sets["synth_validation"] = strong_clip_set(validation.name, validation.require_labels(), validation.audio_dir(), classes, grid)
+            if weak:
+                sets["weak_validation"] = concatenate("weak_validation", [held_out for _, held_out in weak])
+            empty = [name for name, clips in sets.items() if name != "weak_validation" and not clips]
             if empty:
-                raise ValueError(f"{layout.root}: no clip with audio in {', '.join(empty)}; `tbfl check {layout.root}` shows what is there")
+                raise ValueError(f"{dataset.root}: no clip with audio in {', '.join(empty)}; `tbfl check {dataset.root}` shows what is there")
+            self.sets = sets
         return self.sets
 
     def prepare_data(self) -> None:
@@ -189,20 +238,24 @@ class DesedDataModule(L.LightningDataModule):
     def train_dataloader(self):
         from lightning.pytorch.utilities import CombinedLoader
 
-        strong, weak, unlabeled = self.batch_sizes
+        names = {"strong": "strong_train", "weak": "weak_train", "unlabeled": "unlabeled_train"}
         loaders = {
-            "strong": self._loader("strong_train", strong, shuffle=True),
-            "weak": self._loader("weak_train", weak, shuffle=True),
-            "unlabeled": self._loader("unlabeled_train", unlabeled, shuffle=True),
+            kind: self._loader(names[kind], size, shuffle=True) for kind, size in zip(names, self.batch_sizes) if names[kind] in self.sets
         }
         return CombinedLoader(loaders, mode=self.epoch_mode)
 
     def val_dataloader(self) -> list[DataLoader]:
+        """The validation set's loader, then the weak-validation loader when the dataset has weak sets."""
         batch = sum(self.batch_sizes)
-        return [self._loader("synth_validation", batch, shuffle=False), self._loader("weak_validation", batch, shuffle=False)]
+        return [self._loader(name, batch, shuffle=False) for name in ("synth_validation", "weak_validation") if self.sets.get(name)]
 
     def validation_ground_truth(self) -> tuple:
-        """(synthetic-validation StrongLabels, its durations) of the clips with audio, for the validation metrics."""
+        """(validation-set StrongLabels, its durations) of the clips with audio, for the validation metrics."""
         clips = self.load_sets()["synth_validation"]  # labels read once, with the other label files
-        durations = clip_durations_s(self.layout.path("synth_val_durations_tsv"), clips.filenames, self.layout.audio_dir("synth_val_audio"))
-        return clips.labels, durations
+        validation = self.dataset.validation
+        return clips.labels, set_durations_s(validation, clips.filenames)
+
+
+def set_durations_s(clip_set: DatasetSet, filenames: Sequence[str]) -> dict[str, float]:
+    """Durations (s) of ``filenames`` of a set: its durations file, else the audio headers (:func:`clip_durations_s`)."""
+    return clip_durations_s(clip_set.durations, filenames, clip_set.audio_dir())

@@ -4,7 +4,10 @@ Per step (eq. 5 of the paper, with L_cls the selected loss):
     loss = L_cls(strong logits, frame targets) + L_cls(weak pooled probabilities, clip tags)
            + w(t) * [MSE(student, teacher) on strong and weak probabilities of every clip]
 with w(t) = max_consistency * exp(-5 (1 - t/T)^2), the learning rate ramped up
-on the same curve, and the teacher an EMA of the student.
+on the same curve, and the teacher an EMA of the student. The classes a clip's set does not annotate
+are masked out of its two L_cls terms (and of the class-axis attention softmax); the consistency term
+needs no labels and takes every clip of the batch, so with strong data only it is the student-teacher
+MSE on the strong clips (``training.max_consistency: 0`` turns it off).
 """
 
 from __future__ import annotations
@@ -17,12 +20,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from tbfl.constants import DESED_CLASSES
 from tbfl.features import minmax_scale
 from tbfl.model import CRNN, CRNNConfig
 from tbfl.training.config import TrainingConfig, loss_from_dict, recipe_frame_grid
 from tbfl.training.loss import make_loss
-from tbfl.training.schedules import ema_decay, exp_rampup, mixup, update_ema
+from tbfl.training.schedules import ema_decay, exp_rampup, mixup_masked, update_ema
 
 
 def weak_macro_f1(probabilities: np.ndarray, targets: np.ndarray, threshold: float = 0.5) -> float:
@@ -38,7 +40,7 @@ def weak_macro_f1(probabilities: np.ndarray, targets: np.ndarray, threshold: flo
 
 
 class MeanTeacherSED(L.LightningModule):
-    """Student CRNN + EMA teacher; validation on synthetic-validation (strong) and weak-validation clips.
+    """Student CRNN + EMA teacher; validation on the dataset's validation set (strong) and its weak-validation clips.
 
     Args:
         model: CRNNConfig fields (``n_classes`` set from ``classes``).
@@ -57,7 +59,7 @@ class MeanTeacherSED(L.LightningModule):
         loss: dict[str, Any],
         training: dict[str, Any],
         class_weights: Sequence[float] | None,
-        classes: Sequence[str] = DESED_CLASSES,
+        classes: Sequence[str],
         features: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -85,23 +87,31 @@ class MeanTeacherSED(L.LightningModule):
 
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
-        strong_features, strong_targets, _ = batch["strong"]
-        weak_features, weak_targets, _ = batch["weak"]
-        unlabeled_features, _ = batch["unlabeled"]
+        """One step on the sub-batches the dataset has (``strong`` always; ``weak``, ``unlabeled`` when it has such sets)."""
+        strong_features, strong_targets, strong_mask, _ = batch["strong"]
+        weak_features, weak_targets, weak_mask, _ = batch["weak"] if "weak" in batch else (None, None, None, None)
+        unlabeled_features = batch["unlabeled"][0] if "unlabeled" in batch else None
         # One coin per batch for both labelled sub-batches, as the baseline; the draws depend on
         # (seed, step) only, so a resumed run mixes exactly as an uninterrupted one.
         generator = torch.Generator().manual_seed(self.training_config.seed * 1_000_003 + self.global_step)
         if float(torch.rand(1, generator=generator)) < self.training_config.mixup_probability:
-            strong_features, strong_targets = mixup(strong_features, strong_targets, generator, self.training_config.mixup_beta)
-            weak_features, weak_targets = mixup(weak_features, weak_targets, generator, self.training_config.mixup_beta)
-        features = minmax_scale(torch.cat([strong_features, weak_features, unlabeled_features]))
-        n_strong, n_weak = len(strong_features), len(weak_features)
+            beta = self.training_config.mixup_beta
+            strong_features, strong_targets, strong_mask = mixup_masked(strong_features, strong_targets, strong_mask, generator, beta)
+            if weak_features is not None:
+                weak_features, weak_targets, weak_mask = mixup_masked(weak_features, weak_targets, weak_mask, generator, beta)
+        parts = [x for x in (strong_features, weak_features, unlabeled_features) if x is not None]
+        features = minmax_scale(torch.cat(parts))
+        n_strong, n_weak = len(strong_features), 0 if weak_features is None else len(weak_features)
+        class_mask = torch.ones(len(features), len(self.classes), dtype=features.dtype, device=features.device)
+        class_mask[:n_strong] = strong_mask
+        if weak_mask is not None:
+            class_mask[n_strong : n_strong + n_weak] = weak_mask
 
-        student = self.student(features)
+        student = self.student(features, class_mask)
         with torch.no_grad():
-            teacher = self.teacher(features)
-        strong_loss = self.loss_fn(student.strong_logits[:n_strong], strong_targets)
-        weak_loss = self.loss_fn(student.weak_probs[n_strong : n_strong + n_weak], weak_targets, from_logits=False)
+            teacher = self.teacher(features, class_mask)
+        strong_loss, weak_loss = self.classification_losses(student, strong_targets, strong_mask, weak_targets, weak_mask)
+        # Label-free: every clip of the batch, every class (with strong data only, the strong clips).
         consistency = nn.functional.mse_loss(student.strong_probs, teacher.strong_probs) + nn.functional.mse_loss(
             student.weak_probs, teacher.weak_probs
         )
@@ -122,6 +132,22 @@ class MeanTeacherSED(L.LightningModule):
         )
         self.log("loss", loss, prog_bar=True, logger=False, batch_size=batch_size)
         return loss
+
+    def classification_losses(
+        self, student, strong_targets: Tensor, strong_mask: Tensor, weak_targets: Tensor | None, weak_mask: Tensor | None
+    ) -> tuple[Tensor, Tensor]:
+        """(strong loss, weak loss) of the student's outputs on a batch laid out strong clips, then weak clips.
+
+        strong_targets (Bs, C, T), weak_targets (Bw, C); masks (B*, C): a class a clip's set does not annotate
+        counts neither in the sum nor in the mean (DCASE 2024's masking). All-ones masks give the plain mean.
+        The weak loss is 0 without weak clips.
+        """
+        n_strong = len(strong_targets)
+        strong_loss = self.loss_fn(student.strong_logits[:n_strong], strong_targets, _partial(strong_mask, 2))
+        if weak_targets is None:
+            return strong_loss, strong_loss.new_zeros(())
+        weak_probs = student.weak_probs[n_strong : n_strong + len(weak_targets)]
+        return strong_loss, self.loss_fn(weak_probs, weak_targets, _partial(weak_mask, 1), from_logits=False)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         update_ema(self.teacher, self.student, ema_decay(self.global_step, self.training_config.ema_decay))
@@ -185,3 +211,10 @@ class MeanTeacherSED(L.LightningModule):
     def network(self, name: str) -> CRNN:
         """``"student"`` or ``"teacher"``."""
         return {"student": self.student, "teacher": self.teacher}[name]
+
+
+def _partial(class_mask: Tensor, ndim: int) -> Tensor | None:
+    """A (B, C) mask shaped to broadcast over ``ndim``-dimensional outputs; None when every class is annotated (the plain mean)."""
+    if bool(class_mask.all()):
+        return None
+    return class_mask if ndim == 2 else class_mask[:, :, None]

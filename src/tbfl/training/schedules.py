@@ -42,15 +42,25 @@ def mixup(features_db: Tensor, targets: Tensor, generator: torch.Generator, beta
     Returns:
         mixed dB features and targets, lam * a + (1 - lam) * b with one lam ~ Beta(beta, beta) per sub-batch.
     """
+    mixed_db, mixed_targets, _ = mixup_masked(features_db, targets, None, generator, beta, amin)
+    return mixed_db, mixed_targets
+
+
+def mixup_masked(
+    features_db: Tensor, targets: Tensor, class_mask: Tensor | None, generator: torch.Generator, beta: float = 0.2, amin: float = 1e-5
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """:func:`mixup` that also mixes (B, C) class masks: a mixed clip keeps a class only where both clips' sets annotate it
+    (mask a * mask b). The same draws as :func:`mixup`."""
     if features_db.shape[0] < 2:
-        return features_db, targets
+        return features_db, targets, class_mask
     lam = _beta_sample(beta, generator)
     permutation = torch.randperm(features_db.shape[0], generator=generator).to(features_db.device)
     magnitude = torch.pow(10.0, features_db / 20.0)
     mixed = lam * magnitude + (1.0 - lam) * magnitude[permutation]
     mixed_db = 20.0 * torch.log10(mixed.clamp(min=amin))
     mixed_targets = (lam * targets + (1.0 - lam) * targets[permutation]).clamp(0.0, 1.0)
-    return mixed_db, mixed_targets
+    mixed_mask = None if class_mask is None else class_mask * class_mask[permutation]
+    return mixed_db, mixed_targets, mixed_mask
 
 
 def _beta_sample(beta: float, generator: torch.Generator) -> float:

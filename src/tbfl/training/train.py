@@ -14,11 +14,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from tbfl.constants import DESED_CLASSES
-from tbfl.data.layout import DesedLayout
+from tbfl.data.dataset import DatasetDescription
 from tbfl.io import atomic_path, atomic_write_text, read_yaml
-from tbfl.run_folder import RunFolder, check_checkpoint
-from tbfl.training.config import RecipeConfig, recipe_from_dict
+from tbfl.run_folder import RunFolder, check_checkpoint, check_checkpoint_classes
+from tbfl.training.config import RecipeConfig, recipe_dataset, recipe_from_dict
 
 
 @dataclass
@@ -29,19 +28,19 @@ class RunResult:
     interrupted: bool
 
 
-def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str]) -> tuple[list[float] | None, dict]:
+def _measure_and_weigh(recipe: RecipeConfig, dataset: DatasetDescription) -> tuple[list[float] | None, dict]:
     """The dataset's statistics (r_c counted on the recipe's frame grid) and the loss's class weights (None for
     bce/focal), and their class_weights.json record."""
     from tbfl.data.stats import measure_stats
     from tbfl.training.loss import class_weights
 
-    grid = recipe.frame_grid
-    stats = measure_stats(layout, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
+    grid, classes = recipe.frame_grid, dataset.classes
+    stats = measure_stats(dataset, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
     weights = class_weights(recipe.loss, stats)
     weights = None if weights is None else weights.tolist()  # hyper-parameters stay plain YAML
     record = {
         "loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict(),
-        "frame_grid": dataclasses.asdict(grid),
+        "frame_grid": dataclasses.asdict(grid), "volumes_from": stats.volumes_from,
     }
     return weights, record
 
@@ -74,9 +73,10 @@ def train_run(
     resume: bool = False,
     progress: bool = True,
     callbacks: Sequence = (),
-    classes: Sequence[str] = DESED_CLASSES,
 ) -> RunResult:
-    """Train one model, then score and evaluate the validation set with the best checkpoint.
+    """Train one model, then score and evaluate the dataset's evaluation set with the best checkpoint.
+
+    The classes, sets and roles come from the recipe's dataset description (``data.dataset``; DESED 2021 by default).
 
     The run folder is locked for the whole call: a second process training into it is refused.
     """
@@ -85,10 +85,10 @@ def train_run(
     first_rank = all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "NODE_RANK"))
     with folder.lock() if first_rank else contextlib.nullcontext():
         return _train_locked(recipe, folder, devices=devices, accelerator=accelerator, num_nodes=num_nodes, resume=resume,
-                             progress=progress, callbacks=callbacks, classes=classes)
+                             progress=progress, callbacks=callbacks)
 
 
-def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerator, num_nodes, resume, progress, callbacks, classes) -> RunResult:
+def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerator, num_nodes, resume, progress, callbacks) -> RunResult:
     import lightning as L
     from lightning.pytorch.callbacks import ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -105,13 +105,15 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
     if not resume and folder.checkpoints.exists():
         raise ValueError(f"{run_dir}: holds an earlier run; continue it with --resume or choose a new --out")
     last_checkpoint = folder.last_checkpoint
+    dataset = recipe_dataset(recipe)
+    classes = dataset.classes
     if resume and last_checkpoint.exists():
-        check_checkpoint(last_checkpoint)  # a damaged file: one clear error before any work
+        # a damaged file, or one trained on other classes: one clear error before any work
+        check_checkpoint_classes(last_checkpoint, check_checkpoint(last_checkpoint), classes, dataset.source)
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_or_write_config(folder, recipe, resume)
     _keep_csv_history(folder.logs)
-    layout = DesedLayout.from_config(recipe.data.root, recipe.data.layout)
-    class_weights, weights_record = _measure_and_weigh(recipe, layout, classes)
+    class_weights, weights_record = _measure_and_weigh(recipe, dataset)
     atomic_write_text(folder.class_weights, json.dumps(weights_record, indent=2))
 
     training = recipe.training
@@ -119,7 +121,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
         keep_freed_memory()
     L.seed_everything(training.seed, workers=True, verbose=False)
     datamodule = DesedDataModule(
-        layout,
+        dataset,
         frame_grid=recipe.frame_grid,
         batch_sizes=training.batch_sizes,
         feature_config=FeatureConfig(**recipe.features),
@@ -127,7 +129,6 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
         weak_validation_fraction=recipe.data.weak_validation_fraction,
         seed=training.seed,
         num_workers=recipe.data.num_workers,
-        classes=classes,
         progress=progress,
         epoch_mode=training.epoch_mode,
     )
@@ -184,29 +185,32 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
             "stop_reason": f"plateau ({training.early_stopping_patience} epochs)" if stopped_early else f"max_epochs ({training.max_epochs})",
             "early_stopping_min_delta": training.early_stopping_min_delta,
         }
-        metrics = score_and_evaluate(best_path, recipe, layout, run_dir, datamodule, classes, ending)
+        metrics = score_and_evaluate(best_path, recipe, dataset, run_dir, datamodule, ending)
     return RunResult(run_dir, metrics, trainer.global_step, False)
 
 
 def score_and_evaluate(
-    checkpoint: str | Path, recipe: RecipeConfig, layout: DesedLayout, run_dir: Path, datamodule, classes: Sequence[str], ending: dict | None = None
+    checkpoint: str | Path, recipe: RecipeConfig, dataset: DatasetDescription, run_dir: Path, datamodule, ending: dict | None = None
 ) -> dict:
-    """Score the validation set's clips with audio (and the weak-validation clips) with one checkpoint; write scores and metrics.
+    """Score the evaluation set's clips with audio (and the weak-validation clips) with one checkpoint; write scores and metrics.
 
     Scores lie on the checkpoint's frame grid. Both networks are evaluated, as the baseline does; ``eval_model``'s
     scores are written and its metrics are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
     """
-    from tbfl.data.audit import clip_durations_s, present_strong_labels
+    from tbfl.data.audit import present_strong_labels
     from tbfl.data.desed import read_strong_tsv
     from tbfl.evaluation import clip_id, evaluate_scores, write_scores
+    from tbfl.training.datamodule import set_durations_s
     from tbfl.training.module import MeanTeacherSED
     from tbfl.training.predict import predict_frames
 
     module = MeanTeacherSED.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
-    audio_dir = layout.audio_dir("validation_audio")
-    labels = present_strong_labels("validation", read_strong_tsv(layout.require("validation_tsv"), classes), audio_dir)
+    classes = dataset.classes
+    evaluation = dataset.evaluation
+    audio_dir = evaluation.audio_dir()
+    labels = present_strong_labels(evaluation.name, read_strong_tsv(evaluation.require_labels(), classes), audio_dir)
     filenames = sorted(labels.filenames)
-    durations = clip_durations_s(layout.path("validation_durations_tsv"), filenames, audio_dir)
+    durations = set_durations_s(evaluation, filenames)
     median_filter_s = recipe.training.median_filter_s
     frame_hop_s = module.frame_grid.frame_hop_s
     results = {}
@@ -222,10 +226,11 @@ def score_and_evaluate(
                 )
     network = module.network(recipe.training.eval_model).eval()
 
-    weak = datamodule.sets["weak_validation"]
-    _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
-    with atomic_path(RunFolder(run_dir).weak_logits) as tmp:
-        np.savez_compressed(tmp, filenames=np.array(weak.filenames), logits=weak_logits, weak_targets=weak.weak, classes=np.array(classes))
+    weak = datamodule.sets.get("weak_validation")
+    if weak:  # a dataset without weak sets has no weak-validation clips
+        _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
+        with atomic_path(RunFolder(run_dir).weak_logits) as tmp:
+            np.savez_compressed(tmp, filenames=np.array(weak.filenames), logits=weak_logits, weak_targets=weak.weak, classes=np.array(classes))
 
     metrics = {
         **results[recipe.training.eval_model].to_dict(),
