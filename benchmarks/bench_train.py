@@ -34,7 +34,7 @@ from pathlib import Path
 import lightning as L
 import torch
 
-from tbfl.constants import DESED_CLASSES
+from tbfl.data.dataset import desed2021
 from tbfl.data.layout import DesedLayout
 from tbfl.cpu_kernels import kernels
 from tbfl.features import FeatureConfig
@@ -77,14 +77,14 @@ def step_times(root: Path, cache: Path, model_name: str, loss: str, steps: int, 
         "data": {"root": str(root), "cache_dir": str(cache)}, "features": features, "model": model,
         "loss": {"name": loss}, "training": {"batch_sizes": list(batch_sizes), "max_epochs": 1000, "epoch_mode": "max_size_cycle"},
     })
-    layout = DesedLayout(root)
+    dataset = desed2021(DesedLayout(root))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        weights, _ = _measure_and_weigh(recipe, layout, DESED_CLASSES)
+        weights, _ = _measure_and_weigh(recipe, dataset)
     datamodule = DesedDataModule(
-        layout, frame_grid=recipe.frame_grid, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache, progress=False
+        dataset, frame_grid=recipe.frame_grid, batch_sizes=batch_sizes, feature_config=FeatureConfig(**features), cache_dir=cache, progress=False
     )
-    module = MeanTeacherSED(model, recipe.to_dict()["loss"], recipe.to_dict()["training"], weights, features=features)
+    module = MeanTeacherSED(model, recipe.to_dict()["loss"], recipe.to_dict()["training"], weights, dataset.classes, features=features)
     module.student.cpu_fast_path = module.teacher.cpu_fast_path = fast
     timer = StepTimer(warmup)
     trainer = L.Trainer(

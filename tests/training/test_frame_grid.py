@@ -39,8 +39,9 @@ def model_output_frames(features: dict, model: dict) -> int:
 
 
 def test_the_shipped_recipes_derive_the_baseline_grid():
-    assert RECIPES == ["cpu-small.yaml", "desed2021.yaml"]
+    assert RECIPES == ["cpu-small.yaml", "desed2021.yaml", "own6-example.yaml"]
     baseline = FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
+    assert load_recipe(CONFIGS / "own6-example.yaml").frame_grid == baseline
     assert load_recipe(CONFIGS / "desed2021.yaml").frame_grid == baseline == FrameGrid(0.064, 156)  # 626 // 4, 256 * 4 / 16 kHz
     assert load_recipe(CONFIGS / "cpu-small.yaml").frame_grid == baseline  # 313 // 2, 512 * 2 / 16 kHz
     assert FeatureConfig().frame_grid(CRNNConfig().time_pooling) == baseline  # the constants are the defaults' grid

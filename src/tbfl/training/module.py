@@ -143,11 +143,11 @@ class MeanTeacherSED(L.LightningModule):
         The weak loss is 0 without weak clips.
         """
         n_strong = len(strong_targets)
-        strong_loss = self.loss_fn(student.strong_logits[:n_strong], strong_targets, _partial(strong_mask, 2))
+        strong_loss = self.loss_fn(student.strong_logits[:n_strong], strong_targets, _partial(strong_mask, strong_targets.ndim))
         if weak_targets is None:
             return strong_loss, strong_loss.new_zeros(())
         weak_probs = student.weak_probs[n_strong : n_strong + len(weak_targets)]
-        return strong_loss, self.loss_fn(weak_probs, weak_targets, _partial(weak_mask, 1), from_logits=False)
+        return strong_loss, self.loss_fn(weak_probs, weak_targets, _partial(weak_mask, weak_targets.ndim), from_logits=False)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         update_ema(self.teacher, self.student, ema_decay(self.global_step, self.training_config.ema_decay))
