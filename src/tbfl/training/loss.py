@@ -7,6 +7,7 @@ the recipe turns V_c and r_c into w_c, and ``make_loss`` the only place a loss n
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -31,20 +32,26 @@ if TYPE_CHECKING:
 #: Loss names of the recipe (``loss.name``); cbfl and tbfl are weighted by class, labce needs per-class priors.
 LOSSES = ("bce", "focal", "cbfl", "tbfl", "asl", "labce", "owbce")
 WEIGHTED_LOSSES = ("cbfl", "tbfl", "labce")
+#: labce's priors are clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (a class absent from the strong set: offset -9.2 at tau 1).
+PRIOR_FLOOR = 1e-4
 
 
 def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
     """(C,) per-class vector of the loss in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1
     with ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
-    ``stats.frame_rates`` (not weights: the loss offsets the logits by tau * logit(prior_c)); None otherwise."""
+    ``stats.frame_rates`` clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (not weights: the loss offsets the logits by
+    tau * logit(prior_c)); None otherwise."""
     if config.name == "labce":
         rates = stats.frame_rates
         if rates is None or np.isnan(rates).any():
             raise ValueError("loss 'labce' needs the per-class positive-frame rates of the strong set (DatasetStats.frame_rates)")
-        if ((rates <= 0) | (rates >= 1)).any():
-            empty = [c for c, r in zip(stats.classes, rates) if not 0 < r < 1]
-            raise ValueError(f"loss 'labce': class(es) {empty} are active in no frame or in every frame of the strong set; the prior offset is undefined")
-        return np.asarray(rates, dtype=np.float64)
+        outside = [c for c, r in zip(stats.classes, rates) if not PRIOR_FLOOR <= r <= 1 - PRIOR_FLOOR]
+        if outside:
+            warnings.warn(
+                f"loss 'labce': class(es) {outside} are active in (almost) no frame or every frame of the strong set; "
+                f"their prior is clipped to [{PRIOR_FLOOR}, {1 - PRIOR_FLOOR}]", UserWarning, stacklevel=2,
+            )
+        return np.clip(np.asarray(rates, dtype=np.float64), PRIOR_FLOOR, 1 - PRIOR_FLOOR)
     if config.name == "tbfl":
         if config.uniform_weights:
             return np.ones(len(stats.classes))
