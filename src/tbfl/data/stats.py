@@ -47,6 +47,8 @@ class DatasetStats:
         n_events: number of events of the class in the strong set (int).
         label_volumes: distinct strong training clips holding an event of the class (int; V_c without a soundbank).
         volumes_from: ``"soundbank"`` or ``"labels"``.
+        frame_rates: positive frames of the class / all frames of the strong set (the per-class positive
+            prior of logit-adjusted BCE); NaN when read from a record written before it was measured.
     """
 
     classes: tuple[str, ...]
@@ -57,6 +59,7 @@ class DatasetStats:
     n_events: np.ndarray
     label_volumes: np.ndarray | None = None
     volumes_from: str = "soundbank"
+    frame_rates: np.ndarray | None = None
 
     _ARRAYS = ("volumes", "avg_source_length_s", "frame_ratios", "avg_event_duration_s", "n_events")
 
@@ -68,6 +71,8 @@ class DatasetStats:
         out["volumes_from"] = self.volumes_from
         if self.label_volumes is not None:
             out["label_volumes"] = self.label_volumes.tolist()
+        if self.frame_rates is not None:
+            out["frame_rates"] = self.frame_rates.tolist()
         return out
 
     @classmethod
@@ -83,6 +88,8 @@ class DatasetStats:
         }
         classes = tuple(data["classes"])
         label_volumes = None if data.get("label_volumes") is None else np.array(data["label_volumes"], dtype=np.int64)
+        if data.get("frame_rates") is not None:
+            arrays["frame_rates"] = np.array([np.nan if v is None else v for v in data["frame_rates"]], dtype=np.float64)
         for name, values in {**arrays, "label_volumes": label_volumes}.items():
             if values is not None and values.shape != (len(classes),):
                 raise ValueError(f"statistics: {name} has {values.size} values for {len(classes)} classes")
@@ -179,11 +186,20 @@ def frame_ratios(
     Returns:
         (C,) float64 summing to 1. ValueError when the set has no positive frame.
     """
+    positive, _ = _positive_frames(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s)
+    return positive / positive.sum()
+
+
+def _positive_frames(
+    strong: StrongLabels, classes: Sequence[str], *, n_frames: int, frame_hop_s: float, allow_none: bool = False
+) -> tuple[np.ndarray, int]:
+    """(C,) positive frames per class over every clip of ``strong``, and the number of frames of the set
+    (ValueError for a set without a positive frame unless ``allow_none``: one of several sets may have none)."""
     active = encode_strong_clips(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, dtype=bool)
     positive = active.sum(axis=(0, 2), dtype=np.int64)
-    if positive.sum() == 0:
+    if positive.sum() == 0 and not allow_none:
         raise ValueError("the strong set has no positive frame: r_c is undefined")
-    return positive / positive.sum()
+    return positive, active.shape[0] * active.shape[2]
 
 
 def measure_stats(
@@ -228,10 +244,10 @@ def measure_stats(
     n_events = by_class.size().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
     avg_event_duration_s = by_class.mean().reindex(list(classes)).to_numpy(dtype=np.float64)
     label_volumes = events.groupby("event_label")["filename"].nunique().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
-    positive = sum(
-        encode_strong_clips(labels, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, dtype=bool).sum(axis=(0, 2), dtype=np.int64)
-        for labels in strong
-    )
+    counts = [_positive_frames(labels, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, allow_none=True) for labels in strong]
+    positive, n_set_frames = sum(c[0] for c in counts), sum(c[1] for c in counts)
+    if positive.sum() == 0:
+        raise ValueError(f"{files}: the strong training sets have no positive frame: r_c is undefined")
     if dataset.soundbank is not None:
         volumes, avg_source_length_s = soundbank_volumes(dataset.soundbank, classes)
         volumes_from = "soundbank"
@@ -246,6 +262,7 @@ def measure_stats(
         n_events=n_events,
         label_volumes=label_volumes,
         volumes_from=volumes_from,
+        frame_rates=positive / n_set_frames,
     )
 
 
