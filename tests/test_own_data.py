@@ -73,6 +73,13 @@ def test_the_documented_sequence_runs_a_six_class_strong_only_dataset(tmp_path, 
     assert set(detections["event_label"]) <= set(classes)
     assert set(detections["filename"]) <= {p.name for p in Path("data/own6/audio/test").iterdir()}
 
+    # ground truth with a class the run's score files do not have: one line naming the file and line, exit 2
+    Path("other.tsv").write_text("filename\tonset\toffset\tevent_label\nvalidation_00000.wav\t0.0\t1.0\tDog\n")
+    assert main(["evaluate", "--scores", "runs/own6/scores/validation", "--ground-truth", "other.tsv",
+                 "--durations", "data/own6/metadata/test_durations.tsv", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "other.tsv:2: unknown event_label 'Dog'" in err
+
     # the same run resumed on a description with other classes: one line naming the checkpoint, exit 2
     description["classes"] = classes[::-1]
     Path("data/own6/dataset.yaml").write_text(yaml.safe_dump(description))
@@ -128,6 +135,18 @@ def test_two_strong_datasets_with_different_classes_get_their_masks(tiny_root, t
         if name in a_clips:
             assert not targets[speech].any()  # a's Speech events were dropped: masked, not taught as absent
     assert len(strong) == 16 and sets["weak_train"].mask.all() and "unlabeled_train" in sets and "weak_validation" in sets
+
+
+def test_strong_and_weak_without_unlabeled_batches_two_sub_batches(tiny_root, tmp_path):
+    values = two_dataset_recipe(tiny_root, tmp_path)
+    del values["data"]["dataset"]["sets"]["unlabeled"]
+    recipe = recipe_from_dict(values)
+    datamodule = DesedDataModule(recipe_dataset(recipe), frame_grid=recipe.frame_grid, batch_sizes=(4, 4, 4), cache_dir=tmp_path / "cache")
+    datamodule.setup()
+    batch, _, _ = next(iter(datamodule.train_dataloader()))
+    assert set(batch) == {"strong", "weak"} and "unlabeled_train" not in datamodule.sets
+    features, targets, mask, index = batch["strong"]
+    assert targets.shape[:2] == mask.shape == (4, 10) and features.shape[0] == index.shape[0] == 4
 
 
 @pytest.mark.slow
