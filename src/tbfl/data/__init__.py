@@ -1,6 +1,7 @@
-"""DESED data: the folder layout, validated label files, label encoding, audio loading, Table 1 statistics."""
+"""Data: the dataset description, the DESED folder layout, validated label files, label encoding, audio loading, Table 1 statistics."""
 
 from tbfl.data.audio import AudioError, audio_duration_s, load_audio
+from tbfl.data.dataset import DatasetDescription, DatasetError, DatasetSet, desed2021, load_dataset
 from tbfl.data.desed import (
     StrongLabels,
     TsvFormatError,
@@ -19,6 +20,9 @@ from tbfl.data.stats import DatasetStats, frame_ratios, measure_stats, soundbank
 
 __all__ = [
     "AudioError",
+    "DatasetDescription",
+    "DatasetError",
+    "DatasetSet",
     "DatasetStats",
     "DesedLayout",
     "FrameGrid",
@@ -26,12 +30,14 @@ __all__ = [
     "TsvFormatError",
     "audio_duration_s",
     "decode_strong",
+    "desed2021",
     "decode_weak",
     "encode_strong",
     "encode_strong_clips",
     "encode_weak",
     "frame_ratios",
     "load_audio",
+    "load_dataset",
     "measure_stats",
     "read_durations_tsv",
     "read_strong_tsv",
