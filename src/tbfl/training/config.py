@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
+from tbfl.data.dataset import DatasetDescription, DatasetError, load_dataset
 from tbfl.io import read_yaml
 from tbfl.training.loss import LOSSES
 
 if TYPE_CHECKING:
-    from tbfl.data.dataset import DatasetDescription
     from tbfl.data.labels import FrameGrid
 
 
@@ -203,11 +203,9 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
     return config
 
 
-def recipe_dataset(recipe: RecipeConfig, where: str = "recipe") -> "DatasetDescription":
+def recipe_dataset(recipe: RecipeConfig, where: str = "recipe") -> DatasetDescription:
     """The recipe's dataset description: ``data.dataset`` (inline or a YAML file) under ``data.root``, or DESED 2021
     in ``data.layout`` when absent. DatasetError (a ValueError) names the file, or ``where`` and the key."""
-    from tbfl.data.dataset import DatasetError, load_dataset
-
     try:
         return load_dataset(recipe.data.root, recipe.data.dataset, recipe.data.layout)
     except DatasetError as error:
