@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from tbfl.losses import BinaryCrossEntropy, ClassBalancedFocalLoss, FocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
-from tbfl.weights import class_balanced_weights, time_balanced_weights
+from tbfl.weights import auto_k, class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
@@ -23,13 +23,21 @@ LOSSES = ("bce", "focal", "cbfl", "tbfl")
 WEIGHTED_LOSSES = ("cbfl", "tbfl")
 
 
+def resolve_k(config: "LossConfig", stats: "DatasetStats") -> float:
+    """The k the weights use: ``config.k``, or for ``k: auto`` :func:`tbfl.weights.auto_k` of the dataset's
+    V_c and r_c with ``config.k_auto_target``."""
+    if config.k == "auto":
+        return auto_k(stats.volumes, stats.frame_ratios, config.k_auto_target, classes=stats.classes)
+    return float(config.k)
+
+
 def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
     """(C,) class weights in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1 with
-    ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``; None for bce and focal."""
+    ``uniform_weights``; k from :func:`resolve_k`), cbfl Cui et al.'s weights of V_c with ``beta``; None for bce and focal."""
     if config.name == "tbfl":
         if config.uniform_weights:
             return np.ones(len(stats.classes))
-        return time_balanced_weights(stats.volumes, stats.frame_ratios, config.k, classes=stats.classes)
+        return time_balanced_weights(stats.volumes, stats.frame_ratios, resolve_k(config, stats), classes=stats.classes)
     if config.name == "cbfl":
         return class_balanced_weights(stats.volumes, config.beta, classes=stats.classes)
     return None
