@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tbfl.experiments.sweep import plan_runs, run_planned
+from tbfl.experiments.sweep import plan_runs, run_name, run_planned
 
 
 def run_demo(
@@ -53,6 +53,7 @@ def run_demo(
     log(f"These are {epochs}-epoch runs of one seed: BCE is still learning at this point, so this table shows how fast each loss "
         "learns, not where it ends. The converged comparison, with confidence intervals, is docs/study/report.md.")
     log("[4/4] report")
-    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name="tbfl_kauto_g2")
+    bce_name, tbfl_name = (run_name(dict(run.overrides)) for run in runs)  # "<dataset>-bce", "<dataset>-tbfl_kauto_g2"
+    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name=tbfl_name, bce_name=bce_name)
     log(f"report: {report} ({time.perf_counter() - started:.0f} s in all)")
     return report
