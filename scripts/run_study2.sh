@@ -13,7 +13,7 @@
 #
 # Usage (from the repository root, after `make install`):  scripts/run_study2.sh [JOBS]
 set -euo pipefail
-STUDY2_COMMIT=${STUDY2_COMMIT:?set by the commit that pins study 2}
+STUDY2_COMMIT=4e3e7d7fede81962b0d13a83b092d512d2ba7665
 root=$(pwd)
 tree=${STUDY2_TREE:-$root/.study2-worktree}
 python=$root/.venv/bin/python
