@@ -4,6 +4,7 @@ soundbank), and a two-dataset recipe whose strong sets annotate different classe
 import json
 import shlex
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from tbfl.synth.own import OWN_CLASSES
 from tbfl.training.config import recipe_dataset, recipe_from_dict
 from tbfl.training.datamodule import DesedDataModule
 from tbfl.training.train import train_run
+from tbfl.weights import auto_k, time_balanced_weights
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "own-data.md"
@@ -61,6 +63,11 @@ def test_the_documented_sequence_runs_a_six_class_strong_only_dataset(tmp_path, 
     record = json.loads(Path("runs/own6/class_weights.json").read_text())
     assert record["classes"] == classes and record["statistics"]["volumes"] == clips and record["volumes_from"] == "labels"
     assert len(record["weights"]) == 6 and np.isclose(sum(record["weights"]), 6)
+    ratios = record["statistics"]["frame_ratios"]
+    assert record["k"]["auto"] and record["k"]["chosen"] == auto_k(clips, ratios)  # k: auto on the label-derived V_c
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # floor(k r_c) = 0 for a class at this small k: the documented rule, with a warning
+        assert np.allclose(record["weights"], time_balanced_weights(clips, ratios, record["k"]["chosen"]))
     checkpoint = torch.load(next(Path("runs/own6/checkpoints").glob("best-*.ckpt")), map_location="cpu", weights_only=False)
     assert list(checkpoint["hyper_parameters"]["classes"]) == classes
     assert checkpoint["state_dict"]["student.strong_head.weight"].shape[0] == 6
