@@ -1,14 +1,13 @@
-"""``tbfl check``: audit a DESED-format tree before training on it (table + JSON manifest)."""
+"""``tbfl check``: audit a dataset (DESED 2021, or a dataset description) before training on it (table + JSON manifest)."""
 
 from __future__ import annotations
 
 import argparse
 
+from tbfl.cli.stats import add_dataset_arguments
+
 #: Exit status when a set is unusable (2 stays the status of bad input, e.g. an unreadable layout config).
 UNUSABLE_EXIT = 1
-
-
-from tbfl.cli.stats import add_dataset_arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -85,7 +85,7 @@ class DatasetSet:
 
     def class_mask(self, classes: Sequence[str]) -> np.ndarray:
         """(C,) float32: 1 for the classes this set annotates, 0 for the others, in the order of ``classes``."""
-        return np.array([name in self.classes for name in classes], dtype=np.float32)
+        return class_mask(classes, self.classes)
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,11 @@ class DatasetDescription:
         """The set scored with the best checkpoint (the validation set when there is no evaluation set)."""
         sets = self.by_role("evaluation")
         return sets[0] if sets else self.validation
+
+
+def class_mask(classes: Sequence[str], annotated: Sequence[str]) -> np.ndarray:
+    """(C,) float32 over ``classes``: 1 for a class in ``annotated``, else 0 (its loss terms are masked out)."""
+    return np.array([name in annotated for name in classes], dtype=np.float32)
 
 
 def desed2021(layout: DesedLayout) -> DatasetDescription:

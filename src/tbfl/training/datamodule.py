@@ -32,7 +32,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
-from tbfl.data.dataset import DatasetDescription, DatasetSet, desed2021
+from tbfl.data.dataset import DatasetDescription, DatasetSet, class_mask, desed2021
 from tbfl.data.desed import StrongLabels, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.labels import FrameGrid, encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout
@@ -92,12 +92,12 @@ def strong_clip_set(name: str, tsv: Path, audio_dir: Path, classes: Sequence[str
     annotated = classes if annotated is None else annotated
     labels = present_strong_labels(name, read_strong_tsv(tsv, annotated), audio_dir)
     strong = encode_strong_clips(labels, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
-    mask = np.tile(_class_mask(classes, annotated), (len(labels.filenames), 1))
+    mask = np.tile(class_mask(classes, annotated), (len(labels.filenames), 1))
     return ClipSet(name, list(labels.filenames), [audio_dir / f for f in labels.filenames], strong=strong, labels=labels, mask=mask)
 
 
 def concatenate(name: str, parts: Sequence[ClipSet]) -> ClipSet:
-    """One set of several sets of a role, in order (their targets, masks and event tables joined)."""
+    """One set of several sets of a role, in order: names, targets and masks joined (the event table is kept for a single set)."""
     if len(parts) == 1:
         return ClipSet(name, parts[0].filenames, parts[0].audio_paths, parts[0].strong, parts[0].weak, parts[0].labels, parts[0].mask)
 
@@ -109,10 +109,6 @@ def concatenate(name: str, parts: Sequence[ClipSet]) -> ClipSet:
         name, [f for part in parts for f in part.filenames], [p for part in parts for p in part.audio_paths],
         strong=joined("strong"), weak=joined("weak"), mask=joined("mask"),
     )
-
-
-def _class_mask(classes: Sequence[str], annotated: Sequence[str]) -> np.ndarray:
-    return np.array([name in annotated for name in classes], dtype=np.float32)
 
 
 def weak_split(weak: pd.DataFrame, validation_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +137,7 @@ def weak_clip_sets(
         rows = rows.loc[rows["filename"].isin(set(keep_present(name, rows["filename"].tolist(), audio_dir)))]
         targets = np.stack([encode_weak(tags, classes) for tags in rows["event_labels"]]) if len(rows) else np.zeros((0, len(classes)), np.float32)
         names = list(rows["filename"])
-        mask = np.tile(_class_mask(classes, annotated), (len(names), 1))
+        mask = np.tile(class_mask(classes, annotated), (len(names), 1))
         parts.append(ClipSet(name, names, [audio_dir / f for f in names], weak=targets.astype(np.float32), mask=mask))
     return parts[0], parts[1]
 
