@@ -132,7 +132,7 @@ def test_train_and_evaluate_on_the_release_tree(release, make_recipe, tmp_path, 
     messages = [str(warning.message) for warning in caught]
     assert any(m.startswith("weak_train: ") and " of " in m and "1 missing" in m for m in messages)
     assert any(m.startswith("weak_validation: ") and "1 missing" in m for m in messages)
-    assert any(m.startswith(f"unlabeled_train: {N_UNLABELED - 1} of {N_UNLABELED} clips present") for m in messages)
+    assert any(m.startswith(f"unlabeled: {N_UNLABELED - 1} of {N_UNLABELED} clips present") for m in messages)  # the set's name
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["n_clips"] == N_VALIDATION + 1
     assert sorted(p.name for p in (run / "scores" / "validation").iterdir()) == sorted(c.replace(".wav", ".tsv") for c in listed["validation"])

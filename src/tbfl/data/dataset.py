@@ -28,7 +28,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES
-from tbfl.data.layout import RESAMPLED_SUFFIX, DesedLayout, LayoutError
+from tbfl.data.layout import OVERRIDE_HINT, RESAMPLED_SUFFIX, DesedLayout, LayoutError
 from tbfl.io import read_yaml
 
 #: Set roles, in the order the training lists them.
@@ -48,6 +48,7 @@ class DatasetSet:
     """One set of a dataset: absolute paths, its role and the classes it annotates (a subset of the dataset's, in its order).
 
     ``durations`` is None when the set has no durations file (durations then come from the audio headers).
+    ``layout_entries``: the (audio, labels) entries of :class:`DesedLayout` a DESED 2021 set comes from, named in errors.
     """
 
     name: str
@@ -56,6 +57,13 @@ class DatasetSet:
     labels: Path
     classes: tuple[str, ...]
     durations: Path | None = None
+    layout_entries: tuple[str, str] | None = None
+
+    def _where(self, which: int) -> str:
+        if self.layout_entries is None:
+            return f"set {self.name!r} of the dataset description"
+        entry = self.layout_entries[which]
+        return f"layout entry {entry!r}; {OVERRIDE_HINT.format(name=entry)}"
 
     @property
     def label_kind(self) -> str:
@@ -75,12 +83,12 @@ class DatasetSet:
             if original.is_dir():
                 return original
             also = f" nor {original}"
-        raise LayoutError(f"{self.audio}: audio folder not found{also} (set {self.name!r} of the dataset description)")
+        raise LayoutError(f"{self.audio}: audio folder not found{also} ({self._where(0)})")
 
     def require_labels(self) -> Path:
         """The label file, or :class:`LayoutError` naming it and the set."""
         if not self.labels.is_file():
-            raise LayoutError(f"{self.labels}: label file not found (set {self.name!r} of the dataset description)")
+            raise LayoutError(f"{self.labels}: label file not found ({self._where(1)})")
         return self.labels
 
     def class_mask(self, classes: Sequence[str]) -> np.ndarray:
@@ -125,7 +133,8 @@ def desed2021(layout: DesedLayout) -> DatasetDescription:
     """DESED 2021 as a description: synthetic strong training, weak, unlabeled; synthetic validation selects
     checkpoints; the real validation set is the evaluation set; the soundbank gives V_c."""
     def entry(name: str, role: str, audio: str, labels: str, durations: str | None = None) -> DatasetSet:
-        return DatasetSet(name, role, layout.path(audio), layout.path(labels), DESED_CLASSES, None if durations is None else layout.path(durations))
+        durations_path = None if durations is None else layout.path(durations)
+        return DatasetSet(name, role, layout.path(audio), layout.path(labels), DESED_CLASSES, durations_path, (audio, labels))
 
     sets = (
         entry("synth_train", "strong", "synth_train_audio", "synth_train_tsv"),

@@ -74,7 +74,7 @@ class DesedLayout:
         if original is not None and original.is_dir():
             return original
         also = f" nor {original}" if original is not None else ""
-        raise LayoutError(f"{folder}: audio folder not found{also} (layout entry {name!r}; {_OVERRIDE_HINT.format(name=name)})")
+        raise LayoutError(f"{folder}: audio folder not found{also} (layout entry {name!r}; {OVERRIDE_HINT.format(name=name)})")
 
     def original_audio_dir(self, name: str) -> Path | None:
         """The 44.1 kHz folder beside a ``*_16k`` audio folder (None when the entry has no such suffix)."""
@@ -87,7 +87,7 @@ class DesedLayout:
         """``path(name)`` if it exists, else :class:`LayoutError` naming the path and the overriding key."""
         path = self.path(name)
         if not path.exists():
-            raise LayoutError(f"{path}: not found (layout entry {name!r}; {_OVERRIDE_HINT.format(name=name)})")
+            raise LayoutError(f"{path}: not found (layout entry {name!r}; {OVERRIDE_HINT.format(name=name)})")
         return path
 
     @classmethod
@@ -105,4 +105,5 @@ class DesedLayout:
         return cls(root=Path(root), **{k: str(v) for k, v in overrides.items()})
 
 
-_OVERRIDE_HINT = "set data.layout.{name} in the recipe, or {name} in --layout-config, to the path relative to the dataset root"
+#: How to move an entry (``name``), said in every error about a missing part of the layout.
+OVERRIDE_HINT = "set data.layout.{name} in the recipe, or {name} in --layout-config, to the path relative to the dataset root"
