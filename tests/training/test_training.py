@@ -162,7 +162,7 @@ def test_training_reduces_the_loss_on_a_repeated_batch(make_recipe, tmp_path):
 
 @pytest.mark.parametrize("name, weight_expected", [("bce", False), ("focal", False), ("cbfl", True), ("tbfl", True)])
 def test_make_loss(name, weight_expected):
-    from tbfl.training.config import LossConfig
+    from tbfl.training.loss import LossConfig
 
     loss = make_loss(LossConfig(name=name), [1.0] * 10)
     assert (loss.weight is not None) == weight_expected

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from tbfl.io import read_yaml
-from tbfl.training.loss import LOSSES
+from tbfl.features import FeatureConfig
+from tbfl.model import CRNNConfig
+from tbfl.training.loss import LOSSES, LossConfig
 
 if TYPE_CHECKING:
     from tbfl.data.labels import FrameGrid
@@ -31,16 +33,6 @@ class DataConfig:
     weak_validation_fraction: float = 0.1  # the baseline holds out 10% of weak clips for validation
     cache_dir: str = ".cache/features"
     num_workers: int = 0
-
-
-@dataclass
-class LossConfig:
-    name: str = "bce"  # bce | focal | cbfl | tbfl
-    gamma: float = 2.0
-    alpha: float | None = None  # focal only
-    k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
-    beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
-    uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
 
 
 @dataclass
@@ -191,9 +183,6 @@ def recipe_frame_grid(features: Mapping[str, Any], model: Mapping[str, Any], whe
     ``model.pooling`` (the rule and its errors: :meth:`tbfl.features.FeatureConfig.frame_grid`).
     ValueError, prefixed with ``where``, for invalid sections, differing ``n_mels`` or no consistent grid.
     """
-    from tbfl.features import FeatureConfig
-    from tbfl.model import CRNNConfig
-
     feature_config = _build(FeatureConfig, features, f"{where}: features")
     model_config = _build(CRNNConfig, model, f"{where}: model")
     if feature_config.n_mels != model_config.n_mels:

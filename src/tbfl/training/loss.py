@@ -7,6 +7,7 @@ the recipe turns V_c and r_c into w_c, and ``make_loss`` the only place a loss n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -16,14 +17,25 @@ from tbfl.weights import class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
-    from tbfl.training.config import LossConfig
 
 #: Loss names of the recipe (``loss.name``); cbfl and tbfl are weighted by class.
 LOSSES = ("bce", "focal", "cbfl", "tbfl")
 WEIGHTED_LOSSES = ("cbfl", "tbfl")
 
 
-def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
+@dataclass
+class LossConfig:
+    """The recipe's ``loss`` section (validated by :func:`tbfl.training.config.loss_from_dict`)."""
+
+    name: str = "bce"  # bce | focal | cbfl | tbfl
+    gamma: float = 2.0
+    alpha: float | None = None  # focal only
+    k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
+    beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
+    uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
+
+
+def class_weights(config: LossConfig, stats: "DatasetStats") -> np.ndarray | None:
     """(C,) class weights in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1 with
     ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``; None for bce and focal."""
     if config.name == "tbfl":
@@ -35,7 +47,7 @@ def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | N
     return None
 
 
-def make_loss(config: "LossConfig", weights: Sequence[float] | None = None) -> WeightedFocalLoss:
+def make_loss(config: LossConfig, weights: Sequence[float] | None = None) -> WeightedFocalLoss:
     """The classification loss named by ``config.name``, holding ``weights`` (C,) as its ``weight`` buffer.
 
     ``weights`` comes from :func:`class_weights` (or a checkpoint's hyper-parameters); cbfl and tbfl need it.
