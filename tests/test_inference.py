@@ -14,7 +14,7 @@ from tbfl.data.layout import DesedLayout
 from tbfl.evaluation import read_scores
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.inference import Detector
 from tbfl.training.train import train_run
 

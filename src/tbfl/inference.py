@@ -29,7 +29,7 @@ from tbfl.data.audio import AUDIO_SUFFIXES, audio_files, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.features import FeatureConfig, compute_features
 from tbfl.training.predict import predict_features
 

@@ -163,7 +163,7 @@ def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swe
 
 def test_event_roll_detections_are_the_median_filtered_frames_above_the_threshold(swept):
     """Each system's black bars cover exactly the frames whose 7-frame median-filtered probability exceeds the threshold."""
-    from tbfl.evaluation.postprocess import median_filter
+    from tbfl.evaluation.postprocessing.frames import median_filter
     from tbfl.experiments import validation_views
     from tbfl.experiments.report import load_runs
 

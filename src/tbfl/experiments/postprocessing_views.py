@@ -5,8 +5,8 @@ halves of clips (alternating in name order). Both tuned methods are tuned on the
 first half and every method is evaluated on the second:
 
 - ``median 0.45 s``: the baseline's fixed 7-frame median filter for every class;
-- ``tuned median``: a median filter length per class (:func:`tbfl.evaluation.tuning.tune_median_filters`);
-- ``tuned SEBB``: sound event bounding boxes with per-class settings (:func:`tbfl.evaluation.tuning.tune_sebbs`).
+- ``tuned median``: a median filter length per class (:func:`tbfl.evaluation.postprocessing.tuning.tune_median_filters`);
+- ``tuned SEBB``: sound event bounding boxes with per-class settings (:func:`tbfl.evaluation.postprocessing.tuning.tune_sebbs`).
 
 Both are tuned for the per-class threshold-free PSDS1, as the DCASE 2024 baseline tunes its filters.
 """
@@ -37,7 +37,7 @@ def _half(labels: StrongLabels, durations: Mapping[str, float], filenames: Seque
 def postprocessing_table(configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str]) -> pd.DataFrame:
     """One row per run and method: configuration, seed, method, PSDS1, PSDS2, event-F1 (best thr.) on the held-out half."""
     from tbfl.evaluation import clip_id, evaluate_scores
-    from tbfl.evaluation.tuning import tune_median_filters, tune_sebbs
+    from tbfl.evaluation.postprocessing.tuning import tune_median_filters, tune_sebbs
 
     classes = tuple(classes)
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)

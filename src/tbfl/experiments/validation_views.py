@@ -63,7 +63,7 @@ def event_roll_clips(
     detections are decoded as event-F1 @0.5 decodes them: ``median_filter_s`` median filter, then ``threshold``.
     """
     from tbfl.data.audio import load_audio
-    from tbfl.evaluation.postprocess import decode_events, median_filter_frames
+    from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_frames
     from tbfl.features import FeatureConfig, compute_features
 
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
