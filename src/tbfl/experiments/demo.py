@@ -14,7 +14,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from tbfl.experiments.report import write_report
+from tbfl.experiments.runs import DEFAULT_TBFL, load_runs
 from tbfl.experiments.sweep import plan_runs, run_planned
+from tbfl.experiments.tables import comparison_table, dataset_table
+from tbfl.synth import generate_dataset
 
 
 def run_demo(
@@ -30,9 +34,6 @@ def run_demo(
     log=print,
 ) -> Path:
     """Run the demo; returns the report path."""
-    from tbfl.experiments.report import comparison_table, dataset_table, load_runs, write_report
-    from tbfl.synth import generate_dataset
-
     started = time.perf_counter()
     config, out_dir = Path(config), Path(out_dir)
     if not config.is_file():
@@ -52,6 +53,6 @@ def run_demo(
     log(f"These are {epochs}-epoch runs of one seed: BCE is still learning at this point, so this table shows how fast each loss "
         "learns, not where it ends. The converged comparison, with confidence intervals, is docs/study/report.md.")
     log("[4/4] report")
-    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name="tbfl_k1000_g2")
+    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name=DEFAULT_TBFL)
     log(f"report: {report} ({time.perf_counter() - started:.0f} s in all)")
     return report

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import shutil
 import signal
@@ -40,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-
+from tbfl.experiments.runs import load_runs, run_name, runs_table
 from tbfl.io import atomic_write_text, read_yaml
 from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
 
@@ -56,30 +55,6 @@ class PlannedRun:
 
     def override_dict(self) -> dict[str, Any]:
         return dict(self.overrides)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    if isinstance(value, str) and value.lower() in ("inf", "infinity"):
-        return "inf"
-    return f"{float(value):g}"
-
-
-def run_name(overrides: Mapping[str, Any]) -> str:
-    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed)."""
-    loss = overrides.get("loss.name", "bce")
-    if loss == "bce":
-        return "bce"
-    gamma = f"g{_number(overrides.get('loss.gamma', 2.0))}"
-    if loss == "focal":
-        alpha = overrides.get("loss.alpha")
-        return f"focal_{gamma}" + ("" if alpha is None else f"_a{_number(alpha)}")
-    if loss == "cbfl":
-        return f"cbfl_b{_number(overrides.get('loss.beta', 0.999))}_{gamma}"
-    if overrides.get("loss.uniform_weights"):
-        return f"tbfl-uniform_{gamma}"
-    return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"
 
 
 def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -153,8 +128,6 @@ def run_state(run_dir: Path, archive: Path | None = None) -> str:
 
 def archive_run(run_dir: Path, archive: Path) -> Path:
     """Copy a finished run's summary to ``archive/runs/<run>/`` (one rename) and rewrite ``archive/runs.csv``."""
-    from tbfl.experiments.report import load_runs, runs_table
-
     target = archive / "runs" / run_dir.name
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{run_dir.name}."))
