@@ -31,6 +31,8 @@ from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
 from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.features import FeatureConfig, compute_features
+from tbfl.run_folder import RunFolder, check_checkpoint
+from tbfl.training.module import MeanTeacherSED
 from tbfl.training.predict import predict_features
 
 
@@ -55,9 +57,6 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
-        from tbfl.run_folder import RunFolder, check_checkpoint
-        from tbfl.training.module import MeanTeacherSED
-
         path = Path(model)
         if path.is_dir():
             path = RunFolder(path).best_checkpoint()

@@ -42,6 +42,8 @@ from typing import Any, Mapping
 from tbfl.experiments.runs import load_runs, run_name, runs_table
 from tbfl.io import atomic_write_text, read_yaml
 from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
+from tbfl.training.config import load_recipe
+from tbfl.training.train import train_run
 
 _ARCHIVE_LOCK = threading.Lock()
 
@@ -159,9 +161,6 @@ def _train_command(config: Path, run_dir: Path, run: PlannedRun) -> list[str]:
 
 def train_planned_run(payload: str) -> int:
     """Entry point of one sweep child process: train (resuming) one run; the exit status as ``tbfl train``'s."""
-    from tbfl.training.config import load_recipe
-    from tbfl.training.train import train_run
-
     job = json.loads(payload)
     try:
         result = train_run(load_recipe(job["config"], job["overrides"]), job["run_dir"], resume=True, progress=False)
@@ -180,8 +179,6 @@ def run_sweep(
     own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
     ``archive``: see the module docstring.
     """
-    from tbfl.training.config import load_recipe
-
     runs = load_grid(grid, load_recipe(config).to_dict()["loss"])
     run_planned(config, runs, out_dir, jobs=jobs, archive=archive, progress=progress, log=log)
     return [Path(out_dir) / run.name for run in runs]
@@ -191,9 +188,6 @@ def run_planned(
     config: str | Path, runs: list[PlannedRun], out_dir: str | Path, *, jobs: int = 1, archive: str | Path | None = None, progress: bool = True, log=print
 ) -> None:
     """Train the planned runs not finished yet (see :func:`run_sweep`)."""
-    from tbfl.training.config import load_recipe
-    from tbfl.training.train import train_run
-
     config, out_dir = Path(config), Path(out_dir)
     archive = Path(archive) if archive is not None else None
     load_recipe(config)  # fail early on a bad config
