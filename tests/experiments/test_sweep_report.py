@@ -36,8 +36,31 @@ def test_sweeps_read_back_the_names_the_grid_gives():
         assert K_SWEEP.value(name) == name.split("_")[1][1:] and GAMMA_SWEEP.value(name) == ("2" if k in (1000,) else None)
     assert K_SWEEP.value("tbfl_k1000_g2") == "1000" and GAMMA_SWEEP.value("tbfl_k1000_g2") == "2"
     assert GAMMA_SWEEP.value("tbfl_k1000_g0.5") == "0.5" and K_SWEEP.value("tbfl_k1000_g0.5") is None
-    for other in ("bce", "focal_g2", "tbfl-uniform_g2", "cbfl_b0.999_g2", "tbfl_k250_g2_a0.25", "tbfl_kfoo_g2", "tbfl_k1000_g2_s1"):
+    assert K_SWEEP.value(run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.gamma": 2})) == "auto"
+    points = K_SWEEP.points({name: name for name in ("tbfl_kauto_g2", "tbfl_kinf_g2", "tbfl_k250_g2", "tbfl_k1e+06_g2", "bce")})
+    assert [value for value, _ in points] == ["250", "1e+06", "inf", "auto"]
+    for other in ("bce", "focal_g2", "tbfl-uniform_g2", "cbfl_b0.999_g2", "tbfl_k250_g2_a0.25", "tbfl_kfoo_g2", "tbfl_k1000_g2_s1",
+                  "d1v1s0.25-201-tbfl_k1000_g2", "asl"):
         assert K_SWEEP.value(other) is None and GAMMA_SWEEP.value(other) is None
+
+
+def test_runs_on_several_datasets_are_named_by_their_dataset():
+    """One grid over datasets (study 2): the data.root folder prefixes the name; k: auto and other losses are named."""
+    grid = {
+        "seeds": [1, 2],
+        "runs": [
+            {"data": {"root": "data/study2/d1v1s0.25-201"}, "loss": {"name": "bce"}},
+            {"data": {"root": "data/study2/d1v1s0.25-201"}, "loss": {"name": "tbfl", "k": "auto", "gamma": 2.0}},
+            {"data": {"root": "data/study2/d0v0s0.25-301"}, "loss": {"name": "tbfl", "k": "auto", "gamma": 2.0}},
+            {"data": {"root": "data/study2/d0v0s0.25-301"}, "loss": {"name": "asl"}, "seeds": [1]},
+        ],
+    }
+    runs = plan_runs(grid)
+    assert [run.name for run in runs] == [
+        "d1v1s0.25-201-bce_s1", "d1v1s0.25-201-bce_s2", "d1v1s0.25-201-tbfl_kauto_g2_s1", "d1v1s0.25-201-tbfl_kauto_g2_s2",
+        "d0v0s0.25-301-tbfl_kauto_g2_s1", "d0v0s0.25-301-tbfl_kauto_g2_s2", "d0v0s0.25-301-asl_s1",
+    ]
+    assert dict(runs[0].overrides)["data.root"] == "data/study2/d1v1s0.25-201"
 
 
 def test_bad_grid_is_reported(tmp_path):

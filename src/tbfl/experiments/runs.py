@@ -35,11 +35,23 @@ def _number(value: Any) -> str:
         return "inf"
     if isinstance(value, str) and value.lower() in ("inf", "infinity"):
         return "inf"
+    if isinstance(value, str) and value.lower() == "auto":
+        return "auto"
     return f"{float(value):g}"
 
 
 def run_name(overrides: Mapping[str, Any]) -> str:
-    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed)."""
+    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed).
+
+    A run whose entry sets ``data.root`` is prefixed by that folder's name (``d1v1s0.25-201-bce``), so one
+    grid can train on several datasets. Losses without a naming rule here are named by ``loss.name`` alone.
+    """
+    root = overrides.get("data.root")
+    name = _loss_name(overrides)
+    return name if root is None else f"{Path(str(root)).name}-{name}"
+
+
+def _loss_name(overrides: Mapping[str, Any]) -> str:
     loss = overrides.get("loss.name", "bce")
     if loss == "bce":
         return "bce"
@@ -49,6 +61,8 @@ def run_name(overrides: Mapping[str, Any]) -> str:
         return f"focal_{gamma}" + ("" if alpha is None else f"_a{_number(alpha)}")
     if loss == "cbfl":
         return f"cbfl_b{_number(overrides.get('loss.beta', 0.999))}_{gamma}"
+    if loss != "tbfl":
+        return str(loss)
     if overrides.get("loss.uniform_weights"):
         return f"tbfl-uniform_{gamma}"
     return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"
@@ -78,9 +92,23 @@ class Sweep:
         return None
 
     def points(self, configurations: Mapping[str, "Configuration"]) -> list[tuple[str, "Configuration"]]:
-        """(value, configuration) of the points that ran, sorted numerically ('inf' last)."""
+        """(value, configuration) of the points that ran, sorted numerically ('inf' after the numbers, ``auto`` last)."""
         found = [(value, config) for name, config in configurations.items() if (value := self.value(name)) is not None]
-        return sorted(found, key=lambda item: math.inf if item[0] == "inf" else float(item[0]))
+        return sorted(found, key=lambda item: _value_order(item[0]))
+
+
+def swept_number(value: str) -> float | None:
+    """A swept value as named (``"1000"``, ``"inf"``) as a number; None for a word such as ``auto``."""
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _value_order(value: str) -> tuple[int, float, str]:
+    """Sort key of a swept value as named: numbers ascending, 'inf' after them, words (``auto``) last."""
+    number = swept_number(value)
+    return (1, 0.0, value) if number is None else (0, number, "")
 
 
 #: The configurations the report names, by their loss settings.

@@ -105,6 +105,12 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "loss.gamma": (float, 0.0, math.inf, ">= 0"),
     "loss.k": (float, 0.0, math.inf, "> 0 (or 'inf')"),
     "loss.beta": (float, 0.0, 1.0, "in [0, 1)"),
+    "loss.gamma_pos": (float, 0.0, math.inf, ">= 0"),
+    "loss.gamma_neg": (float, 0.0, math.inf, ">= 0"),
+    "loss.margin": (float, 0.0, 1.0, "in [0, 1)"),
+    "loss.tau": (float, 0.0, math.inf, ">= 0"),
+    "loss.boundary_weight": (float, 0.0, math.inf, ">= 0"),
+    "loss.boundary_frames": (int, 1, math.inf, ">= 1"),
     "training.seed": (int, 0, math.inf, ">= 0"),
     "training.max_epochs": (int, 1, math.inf, ">= 1"),
     "training.early_stopping_patience": (int, 0, math.inf, ">= 0 (0 = off)"),
@@ -122,7 +128,7 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "training.limit_train_batches": (float, 0.0, math.inf, "> 0 (a fraction <= 1 or a number of batches)"),
 }
 _OPEN_LOW = {"loss.k", "training.learning_rate", "training.mixup_beta", "training.limit_train_batches"}
-_OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta"}
+_OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta", "loss.margin"}
 
 
 def _check_number(value: Any, name: str, rule: tuple[type, float, float, str], where: str) -> None:
