@@ -36,9 +36,9 @@ def test_sweeps_read_back_the_names_the_grid_gives():
         assert K_SWEEP.value(name) == name.split("_")[1][1:] and GAMMA_SWEEP.value(name) == ("2" if k in (1000,) else None)
     assert K_SWEEP.value("tbfl_k1000_g2") == "1000" and GAMMA_SWEEP.value("tbfl_k1000_g2") == "2"
     assert GAMMA_SWEEP.value("tbfl_k1000_g0.5") == "0.5" and K_SWEEP.value("tbfl_k1000_g0.5") is None
-    assert K_SWEEP.value(run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.gamma": 2})) == "auto"
+    assert K_SWEEP.value(run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.gamma": 2})) is None  # k: auto is no sweep point
     points = K_SWEEP.points({name: name for name in ("tbfl_kauto_g2", "tbfl_kinf_g2", "tbfl_k250_g2", "tbfl_k1e+06_g2", "bce")})
-    assert [value for value, _ in points] == ["250", "1e+06", "inf", "auto"]
+    assert [value for value, _ in points] == ["250", "1e+06", "inf"]
     for other in ("bce", "focal_g2", "tbfl-uniform_g2", "cbfl_b0.999_g2", "tbfl_k250_g2_a0.25", "tbfl_kfoo_g2", "tbfl_k1000_g2_s1",
                   "d1v1s0.25-201-tbfl_k1000_g2", "asl"):
         assert K_SWEEP.value(other) is None and GAMMA_SWEEP.value(other) is None

@@ -65,7 +65,10 @@ def _loss_name(overrides: Mapping[str, Any]) -> str:
         return str(loss)
     if overrides.get("loss.uniform_weights"):
         return f"tbfl-uniform_{gamma}"
-    return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"
+    k = _number(overrides.get("loss.k", 1000))
+    if k == "auto" and float(overrides.get("loss.k_auto_target", 1.0)) != 1.0:
+        k += _number(overrides["loss.k_auto_target"])  # e.g. tbfl_kauto0.5_g2
+    return f"tbfl_k{k}_{gamma}"
 
 
 #: Letter that prefixes each setting in a run name (``tbfl_k1000_g2``: k = 1000, gamma = 2).
@@ -80,7 +83,8 @@ class Sweep:
     fixed: tuple[tuple[str, Any], ...]
 
     def value(self, name: str) -> str | None:
-        """The swept value as the name spells it (``"1000"``, ``"inf"``) when ``name`` is a point of this sweep, else None."""
+        """The swept value as the name spells it (``"1000"``, ``"inf"``) when ``name`` is a point of this sweep, else None
+        (``k: auto`` is no point of the k sweep: a sweep is over numbers)."""
         letter = _NAME_LETTERS[self.swept]
         for token in name.split("_")[1:]:
             if token.startswith(letter):
@@ -88,13 +92,13 @@ class Sweep:
                     named = run_name({**dict(self.fixed), self.swept: token[1:]})
                 except ValueError:
                     return None
-                return token[1:] if named == name else None
+                return token[1:] if named == name and swept_number(token[1:]) is not None else None
         return None
 
     def points(self, configurations: Mapping[str, "Configuration"]) -> list[tuple[str, "Configuration"]]:
-        """(value, configuration) of the points that ran, sorted numerically ('inf' after the numbers, ``auto`` last)."""
+        """(value, configuration) of the points that ran, sorted numerically ('inf' last)."""
         found = [(value, config) for name, config in configurations.items() if (value := self.value(name)) is not None]
-        return sorted(found, key=lambda item: _value_order(item[0]))
+        return sorted(found, key=lambda item: float(item[0]))
 
 
 def swept_number(value: str) -> float | None:
@@ -103,12 +107,6 @@ def swept_number(value: str) -> float | None:
         return float(value)
     except ValueError:
         return None
-
-
-def _value_order(value: str) -> tuple[int, float, str]:
-    """Sort key of a swept value as named: numbers ascending, 'inf' after them, words (``auto``) last."""
-    number = swept_number(value)
-    return (1, 0.0, value) if number is None else (0, number, "")
 
 
 #: The configurations the report names, by their loss settings.

@@ -19,7 +19,7 @@ from tbfl.data.layout import DesedLayout
 from tbfl.experiments import comparisons, figures, postprocessing_views, validation_clips
 from tbfl.experiments.runs import (
     CBFL, DEFAULT_TBFL, FOCAL, GAMMA_SWEEP, HEADLINE_METRICS, K_SWEEP, METRIC_LABELS, PAPER_PATTERN_TBFL, SHORT_EVENT_S, TBFL_KINF,
-    TBFL_UNIFORM, Configuration, Run, Sweep, mean_std, swept_number,
+    TBFL_UNIFORM, Configuration, Run, Sweep, mean_std,
 )
 from tbfl.experiments.tables import (
     class_logits, comparison_table, endings_table, learning_curves, logit_summary, paper_equivalent_k, relative_per_class,
@@ -137,8 +137,7 @@ def summary(inputs: ReportInputs, table: pd.DataFrame) -> list[str]:
 
 def k_equivalents(inputs: ReportInputs) -> list[str]:
     """Each k of the sweep next to the paper's equivalent k (empty without the paper's Table 1)."""
-    k_values = [number for value, _ in K_SWEEP.points(inputs.configurations) if (number := swept_number(value)) is not None]
-    equivalents = paper_equivalent_k(inputs.table1, k_values)
+    equivalents = paper_equivalent_k(inputs.table1, [float(v) for v, _ in K_SWEEP.points(inputs.configurations)])
     if not len(equivalents):
         return []
     return ["### k on this dataset and on the paper's\n", "k acts through floor(k r_c) / V_c; with V_c scaled down, the k that puts "

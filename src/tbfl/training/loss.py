@@ -24,7 +24,7 @@ from tbfl.losses import (
     OnsetOffsetWeightedBCE,
     TimeBalancedFocalLoss,
 )
-from tbfl.weights import class_balanced_weights, time_balanced_weights
+from tbfl.weights import auto_k, class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
@@ -43,7 +43,8 @@ class LossConfig:
     name: str = "bce"  # bce | focal | cbfl | tbfl | asl | labce | owbce (docs/losses-competing.md)
     gamma: float = 2.0
     alpha: float | None = None  # focal only
-    k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
+    k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
+    k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
     beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
     uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
     gamma_pos: float = 0.0  # asl: focusing of the positive term
@@ -54,9 +55,17 @@ class LossConfig:
     boundary_frames: int = 3  # owbce: sigma, frames weighted on each side of a boundary
 
 
+def resolve_k(config: LossConfig, stats: "DatasetStats") -> float:
+    """The k the weights use: ``config.k``, or for ``k: auto`` :func:`tbfl.weights.auto_k` of the dataset's
+    V_c and r_c with ``config.k_auto_target``."""
+    if config.k == "auto":
+        return auto_k(stats.volumes, stats.frame_ratios, config.k_auto_target, classes=stats.classes)
+    return float(config.k)
+
+
 def class_weights(config: LossConfig, stats: "DatasetStats") -> np.ndarray | None:
     """(C,) per-class vector of the loss in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1
-    with ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
+    with ``uniform_weights``; k from :func:`resolve_k`), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
     ``stats.frame_rates`` clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (not weights: the loss offsets the logits by
     tau * logit(prior_c)); None otherwise."""
     if config.name == "labce":
@@ -73,7 +82,7 @@ def class_weights(config: LossConfig, stats: "DatasetStats") -> np.ndarray | Non
     if config.name == "tbfl":
         if config.uniform_weights:
             return np.ones(len(stats.classes))
-        return time_balanced_weights(stats.volumes, stats.frame_ratios, config.k, classes=stats.classes)
+        return time_balanced_weights(stats.volumes, stats.frame_ratios, resolve_k(config, stats), classes=stats.classes)
     if config.name == "cbfl":
         return class_balanced_weights(stats.volumes, config.beta, classes=stats.classes)
     return None

@@ -27,7 +27,7 @@ from tbfl.training.callbacks import LearningCurve, ResumePoint
 from tbfl.training.config import RecipeConfig, recipe_from_dict
 from tbfl.training.cpu import keep_freed_memory
 from tbfl.training.datamodule import DesedDataModule
-from tbfl.training.loss import class_weights
+from tbfl.training.loss import class_weights, resolve_k
 from tbfl.training.module import MeanTeacherSED
 from tbfl.training.predict import predict_frames
 
@@ -51,6 +51,10 @@ def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Seque
         "loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict(),
         "frame_grid": dataclasses.asdict(grid),
     }
+    if recipe.loss.name == "tbfl" and recipe.loss.k == "auto":
+        k = resolve_k(recipe.loss, stats)
+        record["k"] = {"auto": True, "chosen": k, "target": recipe.loss.k_auto_target}
+        print(f"tbfl train: k: auto -> k = {k:g} (median over classes of floor(k r_c) / V_c >= {recipe.loss.k_auto_target:g})")
     return weights, record
 
 
