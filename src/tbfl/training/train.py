@@ -15,20 +15,11 @@ import numpy as np
 import torch
 
 from tbfl.constants import DESED_CLASSES
-from tbfl.data.desed import read_strong_tsv
 from tbfl.data.layout import DesedLayout
-from tbfl.data.present import clip_durations_s, present_strong_labels
-from tbfl.data.stats import measure_stats
-from tbfl.evaluation import clip_id, evaluate_scores, write_scores
-from tbfl.features import FeatureConfig
+from tbfl.evaluation import clip_id, evaluate_scores
 from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint
-from tbfl.training.callbacks import LearningCurve, ResumePoint
 from tbfl.training.config import RecipeConfig, recipe_from_dict
-from tbfl.training.cpu import keep_freed_memory
-from tbfl.training.datamodule import DesedDataModule
-from tbfl.training.loss import class_weights, resolve_k
-from tbfl.training.module import MeanTeacherSED
 from tbfl.training.predict import predict_frames
 
 
@@ -43,6 +34,9 @@ class RunResult:
 def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Sequence[str]) -> tuple[list[float] | None, dict]:
     """The dataset's statistics (r_c counted on the recipe's frame grid) and the loss's class weights (None for
     bce/focal), and their class_weights.json record."""
+    from tbfl.data.stats import measure_stats
+    from tbfl.training.loss import class_weights, resolve_k
+
     grid = recipe.frame_grid
     stats = measure_stats(layout, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
     weights = class_weights(recipe.loss, stats)
@@ -106,6 +100,12 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
     from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 
     from lightning.pytorch.callbacks import EarlyStopping
+
+    from tbfl.features import FeatureConfig
+    from tbfl.training.callbacks import LearningCurve, ResumePoint
+    from tbfl.training.cpu import keep_freed_memory
+    from tbfl.training.datamodule import DesedDataModule
+    from tbfl.training.module import MeanTeacherSED
 
     run_dir = folder.path
     if not resume and folder.checkpoints.exists():
@@ -202,6 +202,12 @@ def score_and_evaluate(
     Scores lie on the checkpoint's frame grid. Both networks are evaluated, as the baseline does; ``eval_model``'s
     scores are written and its metrics are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
     """
+    from tbfl.data.present import clip_durations_s, present_strong_labels
+    from tbfl.data.desed import read_strong_tsv
+    from tbfl.evaluation import clip_id, evaluate_scores, write_scores
+    from tbfl.training.module import MeanTeacherSED
+    from tbfl.training.predict import predict_frames
+
     module = MeanTeacherSED.load_from_checkpoint(checkpoint, map_location="cpu", weights_only=False)
     audio_dir = layout.audio_dir("validation_audio")
     labels = present_strong_labels("validation", read_strong_tsv(layout.require("validation_tsv"), classes), audio_dir)
