@@ -41,8 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.data.labels import FrameGrid
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
-    from tbfl.training.config import LossConfig, load_recipe
-    from tbfl.training.loss import class_weights, resolve_k
+    from tbfl.training.config import load_recipe
+    from tbfl.training.loss import LossConfig, class_weights, resolve_k
 
     recipe = load_recipe(args.config) if args.config else None
     grid = recipe.frame_grid if recipe else FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
