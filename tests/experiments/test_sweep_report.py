@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import yaml
+from pathlib import Path
 
 from tbfl.cli import main
 from tbfl.experiments.runs import GAMMA_SWEEP, K_SWEEP, run_name
@@ -98,6 +99,7 @@ def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, cap
     table = pd.read_csv(archive / "runs.csv")
     assert list(table["run"]) == ["bce_s1", "tbfl_k100_g2_s1", "tbfl_k1000_g2_s1"]  # natural order
     assert list(table["epochs_trained"]) == [2, 2, 2] and set(table["stop_reason"]) == {"max_epochs (2)"}
+    assert set(table["dataset"]) == {Path(yaml.safe_load(config.read_text())["data"]["root"]).name}
     bce = json.loads((runs / "bce_s1" / "metrics.json").read_text())
     assert table.loc[0, "psds1"] == pytest.approx(bce["psds1"], abs=1e-4)
     capsys.readouterr()

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from tbfl.io import read_yaml
 from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
@@ -140,6 +141,11 @@ class Run:
     def folder(self) -> RunFolder:
         return RunFolder(self.run_dir)
 
+    @property
+    def dataset(self) -> str:
+        """The folder name of the dataset the run trained on (its config's ``data.root``)."""
+        return Path(str(read_yaml(self.folder.config, "run config")["data"]["root"])).name
+
     def per_class(self, metric: str) -> dict[str, float]:
         """Per-class values of ``psds1``/``psds2`` or of the event-F1 at the best threshold."""
         return self.metrics.per_class(metric)
@@ -212,12 +218,13 @@ def summary_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
 
 
 def runs_table(configurations: dict[str, Configuration]) -> pd.DataFrame:
-    """One row per run: configuration, seed, how training ended, and the headline metrics."""
+    """One row per run: its dataset (the folder name of the config's ``data.root``), configuration, seed, how
+    training ended, and the headline metrics."""
     rows = []
     for name, config in configurations.items():
         for run in sorted(config.runs, key=lambda r: r.seed):
             ending = run.metrics.training
-            row = {"run": run.name, "configuration": name, "seed": run.seed}
+            row = {"run": run.name, "dataset": run.dataset, "configuration": name, "seed": run.seed}
             row.update({key: ending.get(key) for key in ("epochs_trained", "best_epoch", "stop_reason")})
             row.update({metric: run.metrics.value(metric) for metric in HEADLINE_METRICS})
             rows.append(row)
