@@ -1,6 +1,7 @@
 """The dataset description: DESED 2021 as the default, own descriptions inline or in a file, and their errors."""
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -140,8 +141,6 @@ def test_label_volumes_count_distinct_clips_and_rc_counts_frames(tmp_path, capsy
     assert np.allclose(stats.frame_ratios, np.array([20, 2, 22]) / 44)
     assert np.isnan(stats.avg_source_length_s).all()
     assert main(["stats", str(tmp_path), "--dataset-config", str(path), "--json"]) == 0
-    import json
-
     report = json.loads(capsys.readouterr().out)
     assert report["classes"] == CLASSES and report["volumes_from"] == "labels" and report["label_volumes"] == [2, 1, 2]
 
@@ -162,3 +161,16 @@ def test_check_audits_every_set_of_a_description(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 classes: Kettle, Doorbell, Typing" in out and "soundbank: none in the description" in out
     assert "train: 2 of 3 clips present; missing: b.wav" in out
+
+
+def test_check_counts_the_background_where_the_layout_puts_it(tiny_layout, tmp_path):
+    moved = tiny_layout.root / "bg" / "sub"
+    for name in ("a.wav", "b.wav"):
+        write_wav(moved / name, 1.0)
+    config = tmp_path / "layout.yaml"
+    config.write_text("soundbank_background: bg\n")
+    out = tmp_path / "check.json"
+    main(["check", str(tiny_layout.root), "--layout-config", str(config), "--out", str(out)])
+    assert json.loads(out.read_text())["soundbank"]["n_background"] == 2
+    main(["check", str(tiny_layout.root), "--out", str(out)])  # the default folder is not there
+    assert json.loads(out.read_text())["soundbank"]["n_background"] == 0

@@ -142,13 +142,11 @@ class DatasetAudit:
 def audit_dataset(dataset: DatasetDescription | DesedLayout) -> DatasetAudit:
     """Audit every clip set of a dataset description (a DESED 2021 layout: its description) and its soundbank
     (reads label files and audio headers, no audio)."""
-    background = None
     if isinstance(dataset, DesedLayout):
-        background = dataset.path("soundbank_background")
         dataset = desed2021(dataset)
     if not dataset.root.is_dir():
         raise FileNotFoundError(f"{dataset.root}: dataset folder not found")
-    bank = None if dataset.soundbank is None else audit_soundbank(dataset.soundbank, dataset.classes, background)
+    bank = None if dataset.soundbank is None else audit_soundbank(dataset.soundbank, dataset.classes, dataset.soundbank_background)
     return DatasetAudit(str(dataset.root), [audit_set(s) for s in dataset.sets], bank, dataset.classes)
 
 

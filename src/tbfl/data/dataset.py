@@ -98,13 +98,17 @@ class DatasetSet:
 
 @dataclass(frozen=True)
 class DatasetDescription:
-    """Classes, sets by role and the optional soundbank foreground folder of a dataset under ``root``."""
+    """Classes, sets by role and the optional soundbank foreground folder of a dataset under ``root``.
+
+    ``soundbank_background``: the soundbank's background folder (None: ``background`` beside the foreground folder).
+    """
 
     root: Path
     classes: tuple[str, ...]
     sets: tuple[DatasetSet, ...]
     soundbank: Path | None = None
     source: str = "DESED 2021 layout"  # where the description came from, for messages
+    soundbank_background: Path | None = None
 
     def by_role(self, role: str) -> tuple[DatasetSet, ...]:
         """The sets of one role, in description order."""
@@ -143,7 +147,9 @@ def desed2021(layout: DesedLayout) -> DatasetDescription:
         entry("synth_validation", "validation", "synth_val_audio", "synth_val_tsv", "synth_val_durations_tsv"),
         entry("validation", "evaluation", "validation_audio", "validation_tsv", "validation_durations_tsv"),
     )
-    return DatasetDescription(layout.root, DESED_CLASSES, sets, layout.path("soundbank_foreground"))
+    return DatasetDescription(
+        layout.root, DESED_CLASSES, sets, layout.path("soundbank_foreground"), soundbank_background=layout.path("soundbank_background")
+    )
 
 
 def load_dataset(root: str | Path, dataset: str | Path | Mapping[str, Any] | None = None, layout: Mapping[str, str] | None = None) -> DatasetDescription:
