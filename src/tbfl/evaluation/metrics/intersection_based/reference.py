@@ -70,7 +70,7 @@ def sed_scores_eval_psds(
     """sed_scores_eval's threshold-free PSDS and per-class PSDS from (C, n_frames) scores."""
     from sed_scores_eval import intersection_based
 
-    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
     value, per_class, *_ = intersection_based.psds(
         scores=score_tables, ground_truth=reference,
         audio_durations={clip_id(str(name)): float(seconds) for name, seconds in durations.items()},
@@ -87,12 +87,12 @@ def sed_scores_eval_intersection_f1(
     """sed_scores_eval's intersection-based macro F1 and per-class F1 at ``threshold`` (score > threshold)."""
     from sed_scores_eval import intersection_based
 
-    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
     f1, *_ = intersection_based.fscore(score_tables, reference, threshold, dtc_threshold=dtc, gtc_threshold=gtc)
     return float(f1["macro_average"]), {name: float(f1[name]) for name in classes}
 
 
-def _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s):
+def sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s):
     """Score tables and ground-truth event lists keyed by clip id, as sed_scores_eval takes them."""
     classes = list(classes)
     score_tables = {clip: scores_to_frame(values, classes, frame_hop_s) for clip, values in scores.items()}
