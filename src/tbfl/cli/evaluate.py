@@ -37,6 +37,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
                         help="95%% intervals of PSDS1/PSDS2, intersection F1 and event F1 from N clip resamples (default 0: none)")
+    parser.add_argument("--segment-length-s", type=float, metavar="S",
+                        help="also segment-based F1, error rate and AUROC over segments of S seconds (sed_scores_eval's)")
+    parser.add_argument("--auroc-max-fpr", type=float, metavar="F",
+                        help="segment- and clip-based AUROC up to FPR F, divided by F (partial AUROC as DCASE 2024's "
+                        "MAESTRO task, F = 0.1; default: the full area)")
+    parser.add_argument("--pipsds", nargs="?", const=(), type=_lengths, metavar="S,S,...",
+                        help="also the post-processing independent PSDS1/2: each class's ROCs under median filters of "
+                        "these lengths merged (arXiv 2306.15440; default 0,0.2,0.45,0.75,1,1.5,2 s); one PSDS pass per length")
     parser.add_argument("--postprocess", metavar="JSON", help="per-class post-processing from tbfl tune-postprocess: "
                         "median filters (replace --median-filter-s), SEBBs if tuned, and per-class thresholds if tuned "
                         "(adds event_f1_tuned_thresholds); refused on clips of its tuning set")
@@ -50,6 +58,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "post-processing file or plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
+
+
+def _lengths(text: str) -> tuple[float, ...]:
+    """argparse type: '0,0.45,1' -> (0.0, 0.45, 1.0), each a number >= 0."""
+    try:
+        lengths = tuple(float(item) for item in text.split(",") if item.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated lengths in seconds") from None
+    if not lengths or min(lengths) < 0 or any(x != x for x in lengths):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected one or more lengths >= 0 seconds")
+    return lengths
 
 
 def _psds_settings(name: str):
@@ -81,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from tbfl.evaluation.evaluate import evaluate_files
-    from tbfl.evaluation.settings import PSDS1, PSDS2
+    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S, PSDS1, PSDS2
     from tbfl.evaluation.tuning import PostprocessParams
     from tbfl.io import atomic_write_text
 
@@ -96,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
         bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
         postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
+        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
     )
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
@@ -137,7 +158,10 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
     from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
     from tbfl.io import atomic_write_text
 
-    unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots)) if used]
+    unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots),
+                                           ("--segment-length-s", args.segment_length_s is not None),
+                                           ("--auroc-max-fpr", args.auroc_max_fpr is not None),
+                                           ("--pipsds", args.pipsds is not None)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
     scores, times_s, classes = read_any_scores(args.scores, classes, progress=not args.no_progress)

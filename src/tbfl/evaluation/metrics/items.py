@@ -66,6 +66,22 @@ class ItemStatistics:
         return out
 
 
+@dataclass(frozen=True)
+class ItemMetrics:
+    """F1 and error rate at one threshold, and the AUROC, of one family of items."""
+
+    fscore: FScore
+    error_rate: ErrorRate
+    auroc: Auroc
+
+    @classmethod
+    def of(cls, items: ItemStatistics, threshold: float, max_fpr: float | None) -> "ItemMetrics":
+        return cls(items.fscore(threshold), items.error_rate(threshold), items.auroc(max_fpr))
+
+    def to_dict(self) -> dict:
+        return {"f1": self.fscore.to_dict(), "error_rate": self.error_rate.to_dict(), "auroc": self.auroc.to_dict()}
+
+
 def _class_auroc(score, positive, weight, max_fpr, presorted=False):
     """AUROC of one class's items, each counted ``weight`` times."""
     if not presorted:
