@@ -17,7 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--scores", metavar="PATH", help="directory of <clip id>.tsv score files, or an .npz score store")
+    source.add_argument("--scores", metavar="PATH", nargs="+",
+                        help="directory of <clip id>.tsv score files, or an .npz score store; several: one system each, "
+                        "compared in one table (with --bootstrap: paired intervals of each system minus the first)")
     source.add_argument("--detections", metavar="PATH",
                         help="instead of scores, event lists per operating point (psds_eval's input): a folder of "
                         "<threshold>.tsv files or one TSV with a threshold column; gives PSDS1 and PSDS2 only "
@@ -56,6 +58,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="PSDS1 and PSDS2 only (at the 50 thresholds and threshold-free), computed a block of classes "
                         "at a time: for large sets such as AudioSet-strong (use an .npz score store); no F1, bootstrap, "
                         "post-processing file or plots")
+    parser.add_argument("--names", metavar="A,B,...", help="system names of several --scores (default: the folder names)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
 
@@ -107,10 +110,12 @@ def run(args: argparse.Namespace) -> int:
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
+    if len(args.scores) > 1 or args.names:
+        return _run_systems(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     if args.psds_only:
         return _run_psds_only(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     result = evaluate_files(
-        args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
+        args.scores[0], args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
         progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
         offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
         bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
@@ -164,7 +169,7 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
                                            ("--pipsds", args.pipsds is not None)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
-    scores, times_s, classes = read_any_scores(args.scores, classes, progress=not args.no_progress)
+    scores, times_s, classes = read_any_scores(args.scores[0], classes, progress=not args.no_progress)
     frame_hop_s = median_frame_hop_s(times_s)
     values = evaluate_psds(scores, read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations), classes,
                            frame_hop_s=frame_hop_s, times_s=times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
@@ -172,4 +177,33 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
         data = {**{name: psds.value for name, psds in values.items()}, "details": {name: psds.to_dict() for name, psds in values.items()}}
         atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
     print("  ".join(f"{name} {psds.value:.4f}" for name, psds in values.items()))
+    return 0
+
+
+def _run_systems(args: argparse.Namespace, classes, psds1, psds2) -> int:
+    import json
+
+    from tbfl.evaluation.compare import compare_files
+    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S
+    from tbfl.evaluation.tuning import PostprocessParams
+    from tbfl.io import atomic_write_text
+
+    unsupported = [flag for flag, used in (("--psds-only", args.psds_only), ("--plots", args.plots)) if used]
+    if unsupported:
+        raise ValueError(f"several --scores give one comparison table; drop {', '.join(unsupported)}")
+    names = None if args.names is None else [n.strip() for n in args.names.split(",")]
+    if names is not None and len(names) != len(args.scores):
+        raise ValueError(f"--names gives {len(names)} names for {len(args.scores)} --scores folders")
+    comparison = compare_files(
+        args.scores, args.ground_truth, args.durations, classes, names=names, median_filter_s=args.median_filter_s,
+        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
+        offset_collar_rate=args.offset_collar_rate, psds1=psds1, psds2=psds2, bootstrap=args.bootstrap,
+        allow_tuning_set=args.allow_tuning_set,
+        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
+        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
+    )
+    if args.out:
+        atomic_write_text(args.out, json.dumps(comparison.to_dict(), indent=2, allow_nan=False) + "\n")
+    print(comparison.format_table())
     return 0

@@ -38,7 +38,7 @@ import numpy as np
 from tqdm import tqdm
 
 from tbfl.evaluation.bootstrap import (
-    confidence_interval, event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
+    event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
     resampled_counts, resampled_rocs,
 )
 from tbfl.evaluation.metrics.clip_based import clip_scores, clip_statistics
@@ -188,36 +188,34 @@ class BlockMetrics:
         tp, fp = self.intersection_tp, self.intersection_fp
         return FScore.from_counts(self.settings.classes, self.settings.f1_threshold, tp, tp + fp, self.n_ref)
 
-    def confidence_intervals(self) -> dict[str, tuple[float, float, float]]:
-        """Metric -> (mean, 2.5 %, 97.5 %) over the resamples (empty without bootstrap)."""
+    def resampled_values(self) -> dict[str, np.ndarray]:
+        """Metric -> (R,) its value on each resample, in the order of the clip weights (empty without bootstrap)."""
         if self.resampled is None:
             return {}
         s, r = self.settings, self.resampled
-        intervals = {}
+        values = {}
         for name, scenario in (("psds1", s.psds1), ("psds2", s.psds2)):
             for suffix in _POINT_SETS:
-                intervals[name + suffix] = confidence_interval(psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario))
-        intervals["intersection_f1"] = confidence_interval(intersection_f1_of_resamples(
-            s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"]))
+                values[name + suffix] = psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario)
+        values["intersection_f1"] = intersection_f1_of_resamples(
+            s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"])
         at_threshold, best = event_f1_of_resamples(s.classes, swept_thresholds(s), r["collar_tp"], r["collar_n_sys"], r["n_ref"],
                                                    s.f1_threshold, np.asarray(s.thresholds))
-        intervals["event_f1"], intervals["event_f1_best"] = confidence_interval(at_threshold), confidence_interval(best)
+        values["event_f1"], values["event_f1_best"] = at_threshold, best
         k = int(np.flatnonzero(np.isclose(swept_thresholds(s), s.f1_threshold, rtol=0, atol=1e-12))[0])
-        intervals["collar_error_rate"] = confidence_interval(np.array([
+        values["collar_error_rate"] = np.array([
             ErrorRate.from_counts(s.classes, s.f1_threshold, *counts).error_rate_macro
-            for counts in zip(r["collar_tp"][:, k], r["collar_n_sys"][:, k], r["n_ref"])]))
-        intervals["intersection_error_rate"] = confidence_interval(np.array([
+            for counts in zip(r["collar_tp"][:, k], r["collar_n_sys"][:, k], r["n_ref"])])
+        values["intersection_error_rate"] = np.array([
             ErrorRate.from_counts(s.classes, s.f1_threshold, tp, tp + fp, n_ref).error_rate_macro
-            for tp, fp, n_ref in zip(r["intersection_tp"], r["intersection_fp"], r["n_ref"])]))
+            for tp, fp, n_ref in zip(r["intersection_tp"], r["intersection_fp"], r["n_ref"])])
         for name, items in self.item_statistics().items():
             counts = list(zip(*(resampled_counts(c, r["weights"]) for c in items.clip_counts(s.f1_threshold))))
-            intervals[f"{name}_f1"] = confidence_interval(np.array([FScore.from_counts(s.classes, s.f1_threshold, *c).f1_macro
-                                                                    for c in counts]))
-            intervals[f"{name}_error_rate"] = confidence_interval(np.array([
-                ErrorRate.from_counts(s.classes, s.f1_threshold, *c).error_rate_macro for c in counts]))
-            intervals[f"{name}_auroc"] = confidence_interval(np.array([
-                a.mean for a in items.auroc(s.auroc_max_fpr, clip_weights=r["weights"])]))
-        return intervals
+            values[f"{name}_f1"] = np.array([FScore.from_counts(s.classes, s.f1_threshold, *c).f1_macro for c in counts])
+            values[f"{name}_error_rate"] = np.array([
+                ErrorRate.from_counts(s.classes, s.f1_threshold, *c).error_rate_macro for c in counts])
+            values[f"{name}_auroc"] = np.array([a.mean for a in items.auroc(s.auroc_max_fpr, clip_weights=r["weights"])])
+        return values
 
 
 def evaluate_blocks(

@@ -31,6 +31,7 @@ import pandas as pd
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
 from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, evaluate_blocks
+from tbfl.evaluation.bootstrap import confidence_interval
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import Psds, postprocessing_independent_psds
@@ -173,6 +174,7 @@ def evaluate(
     on_grid = np.isin(sweep.thresholds, thresholds)
     grid_sweep = FScoreSweep(classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
     per_class_thresholds = settings.per_class_thresholds
+    resampled = metrics.resampled_values()
     return EvaluationResult(
         psds1=psds["psds1"], psds1_threshold_free=psds["psds1_threshold_free"],
         psds2=psds["psds2"], psds2_threshold_free=psds["psds2_threshold_free"],
@@ -181,7 +183,8 @@ def evaluate(
         event_f1_best_per_class=grid_sweep.best_per_class(),
         event_f1_sweep=grid_sweep,
         intersection_f1=metrics.intersection_f1(),
-        confidence_intervals=metrics.confidence_intervals(),
+        confidence_intervals={name: confidence_interval(values) for name, values in resampled.items()},
+        resampled_values=resampled,
         event_f1_tuned_thresholds=None if per_class_thresholds is None else sweep.at(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from tbfl.evaluation.metrics.error_rate import ErrorRate
 from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
 from tbfl.evaluation.metrics.intersection_based import Psds
@@ -53,6 +55,9 @@ class EvaluationResult:
     segment_based: ItemMetrics | None = None
     pipsds1: Psds | None = None
     pipsds2: Psds | None = None
+    #: Metric -> (settings.bootstrap,) its value on each clip resample (the draws of ``settings.bootstrap_seed``:
+    #: two results of the same clips and seed are paired). Not written by :meth:`to_dict`.
+    resampled_values: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def more_metrics(self) -> dict[str, float | None]:
         """Macro values of the error rates and item-based families that were computed (NaN as None)."""
