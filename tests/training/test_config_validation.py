@@ -12,7 +12,7 @@ from tbfl.training.config import load_recipe
         ("training.max_epochs=-1", "training.max_epochs must be >= 1, got -1"),
         ("training.max_epochs=0", "training.max_epochs must be >= 1, got 0"),
         ("loss.gamma=-1", "loss.gamma must be >= 0, got -1"),
-        ("loss.k=0", "loss.k must be > 0 (or 'inf'), got 0.0"),
+        ("loss.k=0", "loss.k must be > 0 (or 'inf' or 'auto'), got 0.0"),
         ("loss.beta=1", "loss.beta must be in [0, 1), got 1"),
         ("training.learning_rate=0", "training.learning_rate must be > 0, got 0"),
         ("training.max_epochs=2.5", "training.max_epochs must be an integer >= 1, got 2.5"),
@@ -47,3 +47,11 @@ def test_file_errors_still_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=rf"^{path}: training.max_epochs must be >= 1, got 0$"):
         load_recipe(path)
     assert load_recipe(path, {"training.max_epochs": 3}).training.max_epochs == 3  # a valid override mends it
+
+
+def test_bad_competing_loss_setting_exits_2_before_training(tiny_config, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_config), "--out", str(out), "--set", "loss.name=asl", "--set", "loss.margin=1.5", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tbfl train: error: {tiny_config} with --set loss.name='asl' --set loss.margin=1.5: loss.margin must be in [0, 1), got 1.5"]
+    assert not out.exists()
