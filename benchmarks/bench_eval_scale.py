@@ -121,14 +121,15 @@ def suite_child(size, limit_gb, options, queue) -> None:
         gc.collect()
         scores, times_s, classes = read_score_store(path)
         stages.append(("write the score store, drop the case, map the store", time.perf_counter() - start, peak_gb()))
-    start = time.perf_counter()
+    start, cpu_start_s = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     try:
         result = evaluate_scores(scores, events, durations, classes, frame_hop_s=hop_s, median_filter_s=0.0,
                                  times_s=times_s, **options)
     except MemoryError:
         queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
         return
-    stages.append(("tbfl evaluate_scores: the full suite", time.perf_counter() - start, peak_gb()))
+    cpu_s = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_start_s
+    stages.append((f"tbfl evaluate_scores: the full suite (CPU {cpu_s:.0f} s)", time.perf_counter() - start, peak_gb()))
     queue.put({"stages": stages, "result": result.to_dict(), "n_events": len(events)})
 
 

@@ -14,7 +14,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip: any contiguous frame "
         "grid, any classes), then compute PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as "
         "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "
-        "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
+        "F1 at 0.5, the collar- and intersection-based error rates and the clip-based (tagging) F1, error rate and "
+        "AUROC; segment-based metrics and piPSDS on request. Every clip of the durations list is evaluated and needs "
+        "scores. See docs/evaluation-metrics.md.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--scores", metavar="PATH", nargs="+",
@@ -38,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="95%% intervals of PSDS1/PSDS2, intersection F1 and event F1 from N clip resamples (default 0: none)")
+                        help="95%% intervals of every metric but piPSDS from N clip resamples (default 0: none)")
     parser.add_argument("--segment-length-s", type=float, metavar="S",
                         help="also segment-based F1, error rate and AUROC over segments of S seconds (sed_scores_eval's)")
     parser.add_argument("--auroc-max-fpr", type=float, metavar="F",
