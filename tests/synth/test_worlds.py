@@ -5,16 +5,20 @@ import hashlib
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 
 from tbfl.cli import main
 from tbfl.constants import DESED_CLASSES
+from tbfl.data.desed import StrongLabels
 from tbfl.data.layout import DesedLayout
+from tbfl.data.stats import frame_ratios
 from tbfl.data.table1 import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 from tbfl.synth import generate_dataset
 from tbfl.synth.presets import World, apply_world, get_preset
-from tbfl.synth.soundbank import bank_folder, plan_soundbank
+from tbfl.synth.generate import plan_set
+from tbfl.synth.soundbank import SourceFile, bank_folder, plan_soundbank
 
 
 def foreground(preset, split, seed=0):
@@ -131,3 +135,23 @@ def test_bad_world_options_exit_2_with_one_line(tmp_path, capsys, option, messag
     assert main(["synth", "--out", str(tmp_path / "x"), "--preset", "tiny", "--no-progress", *option]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"tbfl synth: error: {message}"]
     assert not (tmp_path / "x").exists()
+
+
+def test_duration_spread_also_spreads_the_frame_shares_so_the_flat_world_is_flat():
+    """The duration knob moves r_c with the event lengths (TBFL's weights see r_c, not lengths): 0 gives equal
+    shares, 1 Table 1's, 2 twice the log spread; the planned soundscapes reach those shares."""
+    assert apply_world(get_preset("study2"), World(volume_spread=1)).frame_ratio_target() is None  # Table 1's
+    for spread in (0, 1, 2):
+        preset = apply_world(get_preset("study2"), World(duration_spread=spread))
+        target = np.array(preset.frame_ratio_targets)
+        assert target.sum() == pytest.approx(1.0, abs=1e-5)
+        assert log_spread(target) == pytest.approx(spread * log_spread(PAPER_TABLE1.frame_ratios), abs=1e-4)
+        lengths_s = preset.mean_source_length_s
+        foreground = tuple(SourceFile(c, f"/{c}_{i}.wav", int(length_s * 16000)) for c, length_s in zip(DESED_CLASSES, lengths_s)
+                           for i in range(3))
+        background = (SourceFile("noise", "/bg.wav", 20 * 16000),)
+        plans = plan_set("x", 1200, 0, foreground, background, frame_ratio_target=preset.frame_ratio_target())
+        rows = [row for plan in plans for row in plan.strong_rows()]
+        labels = StrongLabels(pd.DataFrame(rows, columns=["filename", "onset", "offset", "event_label"]), tuple(p.filename for p in plans))
+        measured = frame_ratios(labels)
+        np.testing.assert_allclose(measured, target, atol=0.025 if spread < 2 else 0.06)

@@ -39,6 +39,12 @@ class Preset:
     heldout_per_class: int | None = None
     #: Background file lengths are drawn in this range (s); clips crop a random 10 s.
     background_length_s: tuple[float, float] = (12.0, 20.0)
+    #: The frame shares r_c (sum 1) the soundscapes aim at; None: Table 1's.
+    frame_ratio_targets: tuple[float, ...] | None = None
+
+    def frame_ratio_target(self) -> dict[str, float] | None:
+        """Class -> the r_c its soundscapes aim at (DESED order), or None for Table 1's."""
+        return None if self.frame_ratio_targets is None else dict(zip(PAPER_TABLE1.classes, self.frame_ratio_targets))
 
     def heldout_count(self, n_train: int) -> int:
         """Held-out sources for a class (or background kind) with ``n_train`` training ones (at least 1)."""
@@ -207,6 +213,8 @@ def apply_world(preset: Preset, world: World) -> Preset:
     if world.duration_spread is not None:
         lengths_s = np.clip(spread_log(preset.mean_source_length_s, world.duration_spread), *MEAN_SOURCE_LENGTH_RANGE_S)
         changes["mean_source_length_s"] = tuple(float(x) for x in np.round(lengths_s, 3))
+        shares = spread_log(PAPER_TABLE1.frame_ratios, world.duration_spread)
+        changes["frame_ratio_targets"] = tuple(float(x) for x in np.round(shares / shares.sum(), 6))
     if world.heldout_per_class is not None:
         changes["heldout_per_class"] = world.heldout_per_class
     if world.n_validation is not None:
