@@ -41,7 +41,9 @@ writes each result's ``to_dict()`` there (to compare two versions of tbfl);
 ``--skip-full --subsets '' --suite 100,300,1500``. ``--every-metric`` adds
 the segment-based family (1 s), the partial AUROC (max_fpr 0.1) and piPSDS
 (``--pipsds-filters-s``); ``--store DIR`` writes each suite case to a score
-store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``).
+store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``). ``--items 300x100``
+compares the segment-based (1 s) and clip-based F1 and partial AUROC (max_fpr 0.1) with
+sed_scores_eval on that case (tbfl's time is that of the whole suite).
 """
 
 from __future__ import annotations
@@ -154,6 +156,46 @@ def reference_child(size, scenario_name, limit_gb, queue) -> None:
     queue.put({"stages": stages, "values": {f"{scenario_name}_threshold_free": (value, [per_class[c] for c in case.classes])}})
 
 
+def items_child(size, limit_gb, queue) -> None:
+    """Make the case, then tbfl's segment- (1 s) and clip-based F1 at 0.5 and partial AUROC (max_fpr 0.1): ``evaluate_scores``."""
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    case, stages = child_case(size, limit_gb)
+    start = time.perf_counter()
+    result = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                             median_filter_s=0.0, segment_length_s=1.0, auroc_max_fpr=0.1)
+    stages.append(("tbfl evaluate_scores (the suite, segment- and clip-based included)", time.perf_counter() - start, peak_gb()))
+    values = {}
+    for family in ("segment", "clip"):
+        metrics = getattr(result, f"{family}_based")
+        values[f"{family}_f1"], values[f"{family}_auroc"] = metrics.fscore.f1_macro, metrics.auroc.mean
+    queue.put({"stages": stages, "values": values})
+
+
+def items_reference_child(size, limit_gb, queue) -> None:
+    """Make the case, then sed_scores_eval's segment- and clip-based F1 and partial AUROC on it."""
+    from tbfl.evaluation.metrics.clip_based.reference import sed_scores_eval_clip_based
+    from tbfl.evaluation.metrics.segment_based.reference import sed_scores_eval_segment_based
+
+    case, stages = child_case(size, limit_gb)
+    values = {}
+    for family in ("segment", "clip"):
+        start = time.perf_counter()
+        try:
+            if family == "segment":
+                reference = sed_scores_eval_segment_based(case.score_dict(), case.events, case.durations, case.classes,
+                                                          case.frame_hop_s, segment_length_s=1.0, threshold=0.5, max_fpr=0.1)
+            else:
+                reference = sed_scores_eval_clip_based(case.score_dict(), case.events, case.classes, case.frame_hop_s,
+                                                       threshold=0.5, max_fpr=0.1)
+        except MemoryError:
+            queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
+            return
+        stages.append((f"sed_scores_eval {family}-based F1, ER and AUROC", time.perf_counter() - start, peak_gb()))
+        values[f"{family}_f1"], values[f"{family}_auroc"] = reference["f1"]["mean"], reference["auroc"]["mean"]
+    queue.put({"stages": stages, "values": values})
+
+
 def run_child(target, *args, timeout_s: float | None = None) -> dict:
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
@@ -212,6 +254,8 @@ def main() -> None:
                         help="suite runs add segment-based metrics (1 s), partial AUROC (max_fpr 0.1) and piPSDS "
                         "(--pipsds-filters-s)")
     parser.add_argument("--pipsds-filters-s", default="0,0.45,1", help="piPSDS median filters of --every-metric (default 0,0.45,1)")
+    parser.add_argument("--items", default="", metavar="CLIPSxCLASSES,...",
+                        help="cases where segment- and clip-based F1 and partial AUROC are compared with sed_scores_eval")
     parser.add_argument("--store", default=None, metavar="DIR",
                         help="suite runs write their case to a score store in DIR and evaluate it memory-mapped")
     args = parser.parse_args()
@@ -241,6 +285,17 @@ def main() -> None:
 
                 Path(args.suite_json).mkdir(parents=True, exist_ok=True)
                 (Path(args.suite_json) / f"suite_{size[0]}.json").write_text(json.dumps(result, indent=1))
+
+    for text in filter(None, args.items.split(",")):
+        n_clips, n_classes = parse_size(text)
+        size = (n_clips, n_classes, args.frames, args.seed + 3)
+        ours = run_child(items_child, size, args.tbfl_limit_gb)
+        theirs = run_child(items_reference_child, size, args.limit_gb, timeout_s=args.reference_timeout_s)
+        print_stages(f"segment- and clip-based, {n_clips} clips x {n_classes} classes: tbfl", ours)
+        print_stages(f"segment- and clip-based, {n_clips} clips x {n_classes} classes: sed_scores_eval", theirs)
+        for name, value in ours.get("values", {}).items():
+            other = theirs.get("values", {}).get(name)
+            print(f"  {name:<16} tbfl {value:.9f}" + ("" if other is None else f"  sed_scores_eval {other:.9f}  |diff| {abs(value - other):.1e}"))
 
     if not args.skip_full:
         size = (args.clips, args.classes, args.frames, args.seed)
