@@ -12,7 +12,7 @@ from tbfl.evaluation.metrics.collar_based.reference import sed_scores_eval_colla
 from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_intersection_error_rate, sed_scores_eval_pipsds
 from tbfl.evaluation.metrics.items import ItemStatistics
 from tbfl.evaluation.metrics.segment_based.reference import sed_scores_eval_segment_based
-from tbfl.evaluation.postprocess import median_filter_clips, median_filter_frames
+from tbfl.evaluation.postprocessing.frames import median_filter_clips, median_filter_frames
 from tbfl.evaluation.scores import write_scores
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from tbfl.data.desed import read_durations_tsv, read_strong_tsv
 from tbfl.evaluation.bootstrap import confidence_interval
 from tbfl.evaluation.evaluate import evaluate_scores
+from tbfl.evaluation.inputs import read_evaluation_files
 from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
 
@@ -92,14 +92,16 @@ def compare_files(
     names = list(names) if names is not None else _names(scores_dirs)
     if len(set(names)) != len(names):
         raise ValueError(f"system names must differ, got {names}")
-    ground_truth = durations = None
+    first = read_evaluation_files(scores_dirs[0], ground_truth_tsv, durations_tsv, classes, progress=progress)
     results = []
     for path in scores_dirs:
-        scores, times_s, classes = read_any_scores(path, classes, progress=progress)
-        if ground_truth is None:
-            ground_truth, durations = read_strong_tsv(ground_truth_tsv, classes), read_durations_tsv(durations_tsv)
-        results.append(evaluate_scores(scores, ground_truth, durations, classes, frame_hop_s=median_frame_hop_s(times_s),
-                                       median_filter_s=median_filter_s, times_s=times_s, **options))
+        if results:  # the ground truth and durations of the first read, each system's scores in its classes
+            scores, times_s, _ = read_any_scores(path, first.classes, progress=progress)
+        else:
+            scores, times_s = first.scores, first.times_s
+        results.append(evaluate_scores(scores, first.ground_truth, first.durations, first.classes,
+                                       frame_hop_s=median_frame_hop_s(times_s), median_filter_s=median_filter_s,
+                                       times_s=times_s, **options))
         del scores, times_s
     return Comparison.of(names, results)
 
