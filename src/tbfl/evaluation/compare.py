@@ -107,8 +107,8 @@ def compare_files(
 
 
 def _names(paths) -> list[str]:
-    """Folder names, or the full paths where two folders share a name."""
-    short = [Path(p).name or str(p) for p in paths]
+    """Folder names (a score store's without ``.npz``), or the full paths where two share a name."""
+    short = [(Path(p).stem if Path(p).suffix == ".npz" else Path(p).name) or str(p) for p in paths]
     return short if len(set(short)) == len(short) else [str(p) for p in paths]
 
 
