@@ -53,6 +53,18 @@ def _umask() -> int:
     return mask
 
 
+def check_writable_folder(folder: str | Path) -> None:
+    """Create ``folder`` (and its parents) if needed and check that a file can be written in it, before long
+    work whose results would go there; a WriteError naming the folder otherwise."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise WriteError(error.errno, f"{folder}: cannot write in this folder ({error.strerror})") from None
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:

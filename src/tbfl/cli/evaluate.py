@@ -83,8 +83,12 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.evaluation.evaluate import evaluate_files
     from tbfl.evaluation.settings import PSDS1, PSDS2
     from tbfl.evaluation.tuning import PostprocessParams
-    from tbfl.io import atomic_write_text
+    from pathlib import Path
 
+    from tbfl.io import atomic_write_text, check_writable_folder
+
+    for folder in ([Path(args.out).parent] if args.out else []) + ([args.plots] if args.plots else []):
+        check_writable_folder(folder)  # before the evaluation, not after it
     classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)

@@ -106,8 +106,8 @@ def evaluate_scores(
         progress: a progress bar over the class blocks.
     """
     classes = tuple(classes)
-    if bootstrap < 0:
-        raise ValueError(f"the number of bootstrap resamples must be >= 0, got {bootstrap}")
+    if bootstrap < 0 or bootstrap == 1:
+        raise ValueError(f"the number of bootstrap resamples must be 0 (none) or >= 2 (an interval needs a spread of resamples), got {bootstrap}")
     thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
     durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
     check_durations(durations)
