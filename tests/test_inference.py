@@ -160,3 +160,25 @@ def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpo
         assert "tuned thresholds apply" in capsys.readouterr().err
     assert main(["detect", str(trained_run), str(audio), "--out", str(out), "--postprocess", str(params_file), "--median-filter-s", "0.3"]) == 2
     assert "tuned median filters apply" in capsys.readouterr().err
+
+
+APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)  # the start of a macOS ._ resource fork
+
+
+def test_undecodable_files_are_warned_about_and_the_rest_is_detected(trained_run, tmp_path, capsys):
+    """Regression: one hidden or non-audio file aborted the whole batch."""
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    write_stereo(folder / "a.wav", 4.0)
+    write_stereo(folder / "b.wav", 3.0)
+    (folder / "._a.wav").write_bytes(APPLEDOUBLE)
+    (folder / "x.wav").write_text("not audio\n")
+    out = tmp_path / "events.tsv"
+    assert main(["detect", str(trained_run), str(folder), "--out", str(out), "--threshold", "0.3", "--no-progress"]) == 0
+    assert read_strong_tsv(out).filenames == ("a.wav", "b.wav")
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if line.startswith("tbfl detect: warning: ")]
+    assert len(warned) == 2 and "._a.wav: cannot read audio" in warned[0] and "x.wav: cannot read audio" in warned[1]
+    assert all(line.endswith("; left out") for line in warned) and not any(".py:" in line for line in err)  # no source path
+    assert main(["detect", str(trained_run), str(folder / "x.wav"), "--out", str(out)]) == 2
+    assert "none of the 1 input file(s) could be decoded" in capsys.readouterr().err

@@ -20,6 +20,7 @@ tuned), applied exactly as ``tbfl evaluate --postprocess`` applies it.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
+from tbfl.data.audio import AUDIO_SUFFIXES, AudioError, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
@@ -177,9 +178,16 @@ def detect(
         raise ValueError(f"several input files share a name {duplicates[:5]}: their events could not be told apart in one TSV")
     scores, durations_s = {}, {}
     for path in tqdm(files, desc="detecting", unit="file", disable=not progress):
-        audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
+        try:
+            audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
+        except AudioError as error:  # e.g. a macOS ._a.wav or a text file named .wav: the rest of the batch runs
+            warnings.warn(f"{error}; left out", UserWarning, stacklevel=2)
+            continue
         scores[path.stem] = detector.frame_scores(audio)
         durations_s[path.stem] = len(audio) / detector.feature_config.sample_rate_hz
+    if not scores:
+        raise ValueError(f"none of the {len(files)} input file(s) could be decoded as audio")
+    files = [path for path in files if path.stem in scores]
     if postprocess is None:
         filter_frames = median_filter_frames(0.45 if median_filter_s is None else median_filter_s, frame_hop_s)
         events = decode_events(scores, thresholds, detector.classes, frame_hop_s=frame_hop_s, filter_frames=filter_frames)

@@ -52,3 +52,20 @@ def test_config_is_required_without_a_run_to_resume(tmp_path, capsys):
     assert "--config is required" in capsys.readouterr().err
     assert main(["train", "--out", str(tmp_path / "new"), "--resume"]) == 2
     assert "config.yaml" in capsys.readouterr().err
+
+
+def test_training_stderr_shows_what_a_user_can_act_on(tiny_config, tmp_path):
+    """No Lightning "Tip" advert, no `weights_only` line per checkpoint, no torch deprecation that Lightning
+    triggers; tbfl's own warnings in the one tbfl style."""
+    import os
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-m", "tbfl", "train", "--config", str(tiny_config), "--out", str(tmp_path / "run"),
+                            "--set", "training.max_epochs=2", "--no-progress"], capture_output=True, text=True, env={**os.environ})
+    assert child.returncode == 0, child.stderr[-3000:]
+    lines = child.stderr.splitlines()
+    for noise in ("Tip", "weights_only", "LeafSpec", "limit_train_batches", "Warning:", ".py:"):
+        assert not [line for line in lines if noise in line], noise
+    assert any(line.startswith("tbfl train: warning: floor(k * r_c) = 0") for line in lines)  # the tiny set's empty class
+    assert "`Trainer.fit` stopped: `max_epochs=2` reached." in lines
