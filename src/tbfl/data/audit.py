@@ -54,14 +54,35 @@ CLIP_SETS = (
 # --------------------------------------------------------------------------- present clips
 
 
+def _is_audio_name(name: str) -> bool:
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in AUDIO_SUFFIXES
+
+
+def _leads_to_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symbolic link loop
+        return False
+
+
 def audio_files(folder: str | Path) -> set[str]:
-    """Names of the audio files directly in ``folder`` (hidden files skipped); one directory listing."""
+    """Names of the audio files directly in ``folder`` (hidden files and broken links skipped); one directory listing."""
     with os.scandir(folder) as entries:
-        return {
-            entry.name
-            for entry in entries
-            if not entry.name.startswith(".") and os.path.splitext(entry.name)[1].lower() in AUDIO_SUFFIXES and entry.is_file()
-        }
+        return {entry.name for entry in entries if _is_audio_name(entry.name) and _leads_to_file(entry)}
+
+
+def broken_audio_links(folder: str | Path) -> dict[str, str]:
+    """Audio-named symbolic links directly in ``folder`` that lead to no file: name -> why (a loop, a missing target)."""
+    broken = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if _is_audio_name(entry.name) and entry.is_symlink() and not _leads_to_file(entry):
+                try:
+                    os.stat(entry.path)
+                    broken[entry.name] = f"symbolic link to {os.readlink(entry.path)}, not a file"
+                except OSError as error:
+                    broken[entry.name] = f"broken symbolic link to {os.readlink(entry.path)} ({error.strerror})"
+    return broken
 
 
 def keep_present(set_name: str, filenames: Sequence[str], audio_dir: str | Path) -> list[str]:
@@ -248,8 +269,10 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
     listed_set = set(listed)
     present = [name for name in listed if name in on_disk]
     audit.n_present = len(present)
-    audit.missing = [name for name in listed if name not in on_disk]
+    broken = broken_audio_links(folder)  # shown as unreadable, not silently missing or ignored
+    audit.missing = [name for name in listed if name not in on_disk and name not in broken]
     audit.extra = sorted(on_disk - listed_set)
+    audit.unreadable.update(broken)
     rates, channels, durations = Counter(), Counter(), []
     for name in present:
         try:
