@@ -251,3 +251,18 @@ def test_misshapen_grids_are_one_line_and_exit_2(tiny_config, tmp_path, capsys, 
     assert main(["sweep", "--config", str(tiny_config), "--grid", str(grid), "--out", str(tmp_path / "runs"), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert re.search(message, err) and "grid.yaml" in err and err.count("\n") == 1, err
+
+
+def test_report_names_unfinished_runs(swept, tmp_path):
+    """Regression: `tbfl report` silently left out runs without metrics.json."""
+    import shutil
+
+    from tbfl.experiments.report import load_runs
+
+    _, _, runs = swept
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    (copy / "tbfl_k100_g2_s1" / "metrics.json").unlink()  # as a run still training or killed
+    with pytest.warns(UserWarning, match=r"1 unfinished run\(s\) left out of the report \(no metrics.json\): tbfl_k100_g2_s1$"):
+        configurations = load_runs(copy)
+    assert "tbfl_k100_g2" not in configurations and "bce" in configurations

@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from tbfl.io import atomic_write_text
-from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics, read_learning_curve
+from tbfl.run_folder import CONFIG_FILE, METRICS_FILE, RunFolder, RunMetrics, read_learning_curve
 from tbfl.data.table1 import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
@@ -97,7 +97,8 @@ def natural_order(name: str) -> list[tuple[int, float, str]]:
 
 
 def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
-    """Finished runs under ``runs_dir`` grouped by configuration, in :func:`natural_order` of their names."""
+    """Finished runs under ``runs_dir`` grouped by configuration, in :func:`natural_order` of their names; a warning
+    names the run folders (with a config.yaml) that have not finished."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: runs folder not found")
@@ -110,8 +111,13 @@ def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
         seed = int(match.group(1)) if match else 0
         run = Run(run_dir.name, config, seed, folder.read_metrics(), folder.read_class_weights(), run_dir)
         configurations.setdefault(config, Configuration(config)).runs.append(run)
+    unfinished = sorted((p.parent.name for p in runs_dir.glob(f"*/{CONFIG_FILE}") if not (p.parent / METRICS_FILE).is_file()),
+                        key=natural_order)
     if not configurations:
-        raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)")
+        raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)" + (f"; unfinished: {', '.join(unfinished)}" if unfinished else ""))
+    if unfinished:
+        warnings.warn(f"{runs_dir}: {len(unfinished)} unfinished run(s) left out of the report (no metrics.json): "
+                      f"{', '.join(unfinished)}", UserWarning, stacklevel=2)
     return configurations
 
 
