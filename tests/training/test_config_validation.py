@@ -14,7 +14,7 @@ from tbfl.training.config import load_recipe
         ("training.max_epochs=-1", "training.max_epochs must be >= 1, got -1"),
         ("training.max_epochs=0", "training.max_epochs must be >= 1, got 0"),
         ("loss.gamma=-1", "loss.gamma must be >= 0, got -1"),
-        ("loss.k=0", "loss.k must be > 0 (or 'inf'), got 0.0"),
+        ("loss.k=0", "loss.k must be > 0 (or 'inf' or 'auto'), got 0.0"),
         ("loss.beta=1", "loss.beta must be in [0, 1), got 1"),
         ("training.learning_rate=0", "training.learning_rate must be > 0, got 0"),
         ("training.max_epochs=2.5", "training.max_epochs must be an integer >= 1, got 2.5"),
@@ -61,3 +61,11 @@ def test_misshapen_recipes_are_one_line_and_exit_2(tmp_path, capsys, text, messa
     assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert re.search(message, err) and str(path) in err and err.count("\n") == 1, err
+
+
+def test_bad_competing_loss_setting_exits_2_before_training(tiny_config, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_config), "--out", str(out), "--set", "loss.name=asl", "--set", "loss.margin=1.5", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tbfl train: error: {tiny_config} with --set loss.name='asl' --set loss.margin=1.5: loss.margin must be in [0, 1), got 1.5"]
+    assert not out.exists()
