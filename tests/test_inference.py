@@ -178,7 +178,9 @@ def test_undecodable_files_are_warned_about_and_the_rest_is_detected(trained_run
     assert read_strong_tsv(out).filenames == ("a.wav", "b.wav")
     err = capsys.readouterr().err.splitlines()
     warned = [line for line in err if line.startswith("tbfl detect: warning: ")]
-    assert len(warned) == 2 and "._a.wav: cannot read audio" in warned[0] and "x.wav: cannot read audio" in warned[1]
+    # x.wav is named in a warning; ._a.wav too, unless the folder listing already skips hidden files
+    assert [line for line in warned if "._a.wav" not in line] == [line for line in warned if "/x.wav: cannot read audio" in line]
+    assert len([line for line in warned if "/x.wav: cannot read audio" in line]) == 1
     assert all(line.endswith("; left out") for line in warned) and not any(".py:" in line for line in err)  # no source path
     assert main(["detect", str(trained_run), str(folder / "x.wav"), "--out", str(out)]) == 2
     assert "none of the 1 input file(s) could be decoded" in capsys.readouterr().err
