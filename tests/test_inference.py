@@ -15,7 +15,7 @@ from tbfl.data.layout import DesedLayout
 from tbfl.evaluation import read_scores
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.features import compute_features
 from tbfl.inference import Detector
 from tbfl.training.predict import predict_features
@@ -36,6 +36,7 @@ def write_stereo(path, duration_s, sample_rate=44_100, seed=0):
     return path
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
     folder = tmp_path / "audio"
     folder.mkdir()
@@ -54,6 +55,7 @@ def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
         assert n_frames == int(np.ceil(seconds * 16_000 / 1024))  # 64 ms frames up to the file's end, the last one partial
 
 
+@pytest.mark.slow  # trains a tiny model
 @pytest.mark.parametrize("seconds", [600.0, 10.5])
 def test_scores_reach_the_end_of_the_file(trained_run, tmp_path, seconds):
     """Regression: frames were counted as 10/156 s, so a 600 s file's scores ended at 599.04 s."""
@@ -71,6 +73,7 @@ def test_scores_reach_the_end_of_the_file(trained_run, tmp_path, seconds):
     assert events["offset"].max() == pytest.approx(seconds)  # detections reach the end, clipped to it
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_long_file_scores_average_overlapping_windows(trained_run):
     """20 s = 313 frames (the last partial), windows at frames 0, 78, 156 and 234; frames 78-155 are the mean of
     the first two windows' outputs."""
@@ -91,6 +94,7 @@ def test_long_file_scores_average_overlapping_windows(trained_run):
     np.testing.assert_allclose(full[:, hop : 2 * hop], (first[:, hop:] + second[:, :hop]) / 2, atol=1e-6)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_per_class_thresholds_from_json(trained_run, tmp_path):
     write_stereo(tmp_path / "a.wav", 4.0)
     thresholds = tmp_path / "thresholds.json"
@@ -103,6 +107,7 @@ def test_per_class_thresholds_from_json(trained_run, tmp_path):
     assert main(["detect", str(trained_run), str(tmp_path / "a.wav"), "--out", str(out), "--threshold", str(thresholds)]) == 2
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_missing_inputs_are_named(trained_run, tmp_path, capsys):
     assert main(["detect", str(trained_run), str(tmp_path / "nope.wav"), "--out", str(tmp_path / "e.tsv")]) == 2
     assert "nope.wav" in capsys.readouterr().err
@@ -129,6 +134,7 @@ def sharpened_checkpoint(trained_run, tmp_path_factory):
     (["--method", "sebb"], False),  # SEBBs at threshold 0.5
     (["--method", "median"], True),  # per-class filters and thresholds
 ])
+@pytest.mark.slow  # trains a tiny model
 def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpoint, tiny_root, tmp_path, capsys, tuning, tune_thresholds):
     """detect --postprocess writes the events whose event F1 `evaluate --postprocess` reports (sed_eval on the TSV)."""
     trained_run = sharpened_checkpoint
@@ -165,6 +171,7 @@ def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpo
 APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)  # the start of a macOS ._ resource fork
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_undecodable_files_are_warned_about_and_the_rest_is_detected(trained_run, tmp_path, capsys):
     """Regression: one hidden or non-audio file aborted the whole batch."""
     folder = tmp_path / "audio"

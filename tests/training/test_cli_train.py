@@ -29,6 +29,7 @@ def interrupted_run(tiny_config, tmp_path):
     return out
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_the_printed_resume_command_finishes_the_run(interrupted_run, tiny_config, capsys):
     command = resume_command(str(interrupted_run))
     # what the hint replaced: the recipe without its overrides is another config, refused
@@ -41,6 +42,7 @@ def test_the_printed_resume_command_finishes_the_run(interrupted_run, tiny_confi
     assert metrics["training"]["steps"] == 8 and metrics["training"]["epochs_trained"] == 2  # the overridden max_epochs
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_resume_takes_the_runs_own_config_file(interrupted_run):
     config = interrupted_run / "config.yaml"
     assert main(["train", "--config", str(config), "--out", str(interrupted_run), "--resume", "--no-progress"]) == 0
@@ -54,6 +56,7 @@ def test_config_is_required_without_a_run_to_resume(tmp_path, capsys):
     assert "config.yaml" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_training_stderr_shows_what_a_user_can_act_on(tiny_config, tmp_path):
     """No Lightning "Tip" advert, no `weights_only` line per checkpoint, no torch deprecation that Lightning
     triggers; tbfl's own warnings in the one tbfl style."""

@@ -44,6 +44,7 @@ def straight(make_recipe_module, tmp_path_factory):
 
 
 # step 1: the first step; 4: the first epoch's last step, killed before its validation; 6: mid-epoch 2
+@pytest.mark.slow  # trains a tiny model
 @pytest.mark.parametrize("kill_step", [1, 4, 6])
 def test_a_run_killed_and_resumed_equals_the_uninterrupted_run(straight, tmp_path, kill_step):
     recipe, config, reference = straight
