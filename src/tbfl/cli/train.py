@@ -20,7 +20,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train the CRNN mean teacher (BCE / focal / CBFL / TBFL)")
-    parser.add_argument("--config", required=True, help="recipe YAML, e.g. configs/cpu-small.yaml")
+    parser.add_argument("--config", required=True, help="recipe: a shipped name (cpu-small, desed2021) or a YAML path, e.g. configs/cpu-small.yaml")
     parser.add_argument("--out", required=True, help="run folder (config, weights, checkpoints, logs, scores, metrics)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")
     parser.add_argument("--devices", default="1", help="devices per node (an int, or 'auto')")

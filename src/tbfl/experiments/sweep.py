@@ -42,6 +42,7 @@ from typing import Any, Mapping
 
 
 from tbfl.io import atomic_write_text, read_yaml
+from tbfl.recipes import resolve_recipe
 from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
 
 _ARCHIVE_LOCK = threading.Lock()
@@ -130,7 +131,9 @@ def _effective(base: Mapping[str, Any], run: PlannedRun) -> dict[str, Any]:
 
 
 def load_grid(path: str | Path, base_loss: Mapping[str, Any] | None = None) -> list[PlannedRun]:
-    """The runs of a grid YAML file; ``base_loss`` is the base config's loss section (for the names)."""
+    """The runs of a grid YAML file (a path, or a shipped grid's name such as ``"grid-paper"``);
+    ``base_loss`` is the base config's loss section (for the names)."""
+    path = resolve_recipe(path, "grid file")
     grid = read_yaml(path, "grid file")
     return plan_runs(grid, where=str(path), base_loss=base_loss)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from tbfl.io import read_yaml
+from tbfl.recipes import resolve_recipe
 from tbfl.training.loss import LOSSES
 
 if TYPE_CHECKING:
@@ -213,8 +214,9 @@ def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> L
 
 
 def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:
-    """Read a YAML recipe and apply dotted overrides, e.g. ``{"loss.name": "tbfl"}``."""
-    path = Path(path)
+    """Read a YAML recipe (a path, or a shipped recipe's name such as ``"cpu-small"``) and apply dotted
+    overrides, e.g. ``{"loss.name": "tbfl"}``."""
+    path = resolve_recipe(path)
     values = read_yaml(path, "config file")
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
