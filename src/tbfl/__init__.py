@@ -2,7 +2,8 @@
 
 Public API (imported lazily, so ``tbfl --help`` does not load torch):
 losses ``binary_cross_entropy``, ``focal_loss``, ``class_balanced_focal_loss``,
-``time_balanced_focal_loss`` and their modules; weights ``effective_number``,
+``time_balanced_focal_loss`` and their modules; the field's competing losses ``asymmetric_loss``,
+``logit_adjusted_bce``, ``onset_offset_weighted_bce`` and their modules; weights ``effective_number``,
 ``class_balanced_weights``, ``time_balanced_weights``.
 """
 
@@ -23,6 +24,12 @@ _EXPORTS = {
     "TimeBalancedFocalLoss": "tbfl.losses",
     "WeightedFocalLoss": "tbfl.losses",
     "weighted_focal_loss": "tbfl.losses",
+    "asymmetric_loss": "tbfl.losses",
+    "logit_adjusted_bce": "tbfl.losses",
+    "onset_offset_weighted_bce": "tbfl.losses",
+    "AsymmetricLoss": "tbfl.losses",
+    "LogitAdjustedBCE": "tbfl.losses",
+    "OnsetOffsetWeightedBCE": "tbfl.losses",
     "effective_number": "tbfl.weights",
     "class_balanced_weights": "tbfl.weights",
     "time_balanced_weights": "tbfl.weights",

@@ -8,6 +8,8 @@ Layout (names kept from the first release, so archived runs stay readable):
     logs/                    CSV (metrics.csv) and TensorBoard logs
     scores/validation/       frame scores of the validation set on the run's frame grid, sed_scores TSV, one file per clip
     validation_scores.npz    the same frame scores in one file, float16
+    synth_validation_scores.npz  frame scores of the synthetic validation clips (float16), on which the
+                             event-F1 threshold ``event_f1_synth_threshold_value`` of metrics.json was chosen
     weak_validation_logits.npz  frame logits of the weak-validation clips (for the histograms)
     learning_curve.csv       the validation objective of student and teacher after every epoch
     metrics.json             metrics of ``eval_model`` (both networks under ``networks``) and how training
@@ -32,12 +34,15 @@ BEST_CHECKPOINT_PATTERN = "best-*.ckpt"
 LOGS_DIR = "logs"
 SCORES_DIR = "scores/validation"
 VALIDATION_SCORES_FILE = "validation_scores.npz"
+SYNTH_VALIDATION_SCORES_FILE = "synth_validation_scores.npz"
 WEAK_LOGITS_FILE = "weak_validation_logits.npz"
 LEARNING_CURVE_FILE = "learning_curve.csv"
 METRICS_FILE = "metrics.json"
 LOCK_FILE = ".lock"
 #: The small files that summarise a finished run (no checkpoints): what a sweep archive keeps.
-SUMMARY_FILES = (CONFIG_FILE, CLASS_WEIGHTS_FILE, LEARNING_CURVE_FILE, WEAK_LOGITS_FILE, VALIDATION_SCORES_FILE, METRICS_FILE)
+SUMMARY_FILES = (
+    CONFIG_FILE, CLASS_WEIGHTS_FILE, LEARNING_CURVE_FILE, WEAK_LOGITS_FILE, VALIDATION_SCORES_FILE, SYNTH_VALIDATION_SCORES_FILE, METRICS_FILE
+)
 
 
 class RunFolderBusy(ValueError):
@@ -84,6 +89,10 @@ class RunFolder:
     @property
     def validation_scores(self) -> Path:
         return self.path / VALIDATION_SCORES_FILE
+
+    @property
+    def synth_validation_scores(self) -> Path:
+        return self.path / SYNTH_VALIDATION_SCORES_FILE
 
     @property
     def weak_logits(self) -> Path:
@@ -184,10 +193,10 @@ class RunMetrics:
         return float(self.raw[metric])
 
     def per_class(self, metric: str) -> dict[str, float]:
-        """Per-class values of ``psds1``/``psds2``, or the per-class F1 of ``event_f1_best``/``event_f1``/``intersection_f1``."""
+        """Per-class values of ``psds1``/``psds2``, or the per-class F1 of ``event_f1_best``/``event_f1``/``event_f1_synth_threshold``/``intersection_f1``."""
         if metric in ("psds1", "psds2"):
             return dict(self.details[metric]["per_class"])
-        if metric in ("event_f1_best", "event_f1", "intersection_f1"):
+        if metric in ("event_f1_best", "event_f1", "event_f1_synth_threshold", "intersection_f1"):
             return {name: values["f1"] for name, values in self.details[metric]["per_class"].items()}
         raise KeyError(f"no per-class values for {metric!r}")
 

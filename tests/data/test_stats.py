@@ -181,3 +181,13 @@ def test_cli_config_counts_r_c_on_the_recipe_frame_grid(tiny_layout, tmp_path, c
     bad.write_text("model: {pooling: [1, 2]}\n")
     assert main(["stats", str(tiny_layout.root), "--config", str(bad)]) == 2
     assert "pooling must be a list of (time, freq) kernel pairs" in capsys.readouterr().err
+
+
+def test_frame_rates_are_positive_frames_over_all_frames_and_round_trip(tiny_layout, tmp_path):
+    """3 clips x 156 frames = 468 frames: Dog 14, Cat 10, Speech 16 positive frames (the hand counts above)."""
+    stats = measure_stats(tiny_layout)
+    np.testing.assert_allclose(stats.frame_rates, per_class({"Dog": 14 / 468, "Cat": 10 / 468, "Speech": 16 / 468}), rtol=1e-12)
+    back = DatasetStats.from_dict(json.loads(json.dumps(stats.to_dict())))
+    np.testing.assert_array_equal(back.frame_rates, stats.frame_rates)
+    older = {key: value for key, value in stats.to_dict().items() if key != "frame_rates"}  # a record written before
+    assert DatasetStats.from_dict(older).frame_rates is None

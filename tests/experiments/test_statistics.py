@@ -197,3 +197,41 @@ def test_class_balance_section_sets_the_gamma_2_configurations_against_cbfl():
     value = lambda config, m: {r.seed: r.metrics.value(m) for r in stand_in[config].runs}  # noqa: E731
     assert table.loc["tbfl_k250_g2", "PSDS2"].startswith(paired_difference(value("tbfl_k250_g2", "psds2"), value(CBFL, "psds2")).format())
     assert table.loc["tbfl_k250_g2", "seeds"] == 3
+
+
+def test_slope_interval_is_the_ols_t_interval_computed_by_hand():
+    from tbfl.experiments.statistics import slope_test
+
+    x = np.array([0, 0, 1, 1, 1, 1, 2, 2], dtype=float)
+    y = np.array([0.01, -0.02, 0.03, 0.00, 0.05, 0.02, 0.08, 0.06])
+    slope = slope_test(x, y)
+    xc = x - x.mean()
+    b = (xc * (y - y.mean())).sum() / (xc**2).sum()
+    residuals = y - y.mean() - b * xc
+    se = np.sqrt((residuals**2).sum() / (len(x) - 2) / (xc**2).sum())
+    t = 2.4469118511449692  # t_{0.975, 6}
+    assert slope.estimate == pytest.approx(b)
+    assert (slope.ci_low, slope.ci_high) == pytest.approx((b - t * se, b + t * se))
+    assert slope.p_value == pytest.approx(2 * (1 - __import__("scipy").stats.t.cdf(abs(b / se), 6)))
+    with pytest.raises(ValueError, match="2 or more levels"):
+        slope_test([1, 1, 1], [0.1, 0.2, 0.3])
+
+
+def test_equivalence_needs_the_90_percent_interval_inside_the_margin():
+    from tbfl.experiments.statistics import equivalence_interval
+
+    low, high, equivalent = equivalence_interval([0.001, -0.002, 0.003, 0.000], margin=0.02)
+    assert equivalent and -0.02 < low < high < 0.02
+    sd = np.std([0.001, -0.002, 0.003, 0.000], ddof=1)
+    assert high - low == pytest.approx(2 * 2.3533634348018264 * sd / 2)  # t_{0.95, 3} * se, both sides
+    assert not equivalence_interval([0.01, -0.01], margin=0.02)[2]  # 1 df: the interval is +-0.063
+
+
+def test_protocol_verdicts():
+    from tbfl.experiments.statistics import protocol_verdict
+
+    assert protocol_verdict(0.05, 0.01, 0.09, holm_p=0.01) == "confirmed"
+    assert protocol_verdict(0.05, 0.01, 0.09, holm_p=0.08) == "inconclusive"  # interval alone is not enough
+    assert protocol_verdict(-0.05, -0.09, -0.01, holm_p=0.01) == "refuted"  # shown in the other direction
+    assert protocol_verdict(0.001, -0.01, 0.015, holm_p=0.9) == "refuted"  # shown smaller than a useful effect
+    assert protocol_verdict(0.01, -0.03, 0.05, holm_p=0.5) == "inconclusive"

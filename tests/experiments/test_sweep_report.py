@@ -28,6 +28,25 @@ def test_plan_deduplicates_and_names_runs():
     assert run_name({"loss.name": "focal", "loss.gamma": 0.5}) == "focal_g0.5"
 
 
+def test_runs_on_several_datasets_are_named_by_their_dataset():
+    """One grid over datasets (study 2): the data.root folder prefixes the name; k: auto and other losses are named."""
+    grid = {
+        "seeds": [1, 2],
+        "runs": [
+            {"data": {"root": "data/study2/d1v1s0.25-201"}, "loss": {"name": "bce"}},
+            {"data": {"root": "data/study2/d1v1s0.25-201"}, "loss": {"name": "tbfl", "k": "auto", "gamma": 2.0}},
+            {"data": {"root": "data/study2/d0v0s0.25-301"}, "loss": {"name": "tbfl", "k": "auto", "gamma": 2.0}},
+            {"data": {"root": "data/study2/d0v0s0.25-301"}, "loss": {"name": "asl"}, "seeds": [1]},
+        ],
+    }
+    runs = plan_runs(grid)
+    assert [run.name for run in runs] == [
+        "d1v1s0.25-201-bce_s1", "d1v1s0.25-201-bce_s2", "d1v1s0.25-201-tbfl_kauto_g2_s1", "d1v1s0.25-201-tbfl_kauto_g2_s2",
+        "d0v0s0.25-301-tbfl_kauto_g2_s1", "d0v0s0.25-301-tbfl_kauto_g2_s2", "d0v0s0.25-301-asl_s1",
+    ]
+    assert dict(runs[0].overrides)["data.root"] == "data/study2/d1v1s0.25-201"
+
+
 def test_bad_grid_is_reported(tmp_path):
     grid = tmp_path / "grid.yaml"
     grid.write_text("seeds: [1]\nrunz: []\n")

@@ -47,3 +47,11 @@ def test_file_errors_still_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=rf"^{path}: training.max_epochs must be >= 1, got 0$"):
         load_recipe(path)
     assert load_recipe(path, {"training.max_epochs": 3}).training.max_epochs == 3  # a valid override mends it
+
+
+def test_bad_competing_loss_setting_exits_2_before_training(tiny_config, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_config), "--out", str(out), "--set", "loss.name=asl", "--set", "loss.margin=1.5", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"tbfl train: error: {tiny_config} with --set loss.name='asl' --set loss.margin=1.5: loss.margin must be in [0, 1), got 1.5"]
+    assert not out.exists()

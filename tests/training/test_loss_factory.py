@@ -77,3 +77,52 @@ def test_cbfl_from_the_factory_is_eq3_on_a_hand_example():
     assert torch.equal(loss(logits, target), ClassBalancedFocalLoss([1, 3], 0.5)(logits, target))
     with pytest.raises(ValueError, match="counts and beta, or weight"):
         ClassBalancedFocalLoss([1, 3], 0.5, weight=[1.0, 1.0])
+
+
+def test_competing_losses_from_the_recipe(stats):
+    """asl, labce and owbce from recipe settings; labce's per-class vector is the positive-frame prior."""
+    from tbfl.losses import AsymmetricLoss, LogitAdjustedBCE, OnsetOffsetWeightedBCE, asymmetric_loss, logit_adjusted_bce, onset_offset_weighted_bce
+
+    x = torch.randn(2, C, 9, generator=torch.Generator().manual_seed(0))
+    y = (torch.rand(2, C, 9, generator=torch.Generator().manual_seed(1)) > 0.7).float()
+    asl = make_loss(loss_from_dict({"name": "asl", "gamma_pos": 1.0, "gamma_neg": 3.0, "margin": 0.1}))
+    assert isinstance(asl, AsymmetricLoss) and class_weights(LossConfig(name="asl"), stats) is None
+    assert torch.equal(asl(x, y), asymmetric_loss(x, y, gamma_pos=1.0, gamma_neg=3.0, margin=0.1))
+    owbce = make_loss(loss_from_dict({"name": "owbce", "boundary_weight": 2.0, "boundary_frames": 5}))
+    assert isinstance(owbce, OnsetOffsetWeightedBCE) and torch.equal(owbce(x, y), onset_offset_weighted_bce(x, y, boundary_weight=2.0, boundary_frames=5))
+
+    rates = np.linspace(0.01, 0.3, C)
+    nan = np.full(C, np.nan)
+    with_rates = DatasetStats(DESED_CLASSES, stats.volumes, nan, stats.frame_ratios, nan, stats.n_events, frame_rates=rates)
+    config = loss_from_dict({"name": "labce", "tau": 0.5})
+    prior = class_weights(config, with_rates)
+    np.testing.assert_array_equal(prior, rates)
+    labce = make_loss(config, prior)
+    assert isinstance(labce, LogitAdjustedBCE) and torch.allclose(labce.prior, torch.as_tensor(rates, dtype=torch.float32))
+    assert torch.allclose(labce(x, y), logit_adjusted_bce(x, y, rates.astype(np.float32), tau=0.5))
+    with pytest.raises(ValueError, match="needs the per-class positive-frame rates"):
+        class_weights(config, stats)  # a record without frame_rates
+    with pytest.warns(UserWarning, match=r"class\(es\) \['Alarm_bell_ringing'\] are active in \(almost\) no frame"):
+        clipped = class_weights(config, DatasetStats(DESED_CLASSES, stats.volumes, nan, stats.frame_ratios, nan, stats.n_events, frame_rates=np.r_[0.0, rates[1:]]))
+    assert clipped[0] == 1e-4 and np.array_equal(clipped[1:], rates[1:])
+    with pytest.raises(ValueError, match="loss 'labce' needs class weights"):
+        make_loss(config)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"name": "asl", "margin": 1.0}, "loss.margin must be in [0, 1), got 1.0"),
+        ({"name": "asl", "gamma_neg": -1}, "loss.gamma_neg must be >= 0, got -1"),
+        ({"name": "asl", "gamma_pos": "x"}, "loss.gamma_pos must be a number >= 0, got 'x'"),
+        ({"name": "labce", "tau": -0.5}, "loss.tau must be >= 0, got -0.5"),
+        ({"name": "owbce", "boundary_frames": 0}, "loss.boundary_frames must be >= 1, got 0"),
+        ({"name": "owbce", "boundary_frames": 2.5}, "loss.boundary_frames must be an integer >= 1, got 2.5"),
+        ({"name": "owbce", "boundary_weight": -1.0}, "loss.boundary_weight must be >= 0, got -1.0"),
+        ({"name": "owbce", "boundary_width": 3}, "unknown key(s) ['boundary_width']"),
+    ],
+)
+def test_competing_loss_settings_are_validated(values, message):
+    with pytest.raises(ValueError) as error:
+        loss_from_dict(values, where="recipe.yaml")
+    assert str(error.value).startswith("recipe.yaml") and message in str(error.value)

@@ -35,6 +35,31 @@ def test_run_folder_holds_everything(make_recipe, tiny_root, tmp_path):
     assert result.global_step == 2 * 4  # 2 epochs x (16 strong clips / 4)
 
 
+def test_event_f1_threshold_is_chosen_on_the_synthetic_validation_set(make_recipe, tiny_root, tmp_path):
+    """metrics.json's event_f1_synth_threshold: the best macro-F1 threshold of the stored synthetic-validation
+    scores (re-evaluated here), read off the validation set's sweep at that threshold."""
+    from tbfl.data.desed import read_strong_tsv
+    from tbfl.evaluation import clip_id, evaluate_scores
+
+    recipe = make_recipe()
+    result = train_run(recipe, tmp_path / "run", progress=False)
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    stored = np.load(result.run_dir / "synth_validation_scores.npz")
+    layout = DesedLayout(tiny_root)
+    classes = tuple(str(c) for c in stored["classes"])
+    labels = read_strong_tsv(layout.path("synth_val_tsv"), classes)
+    durations = pd.read_csv(layout.path("synth_val_durations_tsv"), sep="\t")
+    scores = {clip_id(f): p.astype(np.float32) for f, p in zip(stored["filenames"], stored["probabilities"])}
+    again = evaluate_scores(scores, labels, {clip_id(f): d for f, d in zip(durations["filename"], durations["duration"])},
+                            classes, frame_hop_s=float(stored["frame_hop_s"]), median_filter_s=recipe.training.median_filter_s)
+    chosen = metrics["event_f1_synth_threshold_value"]
+    assert chosen == pytest.approx(float(again.event_f1_best.thresholds[0]), abs=0.011)  # float16 storage may move a tie
+    sweep = metrics["details"]["event_f1_sweep"]
+    assert metrics["event_f1_synth_threshold"] == pytest.approx(sweep["f1"][sweep["thresholds"].index(chosen)])
+    per_class = metrics["details"]["event_f1_synth_threshold"]["per_class"]
+    assert set(per_class) == set(classes)
+
+
 def test_learning_curve_early_stopping_and_both_networks(make_recipe, tmp_path):
     """Patience 1 on a monitor that cannot improve after epoch 1 stops at epoch 2, before the cap of 6."""
     recipe = make_recipe(training__max_epochs=6, training__early_stopping_patience=1, training__monitor="val/teacher/weak_f1")

@@ -34,6 +34,8 @@ class DatasetStats:
         frame_ratios: r_c, positive frames of the class / all positive frames of the strong set.
         avg_event_duration_s: mean offset - onset of the class's events (s; NaN when none).
         n_events: number of events of the class in the strong set (int).
+        frame_rates: positive frames of the class / all frames of the strong set (the per-class positive
+            prior of logit-adjusted BCE); NaN when read from a record written before it was measured.
     """
 
     classes: tuple[str, ...]
@@ -42,6 +44,7 @@ class DatasetStats:
     frame_ratios: np.ndarray
     avg_event_duration_s: np.ndarray
     n_events: np.ndarray
+    frame_rates: np.ndarray | None = None
 
     _ARRAYS = ("volumes", "avg_source_length_s", "frame_ratios", "avg_event_duration_s", "n_events")
 
@@ -50,6 +53,8 @@ class DatasetStats:
         out: dict[str, Any] = {"classes": list(self.classes)}
         for name in self._ARRAYS:
             out[name] = [None if isinstance(v, float) and math.isnan(v) else v for v in getattr(self, name).tolist()]
+        if self.frame_rates is not None:
+            out["frame_rates"] = self.frame_rates.tolist()
         return out
 
     @classmethod
@@ -64,6 +69,8 @@ class DatasetStats:
             for name in cls._ARRAYS
         }
         classes = tuple(data["classes"])
+        if data.get("frame_rates") is not None:
+            arrays["frame_rates"] = np.array([np.nan if v is None else v for v in data["frame_rates"]], dtype=np.float64)
         for name, values in arrays.items():
             if values.shape != (len(classes),):
                 raise ValueError(f"statistics: {name} has {values.size} values for {len(classes)} classes")
@@ -160,11 +167,17 @@ def frame_ratios(
     Returns:
         (C,) float64 summing to 1. ValueError when the set has no positive frame.
     """
+    positive, _ = _positive_frames(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s)
+    return positive / positive.sum()
+
+
+def _positive_frames(strong: StrongLabels, classes: Sequence[str], *, n_frames: int, frame_hop_s: float) -> tuple[np.ndarray, int]:
+    """(C,) positive frames per class over every clip of ``strong``, and the number of frames of the set."""
     active = encode_strong_clips(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s, dtype=bool)
     positive = active.sum(axis=(0, 2), dtype=np.int64)
     if positive.sum() == 0:
         raise ValueError("the strong set has no positive frame: r_c is undefined")
-    return positive / positive.sum()
+    return positive, active.shape[0] * active.shape[2]
 
 
 def measure_stats(
@@ -195,13 +208,15 @@ def measure_stats(
     by_class = (events["offset"] - events["onset"]).groupby(events["event_label"])
     n_events = by_class.size().reindex(list(classes), fill_value=0).to_numpy(dtype=np.int64)
     avg_event_duration_s = by_class.mean().reindex(list(classes)).to_numpy(dtype=np.float64)
+    positive, n_set_frames = _positive_frames(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s)
     return DatasetStats(
         classes=tuple(classes),
         volumes=volumes,
         avg_source_length_s=avg_source_length_s,
-        frame_ratios=frame_ratios(strong, classes, n_frames=n_frames, frame_hop_s=frame_hop_s),
+        frame_ratios=positive / positive.sum(),
         avg_event_duration_s=avg_event_duration_s,
         n_events=n_events,
+        frame_rates=positive / n_set_frames,
     )
 
 

@@ -121,3 +121,54 @@ def verdict_columns(differences: Sequence[PairedDifference]) -> list[dict[str, s
     ``p``, the verdict, and the verdict after Holm over all of ``differences`` (one family)."""
     return [{"mean difference [95% CI]": d.format(), "p": d.format_p(), "verdict": d.verdict, HOLM_COLUMN: holm}
             for d, holm in zip(differences, holm_verdicts(differences))]
+
+
+@dataclass(frozen=True)
+class Slope:
+    """The least-squares slope of ``y`` on ``x`` over n points, its two-sided t-interval (n - 2 df) and p."""
+
+    n: int
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    level: float = 0.95
+
+    def format(self, digits: int = 3) -> str:
+        """``+0.021 per level [-0.004, +0.046]``."""
+        return f"{self.estimate:+.{digits}f} per level [{self.ci_low:+.{digits}f}, {self.ci_high:+.{digits}f}]"
+
+
+def slope_test(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Slope:
+    """OLS slope of ``y`` (n,) on ``x`` (n,) with its t-interval; needs n >= 3 and two distinct x."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or len(np.unique(x)) < 2:
+        raise ValueError(f"a slope needs at least 3 points at 2 or more levels, got {len(x)} at {len(np.unique(x))}")
+    fit = stats.linregress(x, y)
+    half_width = float(stats.t.ppf(0.5 + level / 2, len(x) - 2)) * float(fit.stderr)
+    return Slope(len(x), float(fit.slope), float(fit.slope) - half_width, float(fit.slope) + half_width, float(fit.pvalue), level)
+
+
+def equivalence_interval(values: Sequence[float], margin: float) -> tuple[float, float, bool]:
+    """Two one-sided tests at 5% each: the 90% t-interval of the mean of ``values`` and whether it lies in (-margin, +margin)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        raise ValueError("an equivalence test needs at least 2 values")
+    mean, standard_error = float(values.mean()), float(values.std(ddof=1) / math.sqrt(len(values)))
+    half_width = float(stats.t.ppf(0.95, len(values) - 1)) * standard_error
+    low, high = mean - half_width, mean + half_width
+    return low, high, bool(-margin < low and high < margin)
+
+
+#: Study 2's smallest difference a user would act on (PSDS or F1): inside (-margin, +margin) is "refuted" (docs/study2/protocol.md).
+PRACTICAL_MARGIN = 0.02
+
+
+def protocol_verdict(estimate: float, ci_low: float, ci_high: float, holm_p: float, *, margin: float = PRACTICAL_MARGIN) -> str:
+    """Study 2's verdict on a hypothesised positive difference: ``confirmed`` (Holm-adjusted p < 0.05 and above 0),
+    ``refuted`` (the 95% interval entirely below 0, or entirely inside (-margin, +margin)), else ``inconclusive``."""
+    if holm_p < 0.05 and estimate > 0:
+        return "confirmed"
+    if ci_high < 0 or (-margin < ci_low and ci_high < margin):
+        return "refuted"
+    return "inconclusive"

@@ -64,11 +64,23 @@ def _number(value: Any) -> str:
         return "inf"
     if isinstance(value, str) and value.lower() in ("inf", "infinity"):
         return "inf"
+    if isinstance(value, str) and value.lower() == "auto":
+        return "auto"
     return f"{float(value):g}"
 
 
 def run_name(overrides: Mapping[str, Any]) -> str:
-    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed)."""
+    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed).
+
+    A run whose entry sets ``data.root`` is prefixed by that folder's name (``d1v1s0.25-201-bce``), so one
+    grid can train on several datasets. Losses without a naming rule here are named by ``loss.name`` alone.
+    """
+    root = overrides.get("data.root")
+    name = _loss_name(overrides)
+    return name if root is None else f"{Path(str(root)).name}-{name}"
+
+
+def _loss_name(overrides: Mapping[str, Any]) -> str:
     loss = overrides.get("loss.name", "bce")
     if loss == "bce":
         return "bce"
@@ -78,6 +90,8 @@ def run_name(overrides: Mapping[str, Any]) -> str:
         return f"focal_{gamma}" + ("" if alpha is None else f"_a{_number(alpha)}")
     if loss == "cbfl":
         return f"cbfl_b{_number(overrides.get('loss.beta', 0.999))}_{gamma}"
+    if loss != "tbfl":
+        return str(loss)
     if overrides.get("loss.uniform_weights"):
         return f"tbfl-uniform_{gamma}"
     return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"

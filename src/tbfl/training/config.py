@@ -36,12 +36,18 @@ class DataConfig:
 
 @dataclass
 class LossConfig:
-    name: str = "bce"  # bce | focal | cbfl | tbfl
+    name: str = "bce"  # bce | focal | cbfl | tbfl | asl | labce | owbce (docs/losses-competing.md)
     gamma: float = 2.0
     alpha: float | None = None  # focal only
     k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
     beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
     uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
+    gamma_pos: float = 0.0  # asl: focusing of the positive term
+    gamma_neg: float = 4.0  # asl: focusing of the negative term
+    margin: float = 0.05  # asl: probability margin m of the negatives
+    tau: float = 1.0  # labce: scale of the prior offsets tau * logit(prior_c)
+    boundary_weight: float = 1.0  # owbce: alpha, extra weight at an onset or offset
+    boundary_frames: int = 3  # owbce: sigma, frames weighted on each side of a boundary
 
 
 @dataclass
@@ -114,6 +120,12 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "loss.gamma": (float, 0.0, math.inf, ">= 0"),
     "loss.k": (float, 0.0, math.inf, "> 0 (or 'inf')"),
     "loss.beta": (float, 0.0, 1.0, "in [0, 1)"),
+    "loss.gamma_pos": (float, 0.0, math.inf, ">= 0"),
+    "loss.gamma_neg": (float, 0.0, math.inf, ">= 0"),
+    "loss.margin": (float, 0.0, 1.0, "in [0, 1)"),
+    "loss.tau": (float, 0.0, math.inf, ">= 0"),
+    "loss.boundary_weight": (float, 0.0, math.inf, ">= 0"),
+    "loss.boundary_frames": (int, 1, math.inf, ">= 1"),
     "training.seed": (int, 0, math.inf, ">= 0"),
     "training.max_epochs": (int, 1, math.inf, ">= 1"),
     "training.early_stopping_patience": (int, 0, math.inf, ">= 0 (0 = off)"),
@@ -131,7 +143,7 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "training.limit_train_batches": (float, 0.0, math.inf, "> 0 (a fraction <= 1 or a number of batches)"),
 }
 _OPEN_LOW = {"loss.k", "training.learning_rate", "training.mixup_beta", "training.limit_train_batches"}
-_OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta"}
+_OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta", "loss.margin"}
 
 
 def _check_number(value: Any, name: str, rule: tuple[type, float, float, str], where: str) -> None:

@@ -7,25 +7,51 @@ the recipe turns V_c and r_c into w_c, and ``make_loss`` the only place a loss n
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from tbfl.losses import BinaryCrossEntropy, ClassBalancedFocalLoss, FocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
+from torch import nn
+
+from tbfl.losses import (
+    AsymmetricLoss,
+    BinaryCrossEntropy,
+    ClassBalancedFocalLoss,
+    FocalLoss,
+    LogitAdjustedBCE,
+    OnsetOffsetWeightedBCE,
+    TimeBalancedFocalLoss,
+)
 from tbfl.weights import class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
     from tbfl.training.config import LossConfig
 
-#: Loss names of the recipe (``loss.name``); cbfl and tbfl are weighted by class.
-LOSSES = ("bce", "focal", "cbfl", "tbfl")
-WEIGHTED_LOSSES = ("cbfl", "tbfl")
+#: Loss names of the recipe (``loss.name``); cbfl and tbfl are weighted by class, labce needs per-class priors.
+LOSSES = ("bce", "focal", "cbfl", "tbfl", "asl", "labce", "owbce")
+WEIGHTED_LOSSES = ("cbfl", "tbfl", "labce")
+#: labce's priors are clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (a class absent from the strong set: offset -9.2 at tau 1).
+PRIOR_FLOOR = 1e-4
 
 
 def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
-    """(C,) class weights in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1 with
-    ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``; None for bce and focal."""
+    """(C,) per-class vector of the loss in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1
+    with ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
+    ``stats.frame_rates`` clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (not weights: the loss offsets the logits by
+    tau * logit(prior_c)); None otherwise."""
+    if config.name == "labce":
+        rates = stats.frame_rates
+        if rates is None or np.isnan(rates).any():
+            raise ValueError("loss 'labce' needs the per-class positive-frame rates of the strong set (DatasetStats.frame_rates)")
+        outside = [c for c, r in zip(stats.classes, rates) if not PRIOR_FLOOR <= r <= 1 - PRIOR_FLOOR]
+        if outside:
+            warnings.warn(
+                f"loss 'labce': class(es) {outside} are active in (almost) no frame or every frame of the strong set; "
+                f"their prior is clipped to [{PRIOR_FLOOR}, {1 - PRIOR_FLOOR}]", UserWarning, stacklevel=2,
+            )
+        return np.clip(np.asarray(rates, dtype=np.float64), PRIOR_FLOOR, 1 - PRIOR_FLOOR)
     if config.name == "tbfl":
         if config.uniform_weights:
             return np.ones(len(stats.classes))
@@ -35,20 +61,28 @@ def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | N
     return None
 
 
-def make_loss(config: "LossConfig", weights: Sequence[float] | None = None) -> WeightedFocalLoss:
-    """The classification loss named by ``config.name``, holding ``weights`` (C,) as its ``weight`` buffer.
+def make_loss(config: "LossConfig", weights: Sequence[float] | None = None) -> nn.Module:
+    """The classification loss named by ``config.name``, holding ``weights`` (C,) as its ``weight`` buffer
+    (labce: as its ``prior`` buffer).
 
-    ``weights`` comes from :func:`class_weights` (or a checkpoint's hyper-parameters); cbfl and tbfl need it.
-    Inputs of the module: logits or probabilities (batch, C, frames) or (batch, C), targets of the same shape.
+    ``weights`` comes from :func:`class_weights` (or a checkpoint's hyper-parameters); cbfl, tbfl and labce need it.
+    Inputs of the module: logits or probabilities (batch, C, frames) or (batch, C), targets of the same shape;
+    ``module(input, target, from_logits=False)`` for probabilities.
     """
     if config.name == "bce":
         return BinaryCrossEntropy()
     if config.name == "focal":
         return FocalLoss(config.gamma, config.alpha)
+    if config.name == "asl":
+        return AsymmetricLoss(config.gamma_pos, config.gamma_neg, config.margin)
+    if config.name == "owbce":
+        return OnsetOffsetWeightedBCE(config.boundary_weight, config.boundary_frames)
     if config.name not in WEIGHTED_LOSSES:
         raise ValueError(f"loss.name must be one of {LOSSES}, got {config.name!r}")
     if weights is None:
         raise ValueError(f"loss {config.name!r} needs class weights (see tbfl.training.loss.class_weights)")
     if config.name == "tbfl":
         return TimeBalancedFocalLoss(weights, gamma=config.gamma)
+    if config.name == "labce":
+        return LogitAdjustedBCE(weights, config.tau)
     return ClassBalancedFocalLoss(weight=weights, gamma=config.gamma)  # weights already made from V_c and beta

@@ -16,9 +16,11 @@ import torch
 
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.layout import DesedLayout
+from tbfl.evaluation import clip_id, evaluate_scores
 from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint
 from tbfl.training.config import RecipeConfig, recipe_from_dict
+from tbfl.training.predict import predict_frames
 
 
 @dataclass
@@ -221,6 +223,9 @@ def score_and_evaluate(
                     tmp, filenames=np.array(filenames), probabilities=probabilities.astype(np.float16), classes=np.array(classes), frame_hop_s=frame_hop_s
                 )
     network = module.network(recipe.training.eval_model).eval()
+    synth_threshold = _synth_validation_threshold(network, datamodule, run_dir, classes, frame_hop_s, median_filter_s)
+    sweep = results[recipe.training.eval_model].event_f1_sweep
+    at_synth_threshold = sweep.at(sweep.index_of(synth_threshold))
 
     weak = datamodule.sets["weak_validation"]
     _, weak_logits = predict_frames(network, datamodule.cache, weak.audio_paths)
@@ -229,13 +234,33 @@ def score_and_evaluate(
 
     metrics = {
         **results[recipe.training.eval_model].to_dict(),
+        "event_f1_synth_threshold": at_synth_threshold.f1_macro,
+        "event_f1_synth_threshold_value": synth_threshold,
         "checkpoint": str(Path(checkpoint).name),
         "eval_model": recipe.training.eval_model,
         "networks": {name: result.to_dict() for name, result in results.items()},
         "training": ending or {},
     }
+    metrics["details"]["event_f1_synth_threshold"] = at_synth_threshold.to_dict()
     atomic_write_text(RunFolder(run_dir).metrics, json.dumps(metrics, indent=2, default=_json_default))
     return metrics
+
+
+def _synth_validation_threshold(network, datamodule, run_dir: Path, classes: Sequence[str], frame_hop_s: float, median_filter_s: float) -> float:
+    """The single threshold with the best macro event-F1 on the synthetic validation set (lowest on ties).
+
+    Chosen on clips mixed from training sources, never on the evaluated set; their scores are kept in the
+    run folder (float16, as the validation scores) so the choice can be checked.
+    """
+    clips = datamodule.sets["synth_validation"]
+    labels, durations = datamodule.validation_ground_truth()
+    probabilities, _ = predict_frames(network, datamodule.cache, clips.audio_paths)
+    scores = {clip_id(f): frames for f, frames in zip(clips.filenames, probabilities)}
+    result = evaluate_scores(scores, labels, durations, classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s)
+    with atomic_path(RunFolder(run_dir).synth_validation_scores) as tmp:
+        np.savez_compressed(tmp, filenames=np.array(clips.filenames), probabilities=probabilities.astype(np.float16),
+                            classes=np.array(classes), frame_hop_s=frame_hop_s)
+    return float(result.event_f1_best.thresholds[0])
 
 
 def _json_default(value):
