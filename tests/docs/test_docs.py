@@ -5,6 +5,7 @@ links from the README resolve, and the README stays a landing page. (The site's 
 from __future__ import annotations
 
 import argparse
+import importlib
 import contextlib
 import io
 import os
@@ -239,3 +240,47 @@ def test_links_outside_the_site_resolve(page):
         if "://" in target:
             continue
         assert (page.parent / target).exists(), f"{_id(page)}: link to {target}, which does not exist"
+
+
+# ---- names and files the prose refers to -----------------------------------------------------------------
+
+_DOTTED = re.compile(r"`(tbfl(?:\.[A-Za-z_]\w*)+)")
+_REPO_PATH = re.compile(r"`((?:src|tests|benchmarks|scripts|configs|docs|tbfl|csrc)/[\w./-]+\.(?:py|yaml|md|sh|csv|json|sha256|png|cpp|h))`")
+
+
+def _repo_path(path: str) -> Path:
+    """A path as the pages write it: from the repository root, or from the package (`tbfl/...`, `csrc/...`)."""
+    return REPO / "src" / path if path.startswith("tbfl/") else REPO / "src" / "tbfl" / path if path.startswith("csrc/") else REPO / path
+
+
+def _resolves(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            target = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[cut:]:
+                target = getattr(target, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_id)
+def test_names_and_files_in_the_prose_exist(page):
+    """`tbfl.x.y` names import (module, class, function or attribute) and `tests/...`-style paths exist, so a module
+    that moves or a file that goes cannot leave a stale reference behind."""
+    text = page.read_text(encoding="utf-8")
+    stale = [name for name in sorted(set(_DOTTED.findall(text))) if not _resolves(name)]
+    stale += [path for path in sorted(set(_REPO_PATH.findall(text))) if "*" not in path and not _repo_path(path).exists()]
+    assert not stale, f"{_id(page)}: refers to what does not exist: {stale}"
+
+
+def test_the_reference_check_can_fail():
+    assert _resolves("tbfl.losses.TimeBalancedFocalLoss") and _resolves("tbfl.evaluation")
+    assert not _resolves("tbfl.losses.NoSuchLoss") and not _resolves("tbfl.no_such_module")
+    assert _repo_path("csrc/glu.h").is_file() and _repo_path("tbfl/weights.py").is_file()
+    assert _REPO_PATH.findall("see `tests/no/such_test.py`") == ["tests/no/such_test.py"]

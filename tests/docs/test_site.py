@@ -18,7 +18,7 @@ def _build(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 def _copy_site(root: Path) -> Path:
     """docs/ (without the study's run archive, build outputs and generated API stubs) and CHANGELOG.md beside it."""
-    shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("runs", "_build", "generated", "*.csv", "*.json", "*.sha256"))
+    shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("runs", "_build", "generated"))
     shutil.copy(REPO / "CHANGELOG.md", root / "CHANGELOG.md")
     return root / "docs"
 
