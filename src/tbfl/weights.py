@@ -93,6 +93,21 @@ def tbfl_exponents(frame_ratios: Sequence[float], k: float) -> np.ndarray:
     return np.floor(k * frame_ratios + 1e-9)
 
 
+def _check_inputs(volumes: Sequence[float], frame_ratios: Sequence[float], classes: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, Sequence[str]]:
+    """V_c and r_c as float64 arrays and the class names; ValueError naming the class for a bad value."""
+    volumes = np.asarray(volumes, dtype=np.float64)
+    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
+    if volumes.shape != frame_ratios.shape or volumes.ndim != 1:
+        raise ValueError(f"volumes {volumes.shape} and frame_ratios {frame_ratios.shape} must be 1-D of equal length")
+    names = class_names(volumes.size, classes)
+    for name, volume, ratio in zip(names, volumes, frame_ratios):
+        if not math.isfinite(volume) or volume < 1:
+            raise ValueError(f"class {name!r}: volume V_c must be finite and >= 1, got {volume}")
+        if not math.isfinite(ratio) or not 0 <= ratio <= 1:
+            raise ValueError(f"class {name!r}: frame ratio r_c must be in [0, 1], got {ratio}")
+    return volumes, frame_ratios, names
+
+
 def time_balanced_weights(
     volumes: Sequence[float],
     frame_ratios: Sequence[float],
@@ -110,19 +125,9 @@ def time_balanced_weights(
     Returns:
         (C,) float64 weights summing to C.
     """
-    volumes = np.asarray(volumes, dtype=np.float64)
-    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
-    if volumes.shape != frame_ratios.shape or volumes.ndim != 1:
-        raise ValueError(f"volumes {volumes.shape} and frame_ratios {frame_ratios.shape} must be 1-D of equal length")
-    names = class_names(volumes.size, classes)
     if not (k > 0):  # also rejects NaN
         raise ValueError(f"k must be > 0 (math.inf allowed), got {k}")
-    for name, volume, ratio in zip(names, volumes, frame_ratios):
-        if not math.isfinite(volume) or volume < 1:
-            raise ValueError(f"class {name!r}: volume V_c must be finite and >= 1, got {volume}")
-        if not math.isfinite(ratio) or not 0 <= ratio <= 1:
-            raise ValueError(f"class {name!r}: frame ratio r_c must be in [0, 1], got {ratio}")
-
+    volumes, frame_ratios, names = _check_inputs(volumes, frame_ratios, classes)
     exponents = tbfl_exponents(frame_ratios, k)
     starved = [name for name, n in zip(names, exponents) if n < 1]
     if starved:
@@ -135,3 +140,58 @@ def time_balanced_weights(
     exponents = np.maximum(exponents, 1.0)
     betas = (volumes - 1.0) / volumes
     return _normalise(1.0 / effective_number(exponents, betas))
+
+
+#: ``loss.k_auto_target``'s default: the median over classes of floor(k * r_c) / V_c on the paper's
+#: Table 1 at the paper's k = 1000 (1.0006), rounded.
+K_AUTO_TARGET = 1.0
+
+
+def median_sample_ratio(volumes: Sequence[float], frame_ratios: Sequence[float], k: float | np.ndarray) -> np.ndarray:
+    """Median over classes of floor(k * r_c) / V_c (mean of the two middle values for an even C).
+
+    Args:
+        volumes, frame_ratios: (C,) V_c and r_c.
+        k: a scalar or (K,) values of k.
+    Returns:
+        () or (K,) medians; non-decreasing in k.
+    """
+    volumes = np.asarray(volumes, dtype=np.float64)
+    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
+    k = np.asarray(k, dtype=np.float64)
+    samples = np.floor(k[..., None] * frame_ratios + 1e-9)  # tbfl_exponents' rounding, broadcast over k
+    return np.median(samples / volumes, axis=-1)
+
+
+#: The candidates of :func:`auto_k`: every k with two significant digits, 1.0, 1.1, ..., 9.9, 10, 11, ..., 99, 100, 110, ..., 9.9e9.
+_K_CANDIDATES = np.array([m * 10.0**e for e in range(-1, 9) for m in range(10, 100)])
+
+
+def auto_k(volumes: Sequence[float], frame_ratios: Sequence[float], target: float = K_AUTO_TARGET, *, classes: Sequence[str] | None = None) -> float:
+    """``loss.k: auto``: the smallest k with two significant digits whose median ratio reaches ``target``.
+
+    The median ratio is :func:`median_sample_ratio`, median_c floor(k * r_c) / V_c: how many samples floor(k r_c)
+    a class gets per source recording, for a typical class. It is a step function of k, flat over ranges
+    (on Table 1 every k from 999 to 1007 gives 1.0006), so k is picked on the grid m * 10**e with m = 10..99
+    (steps of 1% to 10%): k = the smallest grid value with median_c floor(k r_c) / V_c >= ``target``.
+    Table 1 gives exactly 1000 (990 gives 0.993); the ``small`` preset (V_c = Table 1 / 4) gives 290
+    (250 gives 0.90). See docs/k-auto.md.
+
+    Args:
+        volumes, frame_ratios: (C,) V_c (>= 1) and r_c (in [0, 1]).
+        target: the median ratio to reach (> 0; default :data:`K_AUTO_TARGET`).
+    Returns:
+        k as a float. ValueError when no k up to 9.9e9 reaches the target (more than half the classes
+        with r_c = 0), or for invalid inputs (the rules of :func:`time_balanced_weights`).
+    """
+    if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+        raise ValueError(f"the k: auto target must be a finite number > 0, got {target!r}")
+    _check_inputs(volumes, frame_ratios, classes)
+    medians = median_sample_ratio(volumes, frame_ratios, _K_CANDIDATES)
+    reached = np.flatnonzero(medians >= target)
+    if reached.size == 0:
+        raise ValueError(
+            f"k: auto: no k up to {_K_CANDIDATES[-1]:g} makes the median over classes of floor(k r_c) / V_c reach {target:g} "
+            f"(at most {medians[-1]:g}): too many classes have r_c = 0"
+        )
+    return float(_K_CANDIDATES[reached[0]])

@@ -43,6 +43,6 @@ def test_held_out_sources_are_a_fifth_of_each_class():
 
 
 def test_unknown_preset_lists_the_known_ones():
-    with pytest.raises(ValueError, match="tiny, small, medium, desed"):
+    with pytest.raises(ValueError, match="tiny, small, medium, study2, desed"):
         get_preset("huge")
-    assert set(PRESETS) == {"tiny", "small", "medium", "desed"}
+    assert set(PRESETS) == {"tiny", "small", "medium", "study2", "desed"}

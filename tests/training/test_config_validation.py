@@ -12,7 +12,7 @@ from tbfl.training.config import load_recipe
         ("training.max_epochs=-1", "training.max_epochs must be >= 1, got -1"),
         ("training.max_epochs=0", "training.max_epochs must be >= 1, got 0"),
         ("loss.gamma=-1", "loss.gamma must be >= 0, got -1"),
-        ("loss.k=0", "loss.k must be > 0 (or 'inf'), got 0.0"),
+        ("loss.k=0", "loss.k must be > 0 (or 'inf' or 'auto'), got 0.0"),
         ("loss.beta=1", "loss.beta must be in [0, 1), got 1"),
         ("training.learning_rate=0", "training.learning_rate must be > 0, got 0"),
         ("training.max_epochs=2.5", "training.max_epochs must be an integer >= 1, got 2.5"),

@@ -9,6 +9,9 @@ import math
 import sys
 from pathlib import Path
 
+from tbfl.cli.weights import k_value
+from tbfl.weights import K_AUTO_TARGET
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -25,7 +28,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="a training recipe: its data.layout, and r_c counted on its output frame grid, as `tbfl train` counts it "
         "(default: the DCASE2021 baseline's 156 frames of 64 ms, the paper's Table 1)",
     )
-    parser.add_argument("--k", type=float, default=1000.0, help="k of the TBFL weights (default 1000; 'inf' for volumes only)")
+    parser.add_argument("--k", type=k_value, default=1000.0, help="k of the TBFL weights (default 1000; 'inf' for volumes only; 'auto': docs/k-auto.md)")
+    parser.add_argument("--k-auto-target", type=float, default=K_AUTO_TARGET, metavar="T", help=f"target of --k auto (default {K_AUTO_TARGET:g})")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON to FILE (readable by `tbfl weights --stats`)")
     parser.set_defaults(func=run)
@@ -40,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
     from tbfl.training.config import LossConfig, load_recipe
-    from tbfl.training.loss import class_weights
+    from tbfl.training.loss import class_weights, resolve_k
 
     if args.config:
         recipe = load_recipe(args.config)
@@ -49,20 +53,24 @@ def run(args: argparse.Namespace) -> int:
         overrides = _layout_overrides(Path(args.layout_config)) if args.layout_config else {}
         grid = FrameGrid(frame_hop_s=FRAME_HOP_S, n_frames=N_FRAMES)
     layout = DesedLayout.from_config(args.dataset, overrides)
-    weights = None
+    weights, k = None, args.k
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         stats = measure_stats(layout, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)  # warns about what it does not count
         try:
-            weights = class_weights(LossConfig(name="tbfl", k=args.k), stats).tolist()
+            loss = LossConfig(name="tbfl", k=args.k, k_auto_target=args.k_auto_target)
+            k = resolve_k(loss, stats)
+            weights = class_weights(loss, stats).tolist()
         except ValueError as error:
             print(f"tbfl stats: TBFL weights not computed: {error}", file=sys.stderr)
     for warning in caught:
         print(f"tbfl stats: warning: {warning.message}", file=sys.stderr)
     report = {
         "dataset": str(layout.root), **stats.to_dict(), "frame_grid": dataclasses.asdict(grid),
-        "k": "inf" if math.isinf(args.k) else args.k, "tbfl_weights": weights,
+        "k": k if isinstance(k, str) else "inf" if math.isinf(k) else k, "tbfl_weights": weights,
     }
+    if args.k == "auto":
+        report["k_auto_target"] = args.k_auto_target
     text = json.dumps(report, indent=2)
     if args.out:
         atomic_write_text(args.out, text + "\n")
@@ -76,7 +84,8 @@ def _table(report: dict) -> str:
 
     weights = report["tbfl_weights"] or [None] * len(report["classes"])
     lines = [
-        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}; "
+        f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}"
+        + (f" (k: auto, target {report['k_auto_target']:g})" if "k_auto_target" in report else "") + "; "
         f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms",
         f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'w_c':>6}",
     ]

@@ -21,6 +21,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed; the same seed gives the same dataset (default 0)")
     parser.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default 1)")
     parser.add_argument("--soundbank", metavar="DIR", help="existing soundbank folder with foreground/<class>/ and background/ to mix from instead of the procedural one")
+    world = parser.add_argument_group("world", "reshape the preset's soundbank and validation set (docs/synth-worlds.md); recorded in tbfl_synth.json")
+    world.add_argument("--volume-spread", type=float, metavar="S", help="spread of V_c in log units around their geometric mean: 0 flat, 1 the paper's Table 1, 2 twice as wide (total kept)")
+    world.add_argument("--duration-spread", type=float, metavar="S", help="spread of the mean source (event) lengths, same scale: 0 all classes alike, 1 the paper's, 2 wider")
+    world.add_argument("--volume-scale", type=float, metavar="X", help="V_c as a multiple of Table 1's total (1 = the paper's V_c, 0.25 = small's)")
+    world.add_argument("--heldout-per-class", type=int, metavar="N", help="held-out foreground sources per class, for the validation set")
+    world.add_argument("--n-validation", type=int, metavar="N", help="clips of the validation set")
     parser.add_argument("--figure", metavar="PNG", help="also save a spectrogram of one example source per class to this PNG")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
@@ -36,11 +42,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         return 0
     from tbfl.synth.generate import generate_dataset
+    from tbfl.synth.presets import World
 
+    world = World(args.volume_spread, args.duration_spread, args.volume_scale, args.heldout_per_class, args.n_validation)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress)
+            report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress, world=world)
     except KeyboardInterrupt:
         print("\ntbfl synth: interrupted; finished files are kept: run the same command again to resume", file=sys.stderr)
         return 130

@@ -6,6 +6,18 @@ import argparse
 import json
 import math
 
+from tbfl.weights import K_AUTO_TARGET
+
+
+def k_value(text: str) -> float | str:
+    """--k: a number > 0, 'inf' or 'auto'."""
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, 'inf' or 'auto', got {text!r}") from None
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -18,13 +30,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--frame-ratios", type=float, nargs="+", metavar="R", help="r_c per class (share of positive frames)")
     parser.add_argument("--classes", nargs="+", help="class names (default: the 10 DESED classes)")
     parser.add_argument("--stats", help="JSON or YAML file with 'volumes', 'frame_ratios' and optional 'classes' (e.g. from `tbfl stats --json`)")
-    parser.add_argument("--k", type=float, default=1000.0, help="k, ratio-to-samples factor (default 1000; 'inf' for volumes only)")
+    parser.add_argument("--k", type=k_value, default=1000.0, help="k, ratio-to-samples factor (default 1000; 'inf' for volumes only; "
+                        "'auto': the smallest two-digit k with median_c floor(k r_c) / V_c >= --k-auto-target, docs/k-auto.md)")
+    parser.add_argument("--k-auto-target", type=float, default=K_AUTO_TARGET, metavar="T", help=f"target of --k auto (default {K_AUTO_TARGET:g}, Table 1 at k = 1000)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.weights import class_names, tbfl_exponents, time_balanced_weights
+    from tbfl.weights import auto_k, class_names, tbfl_exponents, time_balanced_weights
     from tbfl.data.stats import read_class_statistics
     from tbfl.data.table1 import PAPER_TABLE1
 
@@ -38,15 +52,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         classes, volumes, ratios = PAPER_TABLE1.classes, PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios
     classes = class_names(len(volumes), classes)
-    weights = time_balanced_weights(volumes, ratios, args.k, classes=classes)
+    k = auto_k(volumes, ratios, args.k_auto_target, classes=classes) if args.k == "auto" else args.k
+    weights = time_balanced_weights(volumes, ratios, k, classes=classes)
     rows = [
         {"class": name, "volume": float(v), "frame_ratio": float(r), "exponent": "inf" if math.isinf(n) else int(n), "weight": float(w)}
-        for name, v, r, n, w in zip(classes, volumes, ratios, tbfl_exponents(ratios, args.k), weights)
+        for name, v, r, n, w in zip(classes, volumes, ratios, tbfl_exponents(ratios, k), weights)
     ]
+    auto = {"k_auto_target": args.k_auto_target} if args.k == "auto" else {}
     if args.json:
-        print(json.dumps({"k": "inf" if math.isinf(args.k) else args.k, "classes": rows}, indent=2))
+        print(json.dumps({"k": "inf" if math.isinf(k) else k, **auto, "classes": rows}, indent=2))
         return 0
-    print(f"TBFL weights, k = {args.k:g} (sum = {sum(weights):.3f})")
+    chosen = f" (k: auto, target median floor(k r_c) / V_c >= {args.k_auto_target:g})" if auto else ""
+    print(f"TBFL weights, k = {k:g}{chosen} (sum = {sum(weights):.3f})")
     print(f"{'class':<28} {'V_c':>6} {'r_c':>8} {'floor(k r_c)':>13} {'w_c':>7}")
     for row in rows:
         print(f"{row['class']:<28} {row['volume']:>6g} {row['frame_ratio']:>8.4f} {row['exponent']:>13} {row['weight']:>7.3f}")

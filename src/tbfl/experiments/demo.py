@@ -1,7 +1,8 @@
 """``tbfl demo``: the paper's comparison, end to end, on the CPU in about a quarter of an hour.
 
 1. generate the ``small`` synthetic DESED-like set (skipped when present: generation resumes);
-2. train BCE and TBFL (k = 1000, gamma = 2) with ``configs/cpu-small.yaml`` side by side, each for a
+2. train BCE and TBFL (``k: auto``, gamma = 2; k = 290 on ``small``, docs/k-auto.md) with ``configs/cpu-small.yaml``
+   side by side, each for a
    fixed ``epochs`` (default 15) instead of the recipe's plateau rule: converged runs take about half
    an hour each on 2 cores, so the demo shows the pipeline and early training, and the converged
    comparison is the study's (``docs/study``); finished runs are skipped;
@@ -14,7 +15,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tbfl.experiments.sweep import plan_runs, run_planned
+from tbfl.experiments.sweep import plan_runs, run_name, run_planned
 from tbfl.recipes import resolve_recipe
 
 
@@ -40,7 +41,7 @@ def run_demo(
     generate_dataset(data_root, preset=preset, seed=0, jobs=jobs, progress=progress)
     data = {"root": str(data_root)}
     short = {"max_epochs": epochs, "early_stopping_patience": 0}
-    grid = {"seeds": [seed], "runs": [{"loss": {"name": name, **loss}, "data": data, "training": short} for name, loss in (("bce", {}), ("tbfl", {"k": 1000, "gamma": 2.0}))]}
+    grid = {"seeds": [seed], "runs": [{"loss": {"name": name, **loss}, "data": data, "training": short} for name, loss in (("bce", {}), ("tbfl", {"k": "auto", "gamma": 2.0}))]}
     runs = plan_runs(grid, where="demo")
     log(f"[2/4] training {', '.join(r.name for r in runs)} with {config}, {epochs} epochs each (short runs: the converged comparison is in docs/study)")
     run_planned(config, runs, out_dir / "runs", jobs=jobs, progress=progress, log=log)
@@ -51,6 +52,7 @@ def run_demo(
     log(f"These are {epochs}-epoch runs of one seed: BCE is still learning at this point, so this table shows how fast each loss "
         "learns, not where it ends. The converged comparison, with confidence intervals, is docs/study/report.md.")
     log("[4/4] report")
-    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name="tbfl_k1000_g2")
+    bce_name, tbfl_name = (run_name(dict(run.overrides)) for run in runs)  # "<dataset>-bce", "<dataset>-tbfl_kauto_g2"
+    report = write_report(out_dir / "runs", out_dir / "report", tbfl_name=tbfl_name, bce_name=bce_name)
     log(f"report: {report} ({time.perf_counter() - started:.0f} s in all)")
     return report

@@ -40,7 +40,7 @@ SWEEP_METRICS = ("event_f1_best", "psds1", "psds2")  # the rows of Fig. 2
 #: The TBFL configuration whose weights follow the paper's Table 1 pattern on the `small` preset (k = 250 there
 #: puts floor(k r_c) / V_c where the paper's k = 1000 put it on DESED); compared beside ``tbfl_name``.
 PAPER_PATTERN_TBFL = "tbfl_k250_g2"
-K_SWEEP = r"tbfl_k([^_]+)_g2"  # configurations of the k sweep at gamma = 2; the group is k
+K_SWEEP = r"tbfl_k([0-9.]+|inf)_g2"  # configurations of the k sweep at gamma = 2 (numeric k; not k: auto); the group is k
 GAMMA_SWEEP = r"tbfl_k1000_g([^_]+)"  # configurations of the gamma sweep at k = 1000; the group is gamma
 #: Each sweep, its paper's best point (k = 1000 on DESED is k = 250 here; gamma = 2 at k = 1000) and the sweep's words.
 SWEEPS_AGAINST_PAPER_POINT = ((K_SWEEP, PAPER_PATTERN_TBFL, "k at gamma = 2, against k = 250 (the paper's k = 1000 on this dataset)"),

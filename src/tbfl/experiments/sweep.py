@@ -94,7 +94,10 @@ def _loss_name(overrides: Mapping[str, Any]) -> str:
         return str(loss)
     if overrides.get("loss.uniform_weights"):
         return f"tbfl-uniform_{gamma}"
-    return f"tbfl_k{_number(overrides.get('loss.k', 1000))}_{gamma}"
+    k = _number(overrides.get("loss.k", 1000))
+    if k == "auto" and float(overrides.get("loss.k_auto_target", 1.0)) != 1.0:
+        k += _number(overrides["loss.k_auto_target"])  # e.g. tbfl_kauto0.5_g2
+    return f"tbfl_k{k}_{gamma}"
 
 
 def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ _EXPORTS = {
     "generate_dataset": "tbfl.synth.generate",
     "PRESETS": "tbfl.synth.presets",
     "Preset": "tbfl.synth.presets",
+    "World": "tbfl.synth.presets",
     "get_preset": "tbfl.synth.presets",
 }
 

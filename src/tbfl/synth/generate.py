@@ -29,7 +29,7 @@ from tbfl.constants import CLIP_DURATION_S
 from tbfl.data.desed import StrongLabels, write_durations_tsv, write_strong_tsv, write_unlabeled_tsv, write_weak_tsv
 from tbfl.data.layout import DesedLayout
 from tbfl.io import atomic_write_text
-from tbfl.synth.presets import Preset, get_preset
+from tbfl.synth.presets import Preset, World, apply_world, get_preset
 from tbfl.synth.soundbank import (
     bank_folder,
     import_soundbank,
@@ -93,19 +93,24 @@ def generate_dataset(
     soundbank: str | Path | None = None,
     progress: bool = True,
     settings: MixSettings = MixSettings(),
+    world: World = World(),
 ) -> SynthReport:
     """Write a DESED-format dataset under ``out`` (see ``DesedLayout``) and return a report.
 
     ``soundbank=None`` makes a procedural soundbank (espeak-ng for Speech when
     installed); otherwise ``soundbank`` is an existing folder with
     ``foreground/<class>/`` and ``background/`` that is linked into the layout
-    (a seeded 20% per class held out for the validation set).
+    (a seeded 20% per class held out for the validation set). ``world`` reshapes the preset
+    (:func:`tbfl.synth.presets.apply_world`); its knobs and the resulting soundbank shape go into the manifest.
     """
     preset = get_preset(preset) if isinstance(preset, str) else preset
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if soundbank is not None and any(v is not None for v in (world.volume_spread, world.duration_spread, world.volume_scale, world.heldout_per_class)):
+        raise ValueError("the soundbank options (volume/duration spread, volume scale, held-out sources) need the procedural soundbank, not --soundbank")
+    preset = apply_world(preset, world)
     layout = DesedLayout(Path(out))
-    _claim_folder(layout, preset, seed, soundbank)
+    _claim_folder(layout, preset, seed, soundbank, world)
     backend = speech_backend() if soundbank is None else "from soundbank"
     report = SynthReport(layout.root, preset.name, seed, backend)
 
@@ -130,7 +135,8 @@ def generate_dataset(
             foreground, background = banks[set_spec.bank_split]
             if not foreground or not background:
                 raise ValueError(f"{bank_folder(layout, 'foreground', set_spec.bank_split)}: no sources for the {set_spec.name} set")
-            plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings)
+            plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings,
+                             preset.frame_ratio_target())
             audio_dir = layout.path(set_spec.audio)
             todo = [plan for plan in plans if not (audio_dir / plan.filename).exists()]
             write = functools.partial(_write_clip, audio_dir=audio_dir, settings=settings)
@@ -142,9 +148,12 @@ def generate_dataset(
     return report
 
 
-def plan_set(name: str, n_clips: int, seed: int, foreground, background, settings: MixSettings = MixSettings()) -> list[ClipPlan]:
-    """Plans of clips ``{name}_00000.wav ...`` of one set; clip i draws from RNG ``(seed, name, i)``."""
-    probabilities = class_probabilities(foreground, settings)
+def plan_set(
+    name: str, n_clips: int, seed: int, foreground, background, settings: MixSettings = MixSettings(), frame_ratio_target: dict[str, float] | None = None
+) -> list[ClipPlan]:
+    """Plans of clips ``{name}_00000.wav ...`` of one set; clip i draws from RNG ``(seed, name, i)``; events aim at
+    the frame shares ``frame_ratio_target`` (class -> r_c; None: Table 1's)."""
+    probabilities = class_probabilities(foreground, settings, frame_ratio_target)
     return [
         plan_clip(np.random.default_rng([seed, stable_id(name), index]), f"{name}_{index:05d}.wav", foreground, background, probabilities, settings)
         for index in range(n_clips)
@@ -214,9 +223,16 @@ def _run_all(fn: Callable[[T], bool], items: list[T], pool: ProcessPoolExecutor 
     return n_true
 
 
-def _claim_folder(layout: DesedLayout, preset: Preset, seed: int, soundbank: str | Path | None) -> None:
-    """Record (or check) the preset, seed and soundbank this folder is generated with."""
+def _claim_folder(layout: DesedLayout, preset: Preset, seed: int, soundbank: str | Path | None, world: World = World()) -> None:
+    """Record (or check) the preset, seed and soundbank this folder is generated with; with a world, its knobs and
+    the shape they give (V_c, mean source lengths, held-out sources per class, validation clips)."""
     wanted = {"preset": preset.name, "seed": seed, "soundbank": str(Path(soundbank).resolve()) if soundbank else "procedural"}
+    if not world.is_default():
+        wanted["world"] = {
+            **world.to_dict(), "sources_per_class": list(preset.sources_per_class), "mean_source_length_s": list(preset.mean_source_length_s),
+            "heldout_per_class": [preset.heldout_foreground_count(n) for n in preset.sources_per_class], "n_validation": preset.n_validation,
+            **({} if preset.frame_ratio_targets is None else {"frame_ratio_targets": list(preset.frame_ratio_targets)}),
+        }
     manifest = layout.root / MANIFEST
     if manifest.exists():
         found = json.loads(manifest.read_text(encoding="utf-8"))

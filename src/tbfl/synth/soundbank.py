@@ -91,7 +91,7 @@ def plan_soundbank(preset: Preset, seed: int) -> list[SourceSpec]:
     specs = []
     for class_index, (label, n_train, mean_s) in enumerate(zip(DESED_CLASSES, preset.sources_per_class, preset.mean_source_length_s)):
         rng = np.random.default_rng([seed, stable_id("lengths"), class_index])
-        lengths = np.concatenate([source_lengths_s(rng, n_train, mean_s), source_lengths_s(rng, preset.heldout_count(n_train), mean_s)])
+        lengths = np.concatenate([source_lengths_s(rng, n_train, mean_s), source_lengths_s(rng, preset.heldout_foreground_count(n_train), mean_s)])
         for index, length_s in enumerate(lengths):
             split = "train" if index < n_train else "validation"
             specs.append(SourceSpec("foreground", split, label, index, int(round(length_s * SR)), (seed, stable_id(label), index)))

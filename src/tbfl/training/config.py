@@ -39,7 +39,8 @@ class LossConfig:
     name: str = "bce"  # bce | focal | cbfl | tbfl | asl | labce | owbce (docs/losses-competing.md)
     gamma: float = 2.0
     alpha: float | None = None  # focal only
-    k: float = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed)
+    k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
+    k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
     beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
     uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
     gamma_pos: float = 0.0  # asl: focusing of the positive term
@@ -94,7 +95,7 @@ class RecipeConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["training"]["batch_sizes"] = list(self.training.batch_sizes)
-        if math.isinf(self.loss.k):
+        if self.loss.k != "auto" and math.isinf(self.loss.k):
             data["loss"]["k"] = "inf"
         return data
 
@@ -118,7 +119,8 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "data.weak_validation_fraction": (float, 0.0, 1.0, "in [0, 1)"),
     "data.num_workers": (int, 0, math.inf, ">= 0"),
     "loss.gamma": (float, 0.0, math.inf, ">= 0"),
-    "loss.k": (float, 0.0, math.inf, "> 0 (or 'inf')"),
+    "loss.k": (float, 0.0, math.inf, "> 0 (or 'inf' or 'auto')"),
+    "loss.k_auto_target": (float, 0.0, math.inf, "> 0"),
     "loss.beta": (float, 0.0, 1.0, "in [0, 1)"),
     "loss.gamma_pos": (float, 0.0, math.inf, ">= 0"),
     "loss.gamma_neg": (float, 0.0, math.inf, ">= 0"),
@@ -142,7 +144,7 @@ NUMERIC_RULES: dict[str, tuple[type, float, float, str]] = {
     "training.log_every_n_steps": (int, 1, math.inf, ">= 1"),
     "training.limit_train_batches": (float, 0.0, math.inf, "> 0 (a fraction <= 1 or a number of batches)"),
 }
-_OPEN_LOW = {"loss.k", "training.learning_rate", "training.mixup_beta", "training.limit_train_batches"}
+_OPEN_LOW = {"loss.k", "loss.k_auto_target", "training.learning_rate", "training.mixup_beta", "training.limit_train_batches"}
 _OPEN_HIGH = {"data.weak_validation_fraction", "loss.beta", "loss.margin"}
 
 
@@ -169,11 +171,11 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
     if "batch_sizes" in training:
         training["batch_sizes"] = tuple(int(b) for b in training["batch_sizes"])
     loss = dict(values.get("loss") or {})
-    if "k" in loss:
+    if "k" in loss and loss["k"] != "auto":
         try:
             loss["k"] = float(loss["k"])  # accepts "inf"
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: loss.k must be a number or 'inf', got {loss['k']!r}") from None
+            raise ValueError(f"{where}: loss.k must be a number > 0, 'inf' or 'auto', got {loss['k']!r}") from None
     config = RecipeConfig(
         data=_build(DataConfig, values.get("data") or {}, f"{where}: data"),
         features=dict(values.get("features") or {}),
@@ -189,6 +191,8 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         raise ValueError(f"{where}: training.epoch_mode must be 'min_size' or 'max_size_cycle'")
     for name, rule in NUMERIC_RULES.items():
         section, _, key = name.partition(".")
+        if name == "loss.k" and config.loss.k == "auto":
+            continue
         _check_number(getattr(getattr(config, section), key), name, rule, where)
     if config.training.eval_model not in ("teacher", "student"):
         raise ValueError(f"{where}: training.eval_model must be 'teacher' or 'student'")

@@ -23,7 +23,7 @@ from tbfl.losses import (
     OnsetOffsetWeightedBCE,
     TimeBalancedFocalLoss,
 )
-from tbfl.weights import class_balanced_weights, time_balanced_weights
+from tbfl.weights import auto_k, class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
@@ -36,9 +36,17 @@ WEIGHTED_LOSSES = ("cbfl", "tbfl", "labce")
 PRIOR_FLOOR = 1e-4
 
 
+def resolve_k(config: "LossConfig", stats: "DatasetStats") -> float:
+    """The k the weights use: ``config.k``, or for ``k: auto`` :func:`tbfl.weights.auto_k` of the dataset's
+    V_c and r_c with ``config.k_auto_target``."""
+    if config.k == "auto":
+        return auto_k(stats.volumes, stats.frame_ratios, config.k_auto_target, classes=stats.classes)
+    return float(config.k)
+
+
 def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
     """(C,) per-class vector of the loss in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1
-    with ``uniform_weights``), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
+    with ``uniform_weights``; k from :func:`resolve_k`), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
     ``stats.frame_rates`` clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (not weights: the loss offsets the logits by
     tau * logit(prior_c)); None otherwise."""
     if config.name == "labce":
@@ -55,7 +63,7 @@ def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | N
     if config.name == "tbfl":
         if config.uniform_weights:
             return np.ones(len(stats.classes))
-        return time_balanced_weights(stats.volumes, stats.frame_ratios, config.k, classes=stats.classes)
+        return time_balanced_weights(stats.volumes, stats.frame_ratios, resolve_k(config, stats), classes=stats.classes)
     if config.name == "cbfl":
         return class_balanced_weights(stats.volumes, config.beta, classes=stats.classes)
     return None

@@ -35,7 +35,7 @@ def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Seque
     """The dataset's statistics (r_c counted on the recipe's frame grid) and the loss's class weights (None for
     bce/focal), and their class_weights.json record."""
     from tbfl.data.stats import measure_stats
-    from tbfl.training.loss import class_weights
+    from tbfl.training.loss import class_weights, resolve_k
 
     grid = recipe.frame_grid
     stats = measure_stats(layout, classes, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)
@@ -45,6 +45,10 @@ def _measure_and_weigh(recipe: RecipeConfig, layout: DesedLayout, classes: Seque
         "loss": recipe.to_dict()["loss"], "classes": list(classes), "weights": weights, "statistics": stats.to_dict(),
         "frame_grid": dataclasses.asdict(grid),
     }
+    if recipe.loss.name == "tbfl" and recipe.loss.k == "auto":
+        k = resolve_k(recipe.loss, stats)
+        record["k"] = {"auto": True, "chosen": k, "target": recipe.loss.k_auto_target}
+        print(f"tbfl train: k: auto -> k = {k:g} (median over classes of floor(k r_c) / V_c >= {recipe.loss.k_auto_target:g})")
     return weights, record
 
 
