@@ -17,9 +17,14 @@ def _build(source: Path, out: Path) -> subprocess.CompletedProcess:
 
 
 def _copy_site(root: Path) -> Path:
-    """docs/ (without the study's run archive, build outputs and generated API stubs) and CHANGELOG.md beside it."""
+    """A copy of docs/ (without the study's run archive, build outputs and generated API stubs) in a tree whose
+    other entries link to the repository's, so that links from the pages to files such as scripts/ resolve."""
+    root.mkdir(parents=True)
+    for entry in REPO.iterdir():
+        if entry.name not in ("docs", "CHANGELOG.md", ".git", ".venv"):
+            (root / entry.name).symlink_to(entry)
     shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("runs", "_build", "generated"))
-    shutil.copy(REPO / "CHANGELOG.md", root / "CHANGELOG.md")
+    shutil.copy(REPO / "CHANGELOG.md", root / "CHANGELOG.md")  # included by docs/changelog.md: a real file beside docs/
     return root / "docs"
 
 
