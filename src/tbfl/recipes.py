@@ -15,22 +15,24 @@ RECIPE_DIR = Path(str(files("tbfl") / "configs"))
 
 
 def recipe_names() -> list[str]:
-    """Names of the shipped recipes (file names without ``.yaml``), sorted."""
-    return sorted(path.stem for path in RECIPE_DIR.glob("*.yaml"))
+    """Names of the shipped recipes: paths below ``configs/`` without ``.yaml`` (``cpu-small``, ``study2/h1``), sorted."""
+    return sorted(path.relative_to(RECIPE_DIR).with_suffix("").as_posix() for path in RECIPE_DIR.rglob("*.yaml"))
 
 
 def resolve_recipe(name_or_path: str | Path, what: str = "config file") -> Path:
     """The YAML file that ``name_or_path`` names: an existing path as given, else a shipped recipe.
 
-    ``"cpu-small"``, ``"cpu-small.yaml"`` and ``"configs/cpu-small.yaml"`` (from any working folder)
-    give the shipped ``cpu-small.yaml``. Neither: FileNotFoundError naming what was typed and the
-    shipped names.
+    ``"cpu-small"``, ``"cpu-small.yaml"`` and ``"configs/cpu-small.yaml"`` (from any working folder) give the
+    shipped ``cpu-small.yaml``; ``"study2/h1"`` a recipe of a sub-folder. Neither: FileNotFoundError naming what
+    was typed and the shipped names.
     """
     path = Path(name_or_path)
     if path.is_file():
         return path
-    stem = path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.name
-    shipped = RECIPE_DIR / f"{stem}.yaml"
-    if shipped.is_file() and (path.parent == Path(".") or path.parent.name == "configs"):
-        return shipped
+    parts = path.parts[1:] if path.parts[:1] == ("configs",) else path.parts
+    if parts and not path.is_absolute():
+        shipped = RECIPE_DIR.joinpath(*parts)
+        shipped = shipped if shipped.suffix == ".yaml" else shipped.with_name(shipped.name + ".yaml")
+        if shipped.is_file():
+            return shipped
     raise FileNotFoundError(f"{name_or_path}: {what} not found (neither a file nor a shipped recipe: {', '.join(recipe_names())})")

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_every_config_of_the_checkout_is_shipped():
-    assert recipe_names() == sorted(path.stem for path in (REPO / "configs").glob("*.yaml"))
+    configs = REPO / "configs"
+    assert recipe_names() == sorted(path.relative_to(configs).with_suffix("").as_posix() for path in configs.rglob("*.yaml"))
     assert {"cpu-small", "desed2021", "grid-paper", "grid-study-cpu"} <= set(recipe_names())
     for name in recipe_names():
         assert (RECIPE_DIR / f"{name}.yaml").read_bytes() == (REPO / "configs" / f"{name}.yaml").read_bytes()
@@ -36,6 +37,16 @@ def test_an_existing_path_wins_over_a_shipped_name(tmp_path, monkeypatch):
 
 def test_grids_by_name():
     assert [run.name for run in load_grid("grid-paper")] == [run.name for run in load_grid(REPO / "configs" / "grid-paper.yaml")]
+
+
+def test_recipes_in_sub_folders_by_name(tmp_path, monkeypatch):
+    nested = [name for name in recipe_names() if "/" in name]
+    if not nested:
+        pytest.skip("no recipe in a sub-folder of configs/")
+    monkeypatch.chdir(tmp_path)
+    name = nested[0]
+    expected = RECIPE_DIR / f"{name}.yaml"
+    assert resolve_recipe(name) == resolve_recipe(f"configs/{name}.yaml") == expected
 
 
 def test_an_unknown_name_is_one_line_naming_it_and_the_shipped_ones(tmp_path, monkeypatch, capsys):

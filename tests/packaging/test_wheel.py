@@ -28,7 +28,7 @@ def test_wheel_installs_and_trains_with_a_shipped_recipe(tiny_root, tmp_path):
     (wheel,) = wheels.glob("tbfl-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert {f"tbfl/configs/{path.name}" for path in (REPO / "configs").glob("*.yaml")} <= names
+    assert {f"tbfl/configs/{path.relative_to(REPO / 'configs').as_posix()}" for path in (REPO / "configs").rglob("*.yaml")} <= names
     assert {"tbfl/csrc/kernels.cpp", "tbfl/recipes.py"} <= names
 
     # A fresh venv that sees this environment's packages (torch, lightning, ...) after its own, not its tbfl.
