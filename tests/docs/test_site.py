@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -28,6 +30,7 @@ def _copy_site(root: Path) -> Path:
     return root / "docs"
 
 
+@pytest.mark.slow
 def test_the_site_builds_strictly(tmp_path):
     result = _build(_copy_site(tmp_path / "src"), tmp_path / "out")
     assert result.returncode == 0, f"sphinx-build -W failed:\n{result.stderr[-6000:]}"
