@@ -40,7 +40,7 @@ from tbfl.evaluation.metrics.intersection_based import intersection_curves, psds
 from tbfl.evaluation.metrics.intersection_based.reference import (
     psds_eval_macro_f1, psds_eval_psds, sed_scores_eval_intersection_f1, sed_scores_eval_psds,
 )
-from tbfl.evaluation.postprocess import decode_events, median_filter_clips
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_clips
 from tbfl.evaluation.scores import clip_id
 
 

@@ -15,7 +15,8 @@ import time
 
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.simulate import simulate_case
-from tbfl.evaluation.tuning import PostprocessParams, tune_median_filters, tune_sebbs, tune_thresholds
+from tbfl.evaluation.postprocessing.params import PostprocessParams
+from tbfl.evaluation.postprocessing.tuning import tune_median_filters, tune_sebbs, tune_thresholds
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from tbfl.data.layout import DesedLayout
 from tbfl.evaluation import read_scores
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.inference import Detector
 from tbfl.training.train import train_run
 
@@ -33,6 +33,7 @@ def write_stereo(path, duration_s, sample_rate=44_100, seed=0):
     return path
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
     folder = tmp_path / "audio"
     folder.mkdir()
@@ -51,6 +52,7 @@ def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
         assert n_frames == int(np.ceil(seconds * 156 / 10))  # the model's 156 frames per 10 s
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_long_file_scores_average_overlapping_windows(trained_run):
     """20 s = windows at frames 0, 78 and 156; frames 78-155 are the mean of the first two windows."""
     detector = Detector.from_checkpoint(trained_run)
@@ -66,6 +68,7 @@ def test_long_file_scores_average_overlapping_windows(trained_run):
     np.testing.assert_allclose(full[:, hop : 2 * hop], (first[:, hop:] + second[:, :hop]) / 2, atol=1e-6)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_per_class_thresholds_from_json(trained_run, tmp_path):
     write_stereo(tmp_path / "a.wav", 4.0)
     thresholds = tmp_path / "thresholds.json"
@@ -78,6 +81,7 @@ def test_per_class_thresholds_from_json(trained_run, tmp_path):
     assert main(["detect", str(trained_run), str(tmp_path / "a.wav"), "--out", str(out), "--threshold", str(thresholds)]) == 2
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_missing_inputs_are_named(trained_run, tmp_path, capsys):
     assert main(["detect", str(trained_run), str(tmp_path / "nope.wav"), "--out", str(tmp_path / "e.tsv")]) == 2
     assert "nope.wav" in capsys.readouterr().err
@@ -104,6 +108,7 @@ def sharpened_checkpoint(trained_run, tmp_path_factory):
     (["--method", "sebb"], False),  # SEBBs at threshold 0.5
     (["--method", "median"], True),  # per-class filters and thresholds
 ])
+@pytest.mark.slow  # trains a tiny model
 def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpoint, tiny_root, tmp_path, capsys, tuning, tune_thresholds):
     """detect --postprocess writes the events whose event F1 `evaluate --postprocess` reports (sed_eval on the TSV)."""
     trained_run = sharpened_checkpoint

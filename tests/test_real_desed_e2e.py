@@ -120,6 +120,7 @@ def test_stats_counts_the_present_clips(release, capsys):
     assert sum(json.loads(captured.out)["n_events"]) == len(kept) < len(strong)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_train_and_evaluate_on_the_release_tree(release, make_recipe, tmp_path, capsys):
     layout, removed, listed = release
     recipe = make_recipe(training__max_epochs=1).to_dict()  # the tiny model of tests/conftest.py
@@ -148,6 +149,7 @@ def test_train_and_evaluate_on_the_release_tree(release, make_recipe, tmp_path, 
         assert evaluated[key] == pytest.approx(metrics[key], abs=1e-6), key
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_a_missing_validation_clip_is_left_out_of_the_final_scores(release, make_recipe, tmp_path):
     layout, _, listed = release
     root = tmp_path / "dataset"

@@ -36,6 +36,7 @@ def test_lock_refuses_a_second_holder_and_is_released(tmp_path):
         pass
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_two_concurrent_trainings_into_one_folder_exactly_one_refused(tiny_config, tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": SRC, "OMP_NUM_THREADS": "1"}

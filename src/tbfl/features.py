@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from tbfl.data.audio import load_audio
 from tbfl.data.labels import FrameGrid
 from tbfl.io import atomic_path
 
@@ -296,8 +297,6 @@ class FeatureCache:
         return np.load(stack_path, mmap_mode="r")
 
     def _compute(self, audio_path: str | Path, entry: Path) -> np.ndarray:
-        from tbfl.data.audio import load_audio
-
         audio = load_audio(audio_path, sample_rate=self.config.sample_rate_hz, duration_s=self.config.clip_duration_s)
         features = compute_features(audio, self.config)
         if features.shape != self.shape:

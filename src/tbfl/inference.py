@@ -25,12 +25,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tbfl.data.audio import AUDIO_SUFFIXES, load_audio
+from tbfl.data.audio import AUDIO_SUFFIXES, audio_files, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.features import FeatureConfig, compute_features
+from tbfl.run_folder import RunFolder, check_checkpoint
+from tbfl.training.module import MeanTeacherSED
 from tbfl.training.predict import predict_features
 
 
@@ -55,9 +57,6 @@ class Detector:
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
-        from tbfl.run_folder import RunFolder, check_checkpoint
-        from tbfl.training.module import MeanTeacherSED
-
         path = Path(model)
         if path.is_dir():
             path = RunFolder(path).best_checkpoint()
@@ -89,12 +88,12 @@ class Detector:
         return (total / np.maximum(counts, 1))[:, :n_frames].astype(np.float32)
 
 
-def audio_files(inputs: Sequence[str | Path]) -> list[Path]:
-    """Audio files named directly or found (recursively) in folders, in sorted order."""
+def input_files(inputs: Sequence[str | Path]) -> list[Path]:
+    """Audio files named directly or found (recursively, hidden files skipped) in folders, each folder's sorted."""
     files: list[Path] = []
     for item in map(Path, inputs):
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+            found = audio_files(item, recursive=True)
             if not found:
                 raise FileNotFoundError(f"{item}: no audio files ({', '.join(AUDIO_SUFFIXES)}) in this folder")
             files += found
@@ -154,7 +153,7 @@ def detect(
         thresholds = np.asarray(postprocess.thresholds, dtype=np.float64)
     else:
         thresholds = class_thresholds(0.5 if threshold is None else threshold, detector.classes)
-    files = audio_files(inputs)
+    files = input_files(inputs)
     by_stem = {path.stem: path for path in files}
     if len(by_stem) != len(files):
         duplicates = sorted({p.name for p in files if sum(q.stem == p.stem for q in files) > 1})

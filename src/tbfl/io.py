@@ -1,4 +1,4 @@
-"""Atomic file output: every file tbfl writes appears whole or not at all."""
+"""File I/O at the edges: every file tbfl writes appears whole or not at all; folder listings skip hidden files."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 
 class WriteError(OSError):
@@ -77,3 +77,23 @@ def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         raise ValueError(f"{path}{line}: not valid YAML ({getattr(error, 'problem', None) or error})") from None
+
+
+def is_hidden(name: str) -> bool:
+    """The one rule for hidden entries: a name starting with ``.`` (``.DS_Store``, macOS ``._x.wav`` forks)."""
+    return name.startswith(".")
+
+
+def visible_files(folder: str | Path, suffixes: Iterable[str], *, recursive: bool = False) -> list[Path]:
+    """The files in ``folder`` whose lower-cased suffix is one of ``suffixes``, sorted.
+
+    Hidden files (:func:`is_hidden`) are skipped, and with ``recursive`` so is everything under a hidden folder.
+    """
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{folder}: folder not found")
+    suffixes = tuple(suffixes)
+    found: list[Path] = []
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders if recursive and not is_hidden(name)]
+        found += [Path(root, name) for name in names if not is_hidden(name) and os.path.splitext(name)[1].lower() in suffixes]
+    return sorted(found)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
+from tbfl.data.present import clip_durations_s, keep_present, present_strong_labels
 from tbfl.data.desed import StrongLabels, read_weak_tsv
 from tbfl.data.layout import DesedLayout, LayoutError
 from tbfl.training.datamodule import weak_split

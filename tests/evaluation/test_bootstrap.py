@@ -9,7 +9,7 @@ from tbfl.evaluation.bootstrap import (
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import intersection_changes
-from tbfl.evaluation.postprocess import median_filter_clips
+from tbfl.evaluation.postprocessing.frames import median_filter_clips
 from tbfl.evaluation.settings import PSDS1, PSDS2
 from tbfl.evaluation.validation import reference_events
 

@@ -7,7 +7,7 @@ import pytest
 
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import TIE_ALIGNED_COLLAR_S, sed_eval_event_based
-from tbfl.evaluation.postprocess import decode_events, median_filter_clips
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_clips
 
 SWEEP = np.round(np.linspace(0.01, 0.99, 50), 2)
 

@@ -10,10 +10,10 @@ from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import efpr_floor, intersection_changes
-from tbfl.evaluation.sebb import SebbParams
+from tbfl.evaluation.postprocessing.sebb import SebbParams
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS2
 from tbfl.evaluation.simulate import simulate_array_case
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.evaluation.validation import reference_events
 
 ONE_BLOCK = 1 << 30

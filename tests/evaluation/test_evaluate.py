@@ -10,7 +10,7 @@ import pytest
 from tbfl.data.desed import StrongLabels
 from tbfl.evaluation.evaluate import DEFAULT_THRESHOLDS, PsdsSettings, evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
-from tbfl.evaluation.postprocess import decode_events, median_filter_clips
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_clips
 from tbfl.evaluation.scores import scores_to_frame
 
 

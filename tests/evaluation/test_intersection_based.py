@@ -9,7 +9,7 @@ from tbfl.evaluation.evaluate import PSDS1, PSDS2, evaluate_scores
 from tbfl.evaluation.metrics.intersection_based.reference import (
     psds_eval_macro_f1, psds_eval_psds, sed_scores_eval_intersection_f1, sed_scores_eval_psds,
 )
-from tbfl.evaluation.postprocess import decode_events, median_filter_clips
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_clips
 
 
 def evaluate(scores, events, durations, classes, hop_s, thresholds, median_filter_s=0.0):

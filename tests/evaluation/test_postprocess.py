@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tbfl.evaluation.postprocess import binarize, decode_events, median_filter, median_filter_clips, median_filter_frames
+from tbfl.evaluation.postprocessing.frames import binarize, decode_events, median_filter, median_filter_clips, median_filter_frames
 
 CLASSES = ("a", "b", "c")
 

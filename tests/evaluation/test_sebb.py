@@ -8,8 +8,8 @@ import pytest
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.intersection_based.reference import _sed_scores_eval_inputs, sed_scores_eval_psds
 from tbfl.evaluation.operating_points import operating_point_psds
-from tbfl.evaluation.postprocess import decode_events, median_filter
-from tbfl.evaluation.sebb import (
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter
+from tbfl.evaluation.postprocessing.sebb import (
     SebbParams, candidate_frames, clip_sebbs, sebb_frames, sebb_operating_points, sebb_scores, sebb_table, step_filter,
     step_filter_frames,
 )

@@ -10,8 +10,9 @@ from scipy.ndimage import median_filter as scipy_median_filter
 from tbfl.cli import main
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.scores import write_scores
-from tbfl.evaluation.sebb import sebb_curve
-from tbfl.evaluation.tuning import PostprocessParams, sebb_grid, tune_median_filters, tune_sebbs, tune_thresholds
+from tbfl.evaluation.postprocessing.sebb import sebb_curve
+from tbfl.evaluation.postprocessing.params import PostprocessParams
+from tbfl.evaluation.postprocessing.tuning import sebb_grid, tune_median_filters, tune_sebbs, tune_thresholds
 
 
 def renamed(case, prefix):

@@ -1,8 +1,11 @@
 """The demo pipeline end to end on the tiny preset (the real demo uses `small`)."""
 
+import pytest
+
 from tbfl.experiments.demo import run_demo
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_demo_trains_compares_and_reports(tiny_config, tmp_path, capsys):
     report = run_demo(tmp_path / "demo", config=tiny_config, data_root=tmp_path / "data", preset="tiny", jobs=1, epochs=2, progress=False)
     out = capsys.readouterr().out

@@ -1,7 +1,6 @@
 """Seed-paired differences and their Student-t intervals."""
 
 import math
-import re
 
 import numpy as np
 import pytest
@@ -47,7 +46,7 @@ def test_no_common_seed_is_an_error():
 
 
 def test_longest_wait_between_improvements():
-    from tbfl.experiments.report import longest_wait
+    from tbfl.experiments.tables import longest_wait
 
     # improvements at epochs 1, 2, 6 (index 0, 1, 5): the longest wait is 4 epochs
     assert longest_wait(np.array([0.1, 0.3, 0.2, 0.25, 0.3, 0.5, 0.4])) == 4
@@ -104,7 +103,7 @@ def test_committed_study_tables_apply_holm_over_each_table():
     from scipy import stats
 
     from tbfl.experiments import comparisons
-    from tbfl.experiments.report import load_runs
+    from tbfl.experiments.runs import load_runs
     from tbfl.experiments.statistics import HOLM_COLUMN
 
     configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
@@ -132,7 +131,7 @@ def test_every_configuration_against_bce_marks_confirmed_and_holm_cells():
     from pathlib import Path
 
     from tbfl.experiments import comparisons
-    from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, load_runs
+    from tbfl.experiments.runs import HEADLINE_METRICS, METRIC_LABELS, load_runs
     from tbfl.experiments.statistics import holm_verdicts
 
     configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
@@ -159,14 +158,15 @@ def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
     from pathlib import Path
 
     from tbfl.experiments import comparisons
-    from tbfl.experiments.report import GAMMA_SWEEP, K_SWEEP, HEADLINE_METRICS, METRIC_LABELS, _sweeps_against_paper_point, load_runs
+    from tbfl.experiments.runs import GAMMA_SWEEP, HEADLINE_METRICS, K_SWEEP, METRIC_LABELS, load_runs
+    from tbfl.experiments.sections import sweeps_against_paper_point
 
     configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
-    markdown = "\n".join(_sweeps_against_paper_point(configurations))
+    markdown = "\n".join(sweeps_against_paper_point(configurations))
     k_section = markdown.split("### The sweep of k at gamma = 2, against k = 250")[1].split("###")[0]
     rows = [line for line in k_section.splitlines() if line.startswith("| tbfl_")]
     names = [row.split("|")[1].strip() for row in rows]
-    swept = sorted((float(re.fullmatch(K_SWEEP, n).group(1)), n) for n in configurations if re.fullmatch(K_SWEEP, n) and n != "tbfl_k250_g2")
+    swept = sorted((float(K_SWEEP.value(n)), n) for n in configurations if K_SWEEP.value(n) is not None and n != "tbfl_k250_g2")
     assert names == [n for _, n in swept] and len(names) >= 3
     table = comparisons.against_reference({n: configurations[n] for n in names + ["tbfl_k250_g2"]}, "tbfl_k250_g2")
     value = lambda config, m: {r.seed: r.metrics.value(m) for r in configurations[config].runs}  # noqa: E731
@@ -175,7 +175,7 @@ def test_each_sweep_is_compared_with_the_papers_best_point_in_sweep_order():
         for cell, m in zip(cells, HEADLINE_METRICS):
             assert cell.startswith(paired_difference(value(name, m), value("tbfl_k250_g2", m)).format())
         assert cells == list(table[table.configuration == name][[METRIC_LABELS[m] for m in HEADLINE_METRICS]].iloc[0])
-    has_gamma_sweep = sum(1 for n in configurations if re.fullmatch(GAMMA_SWEEP, n)) >= 2
+    has_gamma_sweep = sum(1 for n in configurations if GAMMA_SWEEP.value(n) is not None) >= 2
     assert ("### The sweep of gamma at k = 1000, against gamma = 2" in markdown) == has_gamma_sweep
 
 
@@ -184,12 +184,13 @@ def test_class_balance_section_sets_the_gamma_2_configurations_against_cbfl():
     from pathlib import Path
 
     from tbfl.experiments import comparisons
-    from tbfl.experiments.report import AGAINST_CBFL, CBFL, Configuration, _against_class_balance, load_runs
+    from tbfl.experiments.runs import CBFL, Configuration, load_runs
+    from tbfl.experiments.sections import AGAINST_CBFL, against_class_balance
 
     configurations = load_runs(Path(__file__).parents[2] / "docs" / "study" / "runs")
-    assert _against_class_balance({n: c for n, c in configurations.items() if n != CBFL}) == []
+    assert against_class_balance({n: c for n, c in configurations.items() if n != CBFL}) == []
     stand_in = {**configurations, CBFL: Configuration(CBFL, configurations["tbfl_kinf_g2"].runs)}
-    markdown = "\n".join(_against_class_balance(stand_in))
+    markdown = "\n".join(against_class_balance(stand_in))
     names = [line.split("|")[1].strip() for line in markdown.splitlines() if line.startswith("| ") and not line.startswith("| configuration")]
     assert names == [n for n in AGAINST_CBFL if n in configurations] and "bce" not in names
     table = comparisons.against_reference({n: stand_in[n] for n in (*names, CBFL)}, CBFL).set_index("configuration")

@@ -6,10 +6,12 @@ import math
 import numpy as np
 import pytest
 import yaml
+from pathlib import Path
 
 from tbfl.cli import main
-from tbfl.experiments.report import logit_summary
-from tbfl.experiments.sweep import plan_runs, run_name
+from tbfl.experiments.runs import GAMMA_SWEEP, K_SWEEP, run_name
+from tbfl.experiments.sweep import plan_runs
+from tbfl.experiments.tables import logit_summary
 
 
 def test_plan_deduplicates_and_names_runs():
@@ -26,6 +28,21 @@ def test_plan_deduplicates_and_names_runs():
     assert len(names) == len(set(names)) == 2 * (1 + 3 + 1)
     assert run_name({"loss.name": "tbfl", "loss.uniform_weights": True, "loss.gamma": 2}) == "tbfl-uniform_g2"
     assert run_name({"loss.name": "focal", "loss.gamma": 0.5}) == "focal_g0.5"
+
+
+def test_sweeps_read_back_the_names_the_grid_gives():
+    """A sweep point is a name run_name gives with the other settings fixed; its value is spelled as in the name."""
+    for k in (10, 250.0, "inf", 1e4):
+        name = run_name({"loss.name": "tbfl", "loss.k": k, "loss.gamma": 2})
+        assert K_SWEEP.value(name) == name.split("_")[1][1:] and GAMMA_SWEEP.value(name) == ("2" if k in (1000,) else None)
+    assert K_SWEEP.value("tbfl_k1000_g2") == "1000" and GAMMA_SWEEP.value("tbfl_k1000_g2") == "2"
+    assert GAMMA_SWEEP.value("tbfl_k1000_g0.5") == "0.5" and K_SWEEP.value("tbfl_k1000_g0.5") is None
+    assert K_SWEEP.value(run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.gamma": 2})) is None  # k: auto is no sweep point
+    points = K_SWEEP.points({name: name for name in ("tbfl_kauto_g2", "tbfl_kinf_g2", "tbfl_k250_g2", "tbfl_k1e+06_g2", "bce")})
+    assert [value for value, _ in points] == ["250", "1e+06", "inf"]
+    for other in ("bce", "focal_g2", "tbfl-uniform_g2", "cbfl_b0.999_g2", "tbfl_k250_g2_a0.25", "tbfl_kfoo_g2", "tbfl_k1000_g2_s1",
+                  "d1v1s0.25-201-tbfl_k1000_g2", "asl"):
+        assert K_SWEEP.value(other) is None and GAMMA_SWEEP.value(other) is None
 
 
 def test_runs_on_several_datasets_are_named_by_their_dataset():
@@ -66,6 +83,7 @@ def swept(tiny_config, tmp_path_factory):
     return config, grid, runs
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, capsys):
     """A fresh clone has only the committed archive: the sweep must not train those runs again."""
     import pandas as pd
@@ -81,6 +99,7 @@ def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, cap
     table = pd.read_csv(archive / "runs.csv")
     assert list(table["run"]) == ["bce_s1", "tbfl_k100_g2_s1", "tbfl_k1000_g2_s1"]  # natural order
     assert list(table["epochs_trained"]) == [2, 2, 2] and set(table["stop_reason"]) == {"max_epochs (2)"}
+    assert set(table["dataset"]) == {Path(yaml.safe_load(config.read_text())["data"]["root"]).name}
     bce = json.loads((runs / "bce_s1" / "metrics.json").read_text())
     assert table.loc[0, "psds1"] == pytest.approx(bce["psds1"], abs=1e-4)
     capsys.readouterr()
@@ -90,6 +109,7 @@ def test_archive_holds_run_summaries_and_counts_as_finished(swept, tmp_path, cap
     assert not fresh.exists() or not any(fresh.iterdir())
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_sweep_runs_every_configuration(swept):
     _, _, runs = swept
     assert sorted(p.name for p in runs.iterdir()) == ["bce_s1", "tbfl_k1000_g2_s1", "tbfl_k100_g2_s1"]
@@ -99,6 +119,7 @@ def test_sweep_runs_every_configuration(swept):
     assert weights["loss"]["k"] == 100 and len(weights["weights"]) == 10
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_rerun_skips_finished_runs(swept, capsys):
     config, grid, runs = swept
     before = {p: p.stat().st_mtime_ns for p in runs.glob("*/metrics.json")}
@@ -107,6 +128,7 @@ def test_rerun_skips_finished_runs(swept, capsys):
     assert {p: p.stat().st_mtime_ns for p in runs.glob("*/metrics.json")} == before
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_report_makes_every_table_and_figure(swept, tmp_path):
     _, _, runs = swept
     out = tmp_path / "report"
@@ -148,22 +170,23 @@ def test_sweep_child_process_calls_the_training_entry_point(tiny_config, tmp_pat
     assert done.stderr.strip().splitlines() == [f"tbfl sweep: {tmp_path / 'bad_s1'}: error: {tiny_config} with --set training.max_epochs=0: training.max_epochs must be >= 1, got 0"]
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swept):
     """Three post-processings per run; the fixed filter's row equals a direct evaluation of the held-out half."""
     from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation import clip_id, evaluate_scores
-    from tbfl.experiments import postprocessing_views, validation_views
-    from tbfl.experiments.report import load_runs
+    from tbfl.experiments import postprocessing_views, validation_clips
+    from tbfl.experiments.runs import load_runs
 
     _, _, runs = swept
     configurations = {name: config for name, config in load_runs(runs).items() if name in ("bce", "tbfl_k1000_g2")}
     run = configurations["bce"].runs[0]
-    layout = validation_views.dataset_layout(run)
+    layout = validation_clips.dataset_layout(run)
     classes = tuple(json.loads(run.folder.class_weights.read_text())["classes"])
     table = postprocessing_views.postprocessing_table(configurations, layout, classes)
     assert len(table) == 6 and list(table["method"][:3]) == list(postprocessing_views.METHODS)
 
-    filenames, probabilities, frame_hop_s = validation_views.load_scores(run)
+    filenames, probabilities, frame_hop_s = validation_clips.load_scores(run)
     held_out = sorted(filenames)[1::2]
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = {name: value for name, value in read_durations_tsv(layout.path("validation_durations_tsv")).items() if name in held_out}
@@ -180,20 +203,21 @@ def test_postprocessing_comparison_tunes_on_one_half_and_evaluates_the_other(swe
     assert gap[(gap.method == "tuned SEBB") & (gap.metric == "PSDS2")]["mean difference [95% CI]"].iloc[0].startswith(expected)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_event_roll_detections_are_the_median_filtered_frames_above_the_threshold(swept):
     """Each system's black bars cover exactly the frames whose 7-frame median-filtered probability exceeds the threshold."""
-    from tbfl.evaluation.postprocess import median_filter
-    from tbfl.experiments import validation_views
-    from tbfl.experiments.report import load_runs
+    from tbfl.evaluation.postprocessing.frames import median_filter
+    from tbfl.experiments import validation_clips
+    from tbfl.experiments.runs import load_runs
 
     config, _, runs = swept
     run = load_runs(runs)["bce"].runs[0]
-    layout = validation_views.dataset_layout(run)
+    layout = validation_clips.dataset_layout(run)
     classes = tuple(json.loads(run.folder.class_weights.read_text())["classes"])
-    filenames, probabilities, frame_hop_s = validation_views.load_scores(run)
+    filenames, probabilities, frame_hop_s = validation_clips.load_scores(run)
     threshold = float(np.median(probabilities))  # a 2-epoch run: detections at this threshold, none at 0.5 perhaps
     features = yaml.safe_load(config.read_text()).get("features") or {}
-    clips = validation_views.event_roll_clips({"BCE": run}, layout, classes, filenames[:3], features, threshold=threshold)
+    clips = validation_clips.event_roll_clips({"BCE": run}, layout, classes, filenames[:3], features, threshold=threshold)
     assert sum(len(clip["detections"]["BCE"]) for clip in clips) > 0
     for clip, frames in zip(clips, probabilities[:3]):
         covered = np.zeros(frames.shape, dtype=bool)
@@ -213,7 +237,7 @@ def test_logit_summary_gives_medians_and_positive_shares_sorted_by_duration():
 
 
 def test_configurations_and_seeds_sort_by_the_numbers_in_their_names():
-    from tbfl.experiments.report import natural_order
+    from tbfl.experiments.runs import natural_order
 
     names = ["tbfl_kinf_g2", "tbfl_k1000_g2", "tbfl_k100_g2", "bce_s10", "tbfl_k10_g2", "tbfl_k1000_g0.5", "bce_s2", "tbfl_k10000_g2", "focal_g2"]
     assert sorted(names, key=natural_order) == [
@@ -226,7 +250,7 @@ def test_summary_spread_is_the_sample_std_of_the_committed_runs():
 
     import pandas as pd
 
-    from tbfl.experiments.report import HEADLINE_METRICS, load_runs, summary_table
+    from tbfl.experiments.runs import HEADLINE_METRICS, load_runs, summary_table
 
     study = Path(__file__).parents[2] / "docs" / "study"
     summary = summary_table(load_runs(study / "runs")).set_index("configuration")

@@ -111,6 +111,7 @@ def coarse_run(make_recipe_module, tmp_path_factory):
     return recipe, train_run(recipe, tmp_path_factory.mktemp("coarse") / "run", progress=False).run_dir
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_training_on_another_grid_labels_scores_and_writes_on_it(coarse_run, tiny_root):
     recipe, run = coarse_run
     grid = recipe.frame_grid
@@ -128,6 +129,7 @@ def test_training_on_another_grid_labels_scores_and_writes_on_it(coarse_run, tin
     assert {"psds1", "intersection_f1"} <= set(json.loads((run / "metrics.json").read_text()))
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_the_detector_takes_the_checkpoints_grid(coarse_run, tmp_path):
     recipe, run = coarse_run
     detector = Detector.from_checkpoint(run)

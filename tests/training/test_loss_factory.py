@@ -7,7 +7,8 @@ import torch
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.stats import DatasetStats
 from tbfl.losses import ClassBalancedFocalLoss, TimeBalancedFocalLoss, WeightedFocalLoss
-from tbfl.training.config import LossConfig, loss_from_dict
+from tbfl.training.config import loss_from_dict
+from tbfl.training.loss import LossConfig
 from tbfl.training.loss import class_weights, make_loss
 from tbfl.weights import time_balanced_weights
 

@@ -18,6 +18,7 @@ from tbfl.training.train import train_run
 from tbfl.weights import time_balanced_weights
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_run_folder_holds_everything(make_recipe, tiny_root, tmp_path):
     result = train_run(make_recipe(), tmp_path / "run", progress=False)
     run = result.run_dir
@@ -35,6 +36,7 @@ def test_run_folder_holds_everything(make_recipe, tiny_root, tmp_path):
     assert result.global_step == 2 * 4  # 2 epochs x (16 strong clips / 4)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_event_f1_threshold_is_chosen_on_the_synthetic_validation_set(make_recipe, tiny_root, tmp_path):
     """metrics.json's event_f1_synth_threshold: the best macro-F1 threshold of the stored synthetic-validation
     scores (re-evaluated here), read off the validation set's sweep at that threshold."""
@@ -60,6 +62,7 @@ def test_event_f1_threshold_is_chosen_on_the_synthetic_validation_set(make_recip
     assert set(per_class) == set(classes)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_learning_curve_early_stopping_and_both_networks(make_recipe, tmp_path):
     """Patience 1 on a monitor that cannot improve after epoch 1 stops at epoch 2, before the cap of 6."""
     recipe = make_recipe(training__max_epochs=6, training__early_stopping_patience=1, training__monitor="val/teacher/weak_f1")
@@ -81,6 +84,7 @@ def test_learning_curve_early_stopping_and_both_networks(make_recipe, tmp_path):
         assert saved["probabilities"].dtype == np.float16 and saved["probabilities"].shape[1:] == (10, 156)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_tbfl_weights_in_checkpoint_equal_dataset_statistics(make_recipe, tiny_root, tmp_path):
     result = train_run(make_recipe(loss__k=100.0), tmp_path / "run", progress=False)
     stats = measure_stats(DesedLayout(tiny_root))
@@ -108,6 +112,7 @@ class StopAtStep(L.Callback):
             raise KeyboardInterrupt
 
 
+@pytest.mark.slow  # trains a tiny model
 @pytest.mark.parametrize("checkpoint_every", [1, 5, 8])  # 8: no step save before step 6, so from epoch 1's end
 def test_resume_after_interruption_gives_the_same_step_count(make_recipe, tmp_path, checkpoint_every):
     recipe = make_recipe(training__max_epochs=3, training__checkpoint_every_n_steps=checkpoint_every)
@@ -131,6 +136,7 @@ class StopInValidation(L.Callback):
         raise KeyboardInterrupt
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_a_run_interrupted_in_validation_resumes_with_that_validation(make_recipe, tmp_path):
     """The learning curve (and early stopping) of a resumed run has every epoch: none is trained without its validation."""
     recipe = make_recipe(training__max_epochs=3, training__checkpoint_every_n_steps=1)
@@ -142,18 +148,21 @@ def test_a_run_interrupted_in_validation_resumes_with_that_validation(make_recip
     assert resumed.global_step == 12 and resumed.metrics["training"]["epochs_trained"] == 3
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_a_finished_run_folder_is_not_overwritten(make_recipe, tmp_path):
     train_run(make_recipe(training__max_epochs=1), tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match="--resume"):
         train_run(make_recipe(training__max_epochs=1), tmp_path / "run", progress=False)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_resume_refuses_a_different_config(make_recipe, tmp_path):
     train_run(make_recipe(training__max_epochs=1), tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match="different config"):
         train_run(make_recipe(training__max_epochs=1, loss__gamma=0.5), tmp_path / "run", progress=False, resume=True)
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_feature_cache_hits_on_the_second_run(make_recipe, tiny_root, tmp_path):
     cache_dir = tmp_path / "shared-cache"
     recipe = make_recipe(cache_dir=cache_dir, training__max_epochs=1)
@@ -165,6 +174,7 @@ def test_feature_cache_hits_on_the_second_run(make_recipe, tiny_root, tmp_path):
     assert cache.misses == 0
 
 
+@pytest.mark.slow  # trains a tiny model
 def test_training_reduces_the_loss_on_a_repeated_batch(make_recipe, tmp_path):
     recipe = make_recipe(
         loss__name="bce",
@@ -187,7 +197,7 @@ def test_training_reduces_the_loss_on_a_repeated_batch(make_recipe, tmp_path):
 
 @pytest.mark.parametrize("name, weight_expected", [("bce", False), ("focal", False), ("cbfl", True), ("tbfl", True)])
 def test_make_loss(name, weight_expected):
-    from tbfl.training.config import LossConfig
+    from tbfl.training.loss import LossConfig
 
     loss = make_loss(LossConfig(name=name), [1.0] * 10)
     assert (loss.weight is not None) == weight_expected

@@ -15,6 +15,16 @@ import sys
 COMMANDS = ("weights", "stats", "check", "synth", "train", "evaluate", "tune_postprocess", "sweep", "report", "detect", "demo")
 
 
+def class_list(text: str) -> tuple[str, ...]:
+    """argparse type of ``--classes A,B,...``: the class names in order (blanks around names dropped)."""
+    classes = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not classes:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated class names")
+    if len(set(classes)) != len(classes):
+        raise argparse.ArgumentTypeError(f"{text!r}: a class is named twice")
+    return classes
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tbfl", description="Sound event detection with the Time-Balanced Focal Loss.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

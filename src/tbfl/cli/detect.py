@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.evaluation.tuning import PostprocessParams
+    from tbfl.evaluation.postprocessing.params import PostprocessParams
     from tbfl.inference import detect
 
     threshold: float | str | None = args.threshold

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tbfl.cli import class_list
+
 _PSDS_KEYS = ("dtc", "gtc", "cttc", "alpha_ct", "alpha_st", "max_efpr")
 
 
@@ -25,7 +27,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels: filename onset offset event_label")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations: filename duration (the evaluation set)")
     parser.add_argument("--out", metavar="JSON", help="write every value and the settings to this JSON file")
-    parser.add_argument("--classes", metavar="A,B,...", help="class names and order (default: the score files' header)")
+    parser.add_argument("--classes", metavar="A,B,...", type=class_list, help="class names and order (default: the score files' header)")
     parser.add_argument("--median-filter-s", type=float, default=0.45, metavar="S", help="median filter length (default 0.45 s)")
     parser.add_argument("--onset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 onset collar (default 0.2 s)")
     parser.add_argument("--offset-collar-s", type=float, default=0.2, metavar="S", help="event-F1 offset collar (default 0.2 s)")
@@ -82,10 +84,10 @@ def run(args: argparse.Namespace) -> int:
 
     from tbfl.evaluation.evaluate import evaluate_files
     from tbfl.evaluation.settings import PSDS1, PSDS2
-    from tbfl.evaluation.tuning import PostprocessParams
+    from tbfl.evaluation.postprocessing.params import PostprocessParams
     from tbfl.io import atomic_write_text
 
-    classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
+    classes = args.classes
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     if args.psds_only:
@@ -132,18 +134,16 @@ def _run_detections(args: argparse.Namespace, classes, psds1, psds2) -> int:
 def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
     import json
 
-    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
     from tbfl.evaluation.evaluate import evaluate_psds
-    from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
+    from tbfl.evaluation.inputs import read_evaluation_files
     from tbfl.io import atomic_write_text
 
     unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
-    scores, times_s, classes = read_any_scores(args.scores, classes, progress=not args.no_progress)
-    frame_hop_s = median_frame_hop_s(times_s)
-    values = evaluate_psds(scores, read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations), classes,
-                           frame_hop_s=frame_hop_s, times_s=times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
+    inputs = read_evaluation_files(args.scores, args.ground_truth, args.durations, classes, progress=not args.no_progress)
+    values = evaluate_psds(inputs.scores, inputs.ground_truth, inputs.durations, inputs.classes, frame_hop_s=inputs.frame_hop_s,
+                           times_s=inputs.times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
     if args.out:
         data = {**{name: psds.value for name, psds in values.items()}, "details": {name: psds.to_dict() for name, psds in values.items()}}
         atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")

@@ -15,12 +15,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--commit", help="the commit of the code that trained the runs (printed in the report)")
     parser.add_argument("--postprocessing", action="store_true",
                         help="also compare the fixed median filter, tuned median filters and tuned SEBBs (minutes per run)")
+    parser.add_argument("--study2", action="store_true",
+                        help="the analysis of docs/study2/protocol.md (H1-H4 over datasets) instead of the paper's tables")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tbfl.experiments import study2
     from tbfl.experiments.report import write_report
 
+    if args.study2:
+        print(f"report: {study2.write_report(args.runs, args.out, commit=args.commit)}")
+        return 0
     report = write_report(args.runs, args.out, tbfl_name=args.tbfl, bce_name=args.bce, data_root=args.data_root, commit=args.commit,
                           postprocessing=args.postprocessing)
     print(f"report: {report}")

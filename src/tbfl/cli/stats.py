@@ -43,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.data.layout import DesedLayout
     from tbfl.data.stats import measure_stats
     from tbfl.io import atomic_write_text
-    from tbfl.training.config import LossConfig, load_recipe
-    from tbfl.training.loss import class_weights, resolve_k
+    from tbfl.training.config import load_recipe
+    from tbfl.training.loss import LossConfig, class_weights, resolve_k
 
     if args.config:
         recipe = load_recipe(args.config)

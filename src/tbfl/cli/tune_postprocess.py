@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tbfl.cli import class_list
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -19,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ground-truth", required=True, metavar="TSV", help="strong labels of the tuning set")
     parser.add_argument("--durations", required=True, metavar="TSV", help="clip durations (the tuning set)")
     parser.add_argument("--out", required=True, metavar="JSON", help="where to write the parameters")
-    parser.add_argument("--classes", metavar="A,B,...", help="class names and order (default: the score files' header)")
+    parser.add_argument("--classes", metavar="A,B,...", type=class_list, help="class names and order (default: the score files' header)")
     parser.add_argument("--method", choices=("median", "sebb"), default="median",
                         help="median: a median filter length per class (default); sebb: sound event bounding boxes")
     parser.add_argument("--candidates-s", metavar="S,S,...",
@@ -53,9 +55,8 @@ def _floats(text: str | None, default, option: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from tbfl.data.desed import read_durations_tsv, read_strong_tsv
-    from tbfl.evaluation import tuning
-    from tbfl.evaluation.scores import median_frame_hop_s, read_any_scores
+    from tbfl.evaluation.inputs import read_evaluation_files
+    from tbfl.evaluation.postprocessing import tuning
 
     sebb_options = {"--step-filters-s": args.step_filters_s, "--merge-abs": args.merge_abs, "--merge-rel": args.merge_rel,
                     "--merge-both": args.merge_both or None,
@@ -65,11 +66,9 @@ def run(args: argparse.Namespace) -> int:
         ["--candidates-s"] if args.candidates_s is not None else [])
     if unused:
         raise ValueError(f"{', '.join(unused)} do(es) not apply to --method {args.method}")
-    classes = None if args.classes is None else tuple(c.strip() for c in args.classes.split(",") if c.strip())
-    scores, times_s, classes = read_any_scores(args.scores, classes)
-    frame_hop_s = median_frame_hop_s(times_s)
-    ground_truth, durations = read_strong_tsv(args.ground_truth, classes), read_durations_tsv(args.durations)
-    common = dict(frame_hop_s=frame_hop_s, times_s=times_s, metric=args.metric)
+    inputs = read_evaluation_files(args.scores, args.ground_truth, args.durations, args.classes)
+    scores, times_s, classes, ground_truth, durations = inputs.scores, inputs.times_s, inputs.classes, inputs.ground_truth, inputs.durations
+    common = dict(frame_hop_s=inputs.frame_hop_s, times_s=times_s, metric=args.metric)
     if args.method == "median":
         params, values = tuning.tune_median_filters(
             scores, ground_truth, durations, classes,

@@ -9,9 +9,18 @@ import soundfile as sf
 import soxr
 
 from tbfl.constants import CLIP_DURATION_S, SAMPLE_RATE_HZ
+from tbfl.io import visible_files
 
 #: Suffixes of the audio files tbfl reads (soundbank sources, audio to detect), lower case.
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif")
+
+
+def audio_files(folder: str | Path, *, recursive: bool = False) -> list[Path]:
+    """The audio files (:data:`AUDIO_SUFFIXES`) in ``folder``, sorted; hidden files skipped (:func:`tbfl.io.is_hidden`).
+
+    The one listing of audio in a folder, used by ``check``, ``stats``, ``detect`` and the soundbank readers.
+    """
+    return visible_files(folder, AUDIO_SUFFIXES, recursive=recursive)
 
 
 class AudioError(ValueError):

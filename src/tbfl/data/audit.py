@@ -1,16 +1,13 @@
-"""What of a DESED-format tree is really there: present clips, and the audit behind ``tbfl check``.
+"""The audit behind ``tbfl check``: what of a DESED-format tree is really there.
 
-Nobody has the whole of DESED (its real clips come from YouTube), so every
-consumer of a clip set keeps the clips whose audio file exists
-(:func:`keep_present`, one warning with the counts) and :func:`audit_dataset`
-reports per set what is listed, present, missing, extra or unreadable, with the
-sample rates, channels and durations found in the audio headers (no decoding).
+:func:`audit_dataset` reports per set what is listed, present, missing, extra or unreadable, with the
+sample rates, channels and durations found in the audio headers (no decoding), and the soundbank's
+files per class. Training and ``stats`` keep the present clips with :mod:`tbfl.data.present`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -21,14 +18,12 @@ import numpy as np
 import soundfile as sf
 
 from tbfl.constants import DESED_CLASSES
-from tbfl.data.desed import StrongLabels, TsvFormatError, read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
+from tbfl.data.audio import audio_files
+from tbfl.data.desed import TsvFormatError, read_durations_tsv, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.layout import DesedLayout, LayoutError
-from tbfl.data.stats import AUDIO_SUFFIXES, class_of_folder
+from tbfl.data.present import SHOWN as _SHOWN
+from tbfl.data.soundbank import class_folders
 from tbfl.io import atomic_write_text
-
-#: Clip names shown in a warning or a table cell.
-_SHOWN = 3
-
 
 @dataclass(frozen=True)
 class ClipSetSpec:
@@ -49,64 +44,6 @@ CLIP_SETS = (
     ClipSetSpec("synth_validation", "synth_val_tsv", "synth_val_audio", "strong", "synth_val_durations_tsv"),
     ClipSetSpec("validation", "validation_tsv", "validation_audio", "strong", "validation_durations_tsv"),
 )
-
-
-# --------------------------------------------------------------------------- present clips
-
-
-def audio_files(folder: str | Path) -> set[str]:
-    """Names of the audio files directly in ``folder`` (hidden files skipped); one directory listing."""
-    with os.scandir(folder) as entries:
-        return {
-            entry.name
-            for entry in entries
-            if not entry.name.startswith(".") and os.path.splitext(entry.name)[1].lower() in AUDIO_SUFFIXES and entry.is_file()
-        }
-
-
-def keep_present(set_name: str, filenames: Sequence[str], audio_dir: str | Path) -> list[str]:
-    """The ``filenames`` (in order) whose audio exists in ``audio_dir``; one warning with the counts if any is missing.
-
-    The warning reads e.g. ``"validation: 926 of 1,168 clips present in <dir>; 242 missing (Y1.wav, ...); `tbfl check` lists them"``.
-    """
-    on_disk = audio_files(audio_dir)
-    present = [name for name in filenames if name in on_disk]
-    missing = len(filenames) - len(present)
-    if missing:
-        shown = [name for name in filenames if name not in on_disk][:_SHOWN]
-        warnings.warn(
-            f"{set_name}: {len(present):,} of {len(filenames):,} clips present in {audio_dir}; {missing:,} missing "
-            f"({', '.join(shown)}{', ...' if missing > _SHOWN else ''}); `tbfl check` lists them",
-            UserWarning,
-            stacklevel=2,
-        )
-    return present
-
-
-def present_strong_labels(set_name: str, labels: StrongLabels, audio_dir: str | Path) -> StrongLabels:
-    """``labels`` restricted to the clips whose audio exists (see :func:`keep_present`)."""
-    present = keep_present(set_name, list(labels.filenames), audio_dir)
-    if len(present) == len(labels.filenames):
-        return labels
-    events = labels.events
-    return StrongLabels(events.loc[events["filename"].isin(set(present))], filenames=tuple(present))
-
-
-def clip_durations_s(durations_tsv: Path, filenames: Sequence[str], audio_dir: Path) -> dict[str, float]:
-    """Duration (s) of each of ``filenames``: from ``durations_tsv``, or measured from the audio headers when it is absent.
-
-    The DCASE2021 baseline likewise writes the validation durations from the audio when the file is missing.
-    Raises ValueError naming the file when it lacks a clip.
-    """
-    if durations_tsv.is_file():
-        durations = read_durations_tsv(durations_tsv)
-        lacking = [name for name in filenames if name not in durations]
-        if lacking:
-            raise ValueError(f"{durations_tsv}: no duration for {len(lacking)} clip(s) with audio ({', '.join(lacking[:_SHOWN])})")
-        return {name: durations[name] for name in filenames}
-    from tbfl.data.audio import audio_duration_s
-
-    return {name: audio_duration_s(audio_dir / name) for name in filenames}
 
 
 # --------------------------------------------------------------------------- audit
@@ -244,7 +181,7 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
     audit.audio_dir = str(folder)
     if folder != layout.path(spec.audio):
         audit.sample_rate_note = " (original audio: resampled to 16 kHz when cached)"
-    on_disk = audio_files(folder)
+    on_disk = {path.name for path in audio_files(folder)}
     listed_set = set(listed)
     present = [name for name in listed if name in on_disk]
     audit.n_present = len(present)
@@ -284,15 +221,14 @@ def audit_soundbank(layout: DesedLayout, classes: Sequence[str] = DESED_CLASSES)
         audit.problem = f"{foreground}: soundbank foreground folder not found (layout entry 'soundbank_foreground'; needed for V_c)"
         audit.files_per_class = {}
         return audit
-    for folder in sorted(p for p in foreground.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        name = class_of_folder(folder.name)
+    for name, folder in class_folders(foreground):
         if name not in audit.files_per_class:
             audit.unknown_folders.append(folder.name)
             continue
         audit.files_per_class[name] += len(audio_files(folder))
     background = layout.path("soundbank_background")
     if background.is_dir():
-        audit.n_background = sum(len(audio_files(root)) for root, _, _ in os.walk(background))
+        audit.n_background = len(audio_files(background, recursive=True))
     empty = [name for name, count in audit.files_per_class.items() if count == 0]
     if empty:
         audit.problem = f"{foreground}: no foreground file for {', '.join(empty)} (V_c = 0 leaves TBFL/CBFL weights undefined)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +12,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S, N_FRAMES
-from tbfl.data.audio import AUDIO_SUFFIXES, audio_duration_s
+from tbfl.data.audio import audio_duration_s, audio_files
 from tbfl.data.desed import StrongLabels, read_strong_tsv
 from tbfl.data.labels import encode_strong_clips
-from tbfl.data.layout import DesedLayout
+from tbfl.data.layout import DesedLayout, LayoutError
+from tbfl.data.present import present_strong_labels
+from tbfl.data.soundbank import class_folders
 from tbfl.data.table1 import ClassStatistics
 from tbfl.io import atomic_write_text, read_yaml
-
-#: Scaper's variant folders: ``Dog_nOn`` (no onset), ``Frying_nOff`` (no offset), ``Blender_nOn_nOff``.
-_VARIANT_SUFFIX = re.compile(r"(_nOn|_nOff)+$")
-
 
 @dataclass(frozen=True, eq=False)
 class DatasetStats:
@@ -112,45 +109,35 @@ def read_class_statistics(path: str | Path) -> ClassStatistics:
 def soundbank_volumes(foreground_dir: str | Path, classes: Sequence[str] = DESED_CLASSES) -> tuple[np.ndarray, np.ndarray]:
     """Count and measure the foreground source files of each class.
 
-    ``foreground_dir`` holds one folder per class; ``<class>_nOn`` / ``<class>_nOff``
-    folders count for ``<class>``. Audio files (``*.wav``, ``*.flac``, ``*.ogg``,
-    hidden files skipped) directly inside are counted; their lengths come from the headers.
+    ``foreground_dir`` holds one folder per class; ``<class>_nOn`` / ``<class>_nOff`` / ``<class>_nOn_nOff``
+    folders count for ``<class>`` (:mod:`tbfl.data.soundbank`). Audio files directly inside
+    (:func:`tbfl.data.audio.audio_files`, hidden files skipped) are counted; their lengths come from the headers.
     Folders of unknown classes and empty (0-sample) files are ignored with a warning counting them.
 
     Returns:
         volumes (C,) int64, avg_source_length_s (C,) float64 (NaN for a class without files).
     """
-    foreground_dir = Path(foreground_dir)
-    if not foreground_dir.is_dir():
-        raise FileNotFoundError(f"{foreground_dir}: soundbank foreground folder not found")
     index = {name: i for i, name in enumerate(classes)}
     volumes = np.zeros(len(classes), dtype=np.int64)
     total_length_s = np.zeros(len(classes), dtype=np.float64)
     unknown, empty = [], []
-    for folder in sorted(p for p in foreground_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        class_name = class_of_folder(folder.name)
+    for class_name, folder in class_folders(foreground_dir):
         if class_name not in index:
             unknown.append(folder.name)
             continue
-        for audio in folder.iterdir():
-            if audio.is_file() and not audio.name.startswith(".") and audio.suffix.lower() in AUDIO_SUFFIXES:
-                length_s = audio_duration_s(audio)
-                if length_s <= 0:
-                    empty.append(audio.name)
-                    continue
-                volumes[index[class_name]] += 1
-                total_length_s[index[class_name]] += length_s
+        for audio in audio_files(folder):
+            length_s = audio_duration_s(audio)
+            if length_s <= 0:
+                empty.append(audio.name)
+                continue
+            volumes[index[class_name]] += 1
+            total_length_s[index[class_name]] += length_s
     if unknown:
         warnings.warn(f"{foreground_dir}: ignored folder(s) of unknown classes {unknown}; known: {list(classes)}", UserWarning, stacklevel=2)
     if empty:
         warnings.warn(f"{foreground_dir}: {len(empty)} empty audio file(s) (0 samples) not counted in V_c, e.g. {empty[:3]}", UserWarning, stacklevel=2)
     with np.errstate(invalid="ignore"):
         return volumes, total_length_s / volumes
-
-
-def class_of_folder(folder_name: str) -> str:
-    """The class a soundbank folder holds: ``Dog_nOn`` -> ``Dog`` (Scaper's variant suffixes removed)."""
-    return _VARIANT_SUFFIX.sub("", folder_name)
 
 
 def frame_ratios(
@@ -222,9 +209,6 @@ def measure_stats(
 
 def _present_or_listed(layout: DesedLayout, strong: StrongLabels) -> StrongLabels:
     """The strong training labels of the clips with audio; all of them when the tree has no such audio folder."""
-    from tbfl.data.audit import present_strong_labels  # audit reads this module's soundbank rules
-    from tbfl.data.layout import LayoutError
-
     try:
         audio_dir = layout.audio_dir("synth_train_audio")
     except LayoutError:

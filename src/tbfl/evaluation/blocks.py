@@ -46,10 +46,8 @@ from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import Psds, class_rocs, efpr_floor, intersection_changes, psds_from_rocs
-from tbfl.evaluation.postprocess import median_filter_clips
-from tbfl.evaluation.sebb import sebb_scores
+from tbfl.evaluation.postprocessing.params import tuned_scores
 from tbfl.evaluation.settings import EvaluationSettings
-from tbfl.evaluation.tuning import tuned_scores
 from tbfl.evaluation.validation import check_finite_block
 
 #: Default block of the full suite: about 0.5 GB at its peak (runs, matches, intersection changes), on top of the scores.
@@ -76,13 +74,8 @@ def block_grid(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], bloc
     block_scores = {clip: np.asarray(scores[clip])[first:stop] for clip in clip_ids}
     check_finite_block(block_scores, settings.classes[first:stop])
     sebb = None if settings.sebb is None else [settings.sebb[c] for c in block]
-    if settings.median_filter_frames_per_class is not None:
-        block_scores = tuned_scores(block_scores, [settings.median_filter_frames_per_class[c] for c in block], sebb)
-    else:
-        if settings.median_filter_frames > 1:
-            block_scores = median_filter_clips(block_scores, settings.median_filter_frames)
-        if sebb is not None:
-            block_scores = sebb_scores(block_scores, sebb)
+    frames = settings.median_filter_frames_per_class or (settings.median_filter_frames,) * len(settings.classes)
+    block_scores = tuned_scores(block_scores, [frames[c] for c in block], sebb)
     return ScoreGrid.from_scores(block_scores, clip_ids, settings.frame_hop_s, times_s)
 
 

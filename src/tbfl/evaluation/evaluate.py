@@ -28,16 +28,16 @@ import numpy as np
 import pandas as pd
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
-from tbfl.data.desed import read_durations_tsv, read_strong_tsv
 from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, evaluate_blocks
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import Psds
-from tbfl.evaluation.postprocess import median_filter_frames
+from tbfl.evaluation.postprocessing.frames import median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
-from tbfl.evaluation.scores import clip_id, median_frame_hop_s, read_any_scores
+from tbfl.evaluation.inputs import read_evaluation_files
+from tbfl.evaluation.scores import clip_id
 from tbfl.evaluation.settings import DEFAULT_THRESHOLDS, PSDS1, PSDS2, EvaluationSettings, PsdsSettings
-from tbfl.evaluation.tuning import PostprocessParams
+from tbfl.evaluation.postprocessing.params import PostprocessParams
 from tbfl.evaluation.validation import (
     check_clip_sets, check_durations, listed_clips, reference_events, score_arrays, score_views,
 )
@@ -85,7 +85,7 @@ def evaluate_scores(
         classes: class order of the scores.
         frame_hop_s: seconds per frame.
         median_filter_s: median filter length, rounded to an odd number of
-            frames by :func:`~tbfl.evaluation.postprocess.median_filter_frames`.
+            frames by :func:`~tbfl.evaluation.postprocessing.frames.median_filter_frames`.
         thresholds: operating points of the event-F1 sweep and of ``psds1``/``psds2``.
         f1_threshold: threshold of ``event_f1`` and ``intersection_f1``.
         times_s: clip id -> (n_frames + 1,) frame boundaries in seconds, for
@@ -96,7 +96,7 @@ def evaluate_scores(
             Computed block by block too, but each resample's per-class results (collar counts, class
             ROCs) are kept to the end: at most :func:`~tbfl.evaluation.blocks.bootstrap_bytes`
             (about 4 MB a resample for 400 classes and 100k events), with a warning above 4 GB.
-        postprocess: tuned per-class post-processing from :mod:`~tbfl.evaluation.tuning`: median
+        postprocess: tuned per-class post-processing from :mod:`~tbfl.evaluation.postprocessing.tuning`: median
             filter lengths (they replace ``median_filter_s``), SEBBs if tuned, and per-class
             thresholds if tuned (then ``event_f1_tuned_thresholds`` is reported); refused on
             clips of its tuning set unless ``allow_tuning_set``, and on another frame hop.
@@ -108,13 +108,8 @@ def evaluate_scores(
     classes = tuple(classes)
     if bootstrap < 0:
         raise ValueError(f"the number of bootstrap resamples must be >= 0, got {bootstrap}")
-    thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
-    durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
-    check_durations(durations)
-    arrays = score_arrays(scores, classes, frame_hop_s)
-    times = None if times_s is None else {clip_id(str(name)): np.asarray(t, np.float64) for name, t in times_s.items()}
-    events = reference_events(ground_truth, classes)
-    check_clip_sets(set(arrays), set(events["clip_id"]) | listed_clips(ground_truth), set(durations))
+    arrays, events, durations, times, thresholds = _prepare(score_arrays(scores, classes, frame_hop_s), ground_truth,
+                                                            durations, classes, times_s, thresholds)
     settings = EvaluationSettings(
         classes=classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s,
         median_filter_frames=median_filter_frames(median_filter_s, frame_hop_s),
@@ -211,13 +206,8 @@ def evaluate_psds(
     searched: every operating point there is beyond ``max_efpr``.
     """
     classes = tuple(classes)
-    thresholds = np.unique(np.asarray(thresholds, dtype=np.float64))
-    durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
-    check_durations(durations)
-    arrays = score_views(scores, classes)
-    times = None if times_s is None else {clip_id(str(name)): np.asarray(t, np.float64) for name, t in times_s.items()}
-    events = reference_events(ground_truth, classes)
-    check_clip_sets(set(arrays), set(events["clip_id"]) | listed_clips(ground_truth), set(durations))
+    arrays, events, durations, times, thresholds = _prepare(score_views(scores, classes), ground_truth, durations,
+                                                            classes, times_s, thresholds)
     settings = EvaluationSettings(
         classes=classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s,
         median_filter_frames=median_filter_frames(median_filter_s, frame_hop_s), thresholds=tuple(thresholds.tolist()),
@@ -228,6 +218,20 @@ def evaluate_psds(
     reference = GroundTruth.from_events(events, clip_ids, classes)
     return evaluate_blocks(arrays, reference, clip_ids, duration_s, settings, times_s=times,
                            frames_per_block=frames_per_block, psds_only=True, progress=progress).psds()
+
+
+def _prepare(
+    arrays: Mapping[str, np.ndarray], ground_truth: Any, durations: Mapping[str, float], classes: tuple[str, ...],
+    times_s: Mapping[str, np.ndarray] | None, thresholds: np.ndarray,
+) -> tuple[Mapping[str, np.ndarray], pd.DataFrame, dict[str, float], dict[str, np.ndarray] | None, np.ndarray]:
+    """The checked inputs of :func:`evaluate_scores` and :func:`evaluate_psds`: the score arrays (clip id ->
+    (C, n_frames)), the reference events, durations and frame boundaries keyed by clip id, the sorted thresholds."""
+    durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
+    check_durations(durations)
+    times = None if times_s is None else {clip_id(str(name)): np.asarray(t, np.float64) for name, t in times_s.items()}
+    events = reference_events(ground_truth, classes)
+    check_clip_sets(set(arrays), set(events["clip_id"]) | listed_clips(ground_truth), set(durations))
+    return arrays, events, durations, times, np.unique(np.asarray(thresholds, dtype=np.float64))
 
 
 def evaluate_files(
@@ -246,11 +250,8 @@ def evaluate_files(
     ``classes`` None takes the classes from their header. The median filter
     is sized by the median frame length (rounded to 1 ns). ``options`` go to :func:`evaluate_scores`.
     """
-    scores, times_s, classes = read_any_scores(scores_dir, classes, progress=progress)
-    frame_hop_s = median_frame_hop_s(times_s)
-    ground_truth = read_strong_tsv(ground_truth_tsv, classes)
-    durations = read_durations_tsv(durations_tsv)
+    inputs = read_evaluation_files(scores_dir, ground_truth_tsv, durations_tsv, classes, progress=progress)
     return evaluate_scores(
-        scores, ground_truth, durations, classes, frame_hop_s=frame_hop_s, median_filter_s=median_filter_s,
-        times_s=times_s, **options,
+        inputs.scores, inputs.ground_truth, inputs.durations, inputs.classes, frame_hop_s=inputs.frame_hop_s,
+        median_filter_s=median_filter_s, times_s=inputs.times_s, **options,
     )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
+from tbfl.io import visible_files
 from tbfl.evaluation.metrics.detections import Intervals
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import Psds, intersection_curves, psds_at_thresholds
@@ -30,7 +31,7 @@ def read_operating_points(path: str | Path, classes: tuple[str, ...]) -> dict[fl
     path = Path(path)
     if path.is_dir():
         tables = {}
-        for file in sorted(path.glob("*.tsv")):
+        for file in visible_files(path, (".tsv",)):
             try:
                 threshold = float(file.stem)
             except ValueError:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from tbfl.io import atomic_path
+from tbfl.io import atomic_path, visible_files
 
 #: Tolerance on frame times, as a fraction of the frame hop.
 _TIME_TOLERANCE = 1e-3
@@ -88,7 +88,7 @@ def _score_files(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     if not directory.is_dir():
         raise FileNotFoundError(f"score directory not found: {directory}")
-    paths = sorted(directory.glob("*.tsv"))
+    paths = visible_files(directory, (".tsv",))
     if not paths:
         raise ValueError(f"{directory}: no <clip id>.tsv score files")
     return paths

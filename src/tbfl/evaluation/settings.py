@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
-from tbfl.evaluation.sebb import SebbParams
+from tbfl.evaluation.postprocessing.sebb import SebbParams
 
 #: The DCASE 2021 baseline's 50 operating points 0.01, 0.03, ..., 0.99.
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.01, 0.99, 50), 2)

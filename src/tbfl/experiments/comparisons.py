@@ -13,7 +13,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from tbfl.experiments.report import HEADLINE_METRICS, METRIC_LABELS, SHORT_EVENT_S, Configuration
+from tbfl.experiments.runs import HEADLINE_METRICS, METRIC_LABELS, SHORT_EVENT_S, Configuration
 from tbfl.experiments.statistics import PairedDifference, holm_verdicts, paired_difference, verdict_columns
 
 #: Per-class metrics compared class by class (event-F1 per class is at the macro-best threshold).

@@ -15,8 +15,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tbfl.experiments.sweep import plan_runs, run_name, run_planned
+from tbfl.experiments.report import write_report
+from tbfl.experiments.runs import load_runs, run_name
+from tbfl.experiments.sweep import plan_runs, run_planned
+from tbfl.experiments.tables import comparison_table, dataset_table
 from tbfl.recipes import resolve_recipe
+from tbfl.synth import generate_dataset
 
 
 def run_demo(
@@ -32,9 +36,6 @@ def run_demo(
     log=print,
 ) -> Path:
     """Run the demo; returns the report path."""
-    from tbfl.experiments.report import comparison_table, dataset_table, load_runs, write_report
-    from tbfl.synth import generate_dataset
-
     started = time.perf_counter()
     config, out_dir = resolve_recipe(config), Path(out_dir)
     log(f"[1/4] synthetic dataset `{preset}` in {data_root}")

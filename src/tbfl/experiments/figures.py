@@ -230,3 +230,26 @@ def figure_event_rolls(clips: Sequence[dict], classes: Sequence[str], out_png: s
         axes[-1, column].set_xlabel("time (s)")
     figure.tight_layout()
     return _save(figure, out_png)
+
+
+def plot_gain_against_level(gains: Mapping[str, Mapping[int, Sequence[float]]], *, ylabel: str, out_png: str | Path) -> Path:
+    """Study 2's Fig.: one panel per imbalance axis (``gains[axis][level]``: per-dataset gains at that spread level),
+    each dataset a dot, each level's mean with its 95% t-interval (where it has 2 or more datasets)."""
+    from scipy import stats
+
+    figure, axes = plt.subplots(1, len(gains), figsize=(4.2 * len(gains), 3.4), squeeze=False, sharey=True)
+    for ax, (axis, by_level) in zip(axes[0], gains.items()):
+        for level, values in sorted(by_level.items()):
+            values = np.asarray(values, dtype=float)
+            ax.scatter(np.full(len(values), level) + np.linspace(-0.06, 0.06, len(values)), values, color="#999999", s=14, zorder=2)
+            if len(values) >= 2:
+                half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+                ax.errorbar(level, values.mean(), yerr=half, fmt="o", color=COLORS["TBFL"], capsize=4, zorder=3)
+            elif len(values):
+                ax.plot(level, values.mean(), "o", color=COLORS["TBFL"], zorder=3)
+        ax.axhline(0, color="#555555", linewidth=0.8)
+        ax.set_xticks([0, 1, 2], ["flat (0)", "paper (1)", "wide (2)"])
+        ax.set_xlabel(f"{axis} spread")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    return _save(figure, out_png)

@@ -5,8 +5,8 @@ halves of clips (alternating in name order). Both tuned methods are tuned on the
 first half and every method is evaluated on the second:
 
 - ``median 0.45 s``: the baseline's fixed 7-frame median filter for every class;
-- ``tuned median``: a median filter length per class (:func:`tbfl.evaluation.tuning.tune_median_filters`);
-- ``tuned SEBB``: sound event bounding boxes with per-class settings (:func:`tbfl.evaluation.tuning.tune_sebbs`).
+- ``tuned median``: a median filter length per class (:func:`tbfl.evaluation.postprocessing.tuning.tune_median_filters`);
+- ``tuned SEBB``: sound event bounding boxes with per-class settings (:func:`tbfl.evaluation.postprocessing.tuning.tune_sebbs`).
 
 Both are tuned for the per-class threshold-free PSDS1, as the DCASE 2024 baseline tunes its filters.
 """
@@ -19,9 +19,11 @@ import pandas as pd
 
 from tbfl.data.desed import StrongLabels, read_durations_tsv, read_strong_tsv
 from tbfl.data.layout import DesedLayout
-from tbfl.experiments.report import Configuration
+from tbfl.evaluation import clip_id, evaluate_scores
+from tbfl.evaluation.postprocessing.tuning import tune_median_filters, tune_sebbs
+from tbfl.experiments.runs import Configuration
 from tbfl.experiments.statistics import paired_difference, verdict_columns
-from tbfl.experiments.validation_views import load_scores
+from tbfl.experiments.validation_clips import load_scores
 
 METHODS = ("median 0.45 s", "tuned median", "tuned SEBB")
 #: metric key of EvaluationResult.to_dict() -> column label
@@ -36,9 +38,6 @@ def _half(labels: StrongLabels, durations: Mapping[str, float], filenames: Seque
 
 def postprocessing_table(configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str]) -> pd.DataFrame:
     """One row per run and method: configuration, seed, method, PSDS1, PSDS2, event-F1 (best thr.) on the held-out half."""
-    from tbfl.evaluation import clip_id, evaluate_scores
-    from tbfl.evaluation.tuning import tune_median_filters, tune_sebbs
-
     classes = tuple(classes)
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))

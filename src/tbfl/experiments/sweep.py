@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 import shutil
 import signal
@@ -40,10 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-
+from tbfl.experiments.runs import load_runs, run_name, runs_table
 from tbfl.io import atomic_write_text, read_yaml
 from tbfl.recipes import resolve_recipe
 from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
+from tbfl.training.config import load_recipe
+from tbfl.training.train import train_run
 
 _ARCHIVE_LOCK = threading.Lock()
 
@@ -57,47 +58,6 @@ class PlannedRun:
 
     def override_dict(self) -> dict[str, Any]:
         return dict(self.overrides)
-
-
-def _number(value: Any) -> str:
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    if isinstance(value, str) and value.lower() in ("inf", "infinity"):
-        return "inf"
-    if isinstance(value, str) and value.lower() == "auto":
-        return "auto"
-    return f"{float(value):g}"
-
-
-def run_name(overrides: Mapping[str, Any]) -> str:
-    """Folder name for a configuration, e.g. ``bce``, ``focal_g2``, ``tbfl_k1000_g2``, ``tbfl-uniform_g2`` (no seed).
-
-    A run whose entry sets ``data.root`` is prefixed by that folder's name (``d1v1s0.25-201-bce``), so one
-    grid can train on several datasets. Losses without a naming rule here are named by ``loss.name`` alone.
-    """
-    root = overrides.get("data.root")
-    name = _loss_name(overrides)
-    return name if root is None else f"{Path(str(root)).name}-{name}"
-
-
-def _loss_name(overrides: Mapping[str, Any]) -> str:
-    loss = overrides.get("loss.name", "bce")
-    if loss == "bce":
-        return "bce"
-    gamma = f"g{_number(overrides.get('loss.gamma', 2.0))}"
-    if loss == "focal":
-        alpha = overrides.get("loss.alpha")
-        return f"focal_{gamma}" + ("" if alpha is None else f"_a{_number(alpha)}")
-    if loss == "cbfl":
-        return f"cbfl_b{_number(overrides.get('loss.beta', 0.999))}_{gamma}"
-    if loss != "tbfl":
-        return str(loss)
-    if overrides.get("loss.uniform_weights"):
-        return f"tbfl-uniform_{gamma}"
-    k = _number(overrides.get("loss.k", 1000))
-    if k == "auto" and float(overrides.get("loss.k_auto_target", 1.0)) != 1.0:
-        k += _number(overrides["loss.k_auto_target"])  # e.g. tbfl_kauto0.5_g2
-    return f"tbfl_k{k}_{gamma}"
 
 
 def _flatten(entry: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -173,8 +133,6 @@ def run_state(run_dir: Path, archive: Path | None = None) -> str:
 
 def archive_run(run_dir: Path, archive: Path) -> Path:
     """Copy a finished run's summary to ``archive/runs/<run>/`` (one rename) and rewrite ``archive/runs.csv``."""
-    from tbfl.experiments.report import load_runs, runs_table
-
     target = archive / "runs" / run_dir.name
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{run_dir.name}."))
@@ -206,9 +164,6 @@ def _train_command(config: Path, run_dir: Path, run: PlannedRun) -> list[str]:
 
 def train_planned_run(payload: str) -> int:
     """Entry point of one sweep child process: train (resuming) one run; the exit status as ``tbfl train``'s."""
-    from tbfl.training.config import load_recipe
-    from tbfl.training.train import train_run
-
     job = json.loads(payload)
     try:
         result = train_run(load_recipe(job["config"], job["overrides"]), job["run_dir"], resume=True, progress=False)
@@ -227,8 +182,6 @@ def run_sweep(
     own GPU when GPUs are present (``CUDA_VISIBLE_DEVICES``), else on the CPU.
     ``archive``: see the module docstring.
     """
-    from tbfl.training.config import load_recipe
-
     runs = load_grid(grid, load_recipe(config).to_dict()["loss"])
     run_planned(config, runs, out_dir, jobs=jobs, archive=archive, progress=progress, log=log)
     return [Path(out_dir) / run.name for run in runs]
@@ -238,9 +191,6 @@ def run_planned(
     config: str | Path, runs: list[PlannedRun], out_dir: str | Path, *, jobs: int = 1, archive: str | Path | None = None, progress: bool = True, log=print
 ) -> None:
     """Train the planned runs not finished yet (see :func:`run_sweep`)."""
-    from tbfl.training.config import load_recipe
-    from tbfl.training.train import train_run
-
     config, out_dir = Path(config), Path(out_dir)
     archive = Path(archive) if archive is not None else None
     load_recipe(config)  # fail early on a bad config

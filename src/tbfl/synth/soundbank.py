@@ -27,8 +27,9 @@ import numpy as np
 import soundfile as sf
 
 from tbfl.constants import DESED_CLASSES
-from tbfl.data.audio import AUDIO_SUFFIXES
+from tbfl.data.audio import audio_files
 from tbfl.data.layout import DesedLayout
+from tbfl.data.soundbank import class_folders
 from tbfl.io import atomic_path, atomic_write_bytes, atomic_write_text
 from tbfl.synth import dsp
 from tbfl.synth.backgrounds import BACKGROUNDS
@@ -41,8 +42,6 @@ HELDOUT_FOREGROUND = "soundbank/audio/validation/foreground"
 HELDOUT_BACKGROUND = "soundbank/audio/validation/background"
 CREDITS_TSV = "soundbank/credits.tsv"
 LICENCE = "CC0-1.0"
-#: DESED marks sources cut at their start or end with these folder suffixes; they belong to the class.
-VARIANT_SUFFIXES = ("_nOn", "_nOff")
 SOURCE_LENGTH_RANGE_S = (0.25, 90.0)
 
 
@@ -166,21 +165,6 @@ class SourceFile:
     n_samples: int
 
 
-def class_of_folder(folder: Path) -> str:
-    """The DESED class of a foreground folder (``_nOn``/``_nOff`` variants merged); error if unknown."""
-    name = folder.name
-    for suffix in VARIANT_SUFFIXES:
-        name = name.removesuffix(suffix)
-    if name not in DESED_CLASSES:
-        raise ValueError(f"{folder}: foreground folder is not a DESED class (expected one of {', '.join(DESED_CLASSES)}, optionally with _nOn/_nOff)")
-    return name
-
-
-def _audio_files(folder: Path, recursive: bool) -> list[Path]:
-    files = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(p for p in files if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
-
-
 def _source_file(label: str, path: Path) -> SourceFile:
     try:
         info = sf.info(str(path))
@@ -193,12 +177,13 @@ def _source_file(label: str, path: Path) -> SourceFile:
 
 
 def index_foreground(folder: Path) -> tuple[SourceFile, ...]:
-    """Every foreground file under ``folder/<class>[_nOn|_nOff]/``, sorted by class then path."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: soundbank foreground folder not found")
-    files = [_source_file(class_of_folder(sub), path) for sub in sorted(folder.iterdir()) if sub.is_dir() for path in _audio_files(sub, recursive=True)]
-    return tuple(sorted(files, key=lambda f: (DESED_CLASSES.index(f.label), f.path)))
+    """Every foreground file under ``folder/<class>[_nOn][_nOff]/`` (:mod:`tbfl.data.soundbank`), sorted by class then path.
+
+    DESED's classes come first in DESED's order, any other class after them by name.
+    """
+    files = [_source_file(label, path) for label, sub in class_folders(folder) for path in audio_files(sub, recursive=True)]
+    order = {name: i for i, name in enumerate(DESED_CLASSES)}
+    return tuple(sorted(files, key=lambda f: (order.get(f.label, len(order)), f.label, f.path)))
 
 
 def index_background(folder: Path) -> tuple[SourceFile, ...]:
@@ -207,7 +192,7 @@ def index_background(folder: Path) -> tuple[SourceFile, ...]:
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: soundbank background folder not found")
     files = []
-    for path in _audio_files(folder, recursive=True):
+    for path in audio_files(folder, recursive=True):
         relative = path.relative_to(folder)
         files.append(_source_file(relative.parts[0] if len(relative.parts) > 1 else "background", path))
     return tuple(files)
@@ -225,6 +210,10 @@ def import_soundbank(source_root: Path, layout: DesedLayout, heldout_fraction: f
     Returns the number of files linked or copied.
     """
     source_root = Path(source_root)
+    if (source_root / "foreground").is_dir():  # the presets mix DESED's classes: a folder of another class is a mistake here
+        for label, folder in class_folders(source_root / "foreground"):
+            if label not in DESED_CLASSES:
+                raise ValueError(f"{folder}: foreground folder is not a DESED class (expected one of {', '.join(DESED_CLASSES)}, optionally with _nOn/_nOff)")
     groups: dict[tuple[str, str], list[SourceFile]] = {}
     for role, files in (("foreground", index_foreground(source_root / "foreground")), ("background", index_background(source_root / "background"))):
         for source in files:
@@ -271,7 +260,7 @@ def write_credits(layout: DesedLayout) -> Path:
             folder = bank_folder(layout, role, split)
             if not folder.is_dir():
                 continue
-            for path in _audio_files(folder, recursive=True):
+            for path in audio_files(folder, recursive=True):
                 with sf.SoundFile(path) as audio:
                     generator, licence = audio.comment or "", audio.copyright or ""
                 relative = path.relative_to(layout.root).as_posix()

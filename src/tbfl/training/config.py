@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from tbfl.io import read_yaml
+from tbfl.features import FeatureConfig
+from tbfl.model import CRNNConfig
 from tbfl.recipes import resolve_recipe
-from tbfl.training.loss import LOSSES
+from tbfl.training.loss import LOSSES, LossConfig
 
 if TYPE_CHECKING:
     from tbfl.data.labels import FrameGrid
@@ -32,23 +34,6 @@ class DataConfig:
     weak_validation_fraction: float = 0.1  # the baseline holds out 10% of weak clips for validation
     cache_dir: str = ".cache/features"
     num_workers: int = 0
-
-
-@dataclass
-class LossConfig:
-    name: str = "bce"  # bce | focal | cbfl | tbfl | asl | labce | owbce (docs/losses-competing.md)
-    gamma: float = 2.0
-    alpha: float | None = None  # focal only
-    k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
-    k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
-    beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
-    uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
-    gamma_pos: float = 0.0  # asl: focusing of the positive term
-    gamma_neg: float = 4.0  # asl: focusing of the negative term
-    margin: float = 0.05  # asl: probability margin m of the negatives
-    tau: float = 1.0  # labce: scale of the prior offsets tau * logit(prior_c)
-    boundary_weight: float = 1.0  # owbce: alpha, extra weight at an onset or offset
-    boundary_frames: int = 3  # owbce: sigma, frames weighted on each side of a boundary
 
 
 @dataclass
@@ -208,9 +193,6 @@ def recipe_frame_grid(features: Mapping[str, Any], model: Mapping[str, Any], whe
     ``model.pooling`` (the rule and its errors: :meth:`tbfl.features.FeatureConfig.frame_grid`).
     ValueError, prefixed with ``where``, for invalid sections, differing ``n_mels`` or no consistent grid.
     """
-    from tbfl.features import FeatureConfig
-    from tbfl.model import CRNNConfig
-
     feature_config = _build(FeatureConfig, features, f"{where}: features")
     model_config = _build(CRNNConfig, model, f"{where}: model")
     if feature_config.n_mels != model_config.n_mels:

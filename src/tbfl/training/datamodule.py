@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from tbfl.constants import DESED_CLASSES
-from tbfl.data.audit import clip_durations_s, keep_present, present_strong_labels
+from tbfl.data.present import clip_durations_s, keep_present, present_strong_labels
 from tbfl.data.desed import StrongLabels, read_strong_tsv, read_unlabeled_tsv, read_weak_tsv
 from tbfl.data.labels import FrameGrid, encode_strong_clips, encode_weak
 from tbfl.data.layout import DesedLayout

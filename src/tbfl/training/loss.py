@@ -8,6 +8,7 @@ the recipe turns V_c and r_c into w_c, and ``make_loss`` the only place a loss n
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -27,7 +28,6 @@ from tbfl.weights import auto_k, class_balanced_weights, time_balanced_weights
 
 if TYPE_CHECKING:
     from tbfl.data.stats import DatasetStats
-    from tbfl.training.config import LossConfig
 
 #: Loss names of the recipe (``loss.name``); cbfl and tbfl are weighted by class, labce needs per-class priors.
 LOSSES = ("bce", "focal", "cbfl", "tbfl", "asl", "labce", "owbce")
@@ -36,7 +36,26 @@ WEIGHTED_LOSSES = ("cbfl", "tbfl", "labce")
 PRIOR_FLOOR = 1e-4
 
 
-def resolve_k(config: "LossConfig", stats: "DatasetStats") -> float:
+@dataclass
+class LossConfig:
+    """The recipe's ``loss`` section (validated by :func:`tbfl.training.config.loss_from_dict`)."""
+
+    name: str = "bce"  # bce | focal | cbfl | tbfl | asl | labce | owbce (docs/losses-competing.md)
+    gamma: float = 2.0
+    alpha: float | None = None  # focal only
+    k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
+    k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
+    beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
+    uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
+    gamma_pos: float = 0.0  # asl: focusing of the positive term
+    gamma_neg: float = 4.0  # asl: focusing of the negative term
+    margin: float = 0.05  # asl: probability margin m of the negatives
+    tau: float = 1.0  # labce: scale of the prior offsets tau * logit(prior_c)
+    boundary_weight: float = 1.0  # owbce: alpha, extra weight at an onset or offset
+    boundary_frames: int = 3  # owbce: sigma, frames weighted on each side of a boundary
+
+
+def resolve_k(config: LossConfig, stats: "DatasetStats") -> float:
     """The k the weights use: ``config.k``, or for ``k: auto`` :func:`tbfl.weights.auto_k` of the dataset's
     V_c and r_c with ``config.k_auto_target``."""
     if config.k == "auto":
@@ -44,7 +63,7 @@ def resolve_k(config: "LossConfig", stats: "DatasetStats") -> float:
     return float(config.k)
 
 
-def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | None:
+def class_weights(config: LossConfig, stats: "DatasetStats") -> np.ndarray | None:
     """(C,) per-class vector of the loss in the order of ``stats.classes``: tbfl w_c(V_c, r_c, k) (eq. 4; all 1
     with ``uniform_weights``; k from :func:`resolve_k`), cbfl Cui et al.'s weights of V_c with ``beta``, labce the positive-frame priors
     ``stats.frame_rates`` clipped to [PRIOR_FLOOR, 1 - PRIOR_FLOOR] (not weights: the loss offsets the logits by
@@ -69,7 +88,7 @@ def class_weights(config: "LossConfig", stats: "DatasetStats") -> np.ndarray | N
     return None
 
 
-def make_loss(config: "LossConfig", weights: Sequence[float] | None = None) -> nn.Module:
+def make_loss(config: LossConfig, weights: Sequence[float] | None = None) -> nn.Module:
     """The classification loss named by ``config.name``, holding ``weights`` (C,) as its ``weight`` buffer
     (labce: as its ``prior`` buffer).
 

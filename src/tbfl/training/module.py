@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from tbfl.constants import DESED_CLASSES
+from tbfl.evaluation import clip_id, evaluate_scores
 from tbfl.features import minmax_scale
 from tbfl.model import CRNN, CRNNConfig
 from tbfl.training.config import TrainingConfig, loss_from_dict, recipe_frame_grid
@@ -159,8 +160,6 @@ class MeanTeacherSED(L.LightningModule):
         return {key: value[first] for key, value in merged.items()}
 
     def on_validation_epoch_end(self) -> None:
-        from tbfl.evaluation import clip_id, evaluate_scores
-
         synth, weak = self._gathered(0), self._gathered(1)
         metrics: dict[str, float] = {}
         for network in ("student", "teacher"):

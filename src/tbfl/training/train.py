@@ -202,7 +202,7 @@ def score_and_evaluate(
     Scores lie on the checkpoint's frame grid. Both networks are evaluated, as the baseline does; ``eval_model``'s
     scores are written and its metrics are the top level of metrics.json. ``ending`` (how training stopped) is stored under "training".
     """
-    from tbfl.data.audit import clip_durations_s, present_strong_labels
+    from tbfl.data.present import clip_durations_s, present_strong_labels
     from tbfl.data.desed import read_strong_tsv
     from tbfl.evaluation import clip_id, evaluate_scores, write_scores
     from tbfl.training.module import MeanTeacherSED

@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+import yaml
 
+from tbfl.data.audio import load_audio
 from tbfl.data.desed import read_durations_tsv, read_strong_tsv
 from tbfl.data.layout import DesedLayout
-from tbfl.experiments.report import Configuration, Run
+from tbfl.evaluation import PSDS1, PSDS2, clip_id, evaluate_scores
+from tbfl.evaluation.postprocessing.frames import decode_events, median_filter_frames
+from tbfl.experiments.runs import Configuration, Run
+from tbfl.features import FeatureConfig, compute_features
 
 
 def load_scores(run: Run) -> tuple[list[str], np.ndarray, float]:
@@ -28,8 +33,6 @@ def psd_roc_curves(
     configurations: Mapping[str, Configuration], layout: DesedLayout, classes: Sequence[str], *, median_filter_s: float = 0.45
 ) -> dict[str, dict[str, list[tuple[np.ndarray, np.ndarray]]]]:
     """Scenario ("PSDS1", "PSDS2") -> label -> one (eFPR per hour, eTPR) PSD-ROC per run (the 50 operating points)."""
-    from tbfl.evaluation import PSDS1, PSDS2, clip_id, evaluate_scores
-
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))
     curves: dict[str, dict[str, list]] = {"PSDS1": {}, "PSDS2": {}}
@@ -62,10 +65,6 @@ def event_roll_clips(
     ``systems``: label -> run whose validation scores are shown (one seed each). Each system's
     detections are decoded as event-F1 @0.5 decodes them: ``median_filter_s`` median filter, then ``threshold``.
     """
-    from tbfl.data.audio import load_audio
-    from tbfl.evaluation.postprocess import decode_events, median_filter_frames
-    from tbfl.features import FeatureConfig, compute_features
-
     labels = read_strong_tsv(layout.path("validation_tsv"), classes)
     durations = read_durations_tsv(layout.path("validation_durations_tsv"))
     feature_config = FeatureConfig(**feature_settings)
@@ -95,8 +94,6 @@ def event_roll_clips(
 
 def dataset_layout(run: Run, data_root: str | Path | None = None) -> DesedLayout | None:
     """The layout of the dataset a run was trained on (``data_root`` overrides the run's config); None if absent."""
-    import yaml
-
     config = yaml.safe_load(run.folder.config.read_text())
     root = Path(data_root) if data_root is not None else Path(config["data"]["root"])
     layout = DesedLayout.from_config(root, config["data"].get("layout") or {})

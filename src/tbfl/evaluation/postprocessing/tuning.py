@@ -4,32 +4,29 @@ Three things can be tuned, each as the per-class best of a small grid:
 
 - a median filter length per class (:func:`tune_median_filters`);
 - SEBB hyper-parameters per class (:func:`tune_sebbs`; step filter length and
-  the two merge thresholds of :mod:`~tbfl.evaluation.sebb`);
+  the two merge thresholds of :mod:`~tbfl.evaluation.postprocessing.sebb`);
 - on top of either, a decision threshold per class, the operating point with
   the best collar-based (event) F1 of that class (:func:`tune_thresholds`).
 
 Candidates are scored by evaluating the tuning set exactly as
 :func:`~tbfl.evaluation.evaluate.evaluate_scores` later applies the stored
-parameters. :class:`PostprocessParams` owns the file (``params.json``); it
-stores the tuning set's clip ids so that applying the parameters to the same
-clips (which inflates the scores) is refused unless explicitly allowed.
+parameters; the result is a :class:`~tbfl.evaluation.postprocessing.params.PostprocessParams`
+(the parameter file and its application live there, so that detection does not depend on the search).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import math
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
 
-from tbfl.evaluation.postprocess import median_filter, median_filter_frames
-from tbfl.evaluation.sebb import SebbParams, sebb_scores, step_filter_frames
-from tbfl.io import atomic_write_text
+from tbfl.evaluation.evaluate import evaluate_scores
+from tbfl.evaluation.postprocessing.frames import median_filter_frames
+from tbfl.evaluation.postprocessing.params import PostprocessParams
+from tbfl.evaluation.postprocessing.sebb import SebbParams, step_filter_frames
 
 #: Candidate median filter lengths in seconds (0: no filter).
 DEFAULT_CANDIDATES_S = (0.0, 0.15, 0.3, 0.45, 0.6, 0.9, 1.2)
@@ -39,99 +36,6 @@ DEFAULT_MERGE_THRESHOLDS_ABS = (0.15, 0.2, 0.3)
 DEFAULT_MERGE_THRESHOLDS_REL = (1.5, 2.0, 3.0)
 #: Per-class metrics a setting can be tuned for (keys of ``EvaluationResult.to_dict()["details"]``).
 METRICS = ("psds1_threshold_free", "psds2_threshold_free", "psds1", "psds2", "event_f1_best_per_class", "intersection_f1")
-
-
-@dataclass(frozen=True)
-class PostprocessParams:
-    """Per-class post-processing and where it was tuned.
-
-    ``median_filter_frames``: per class, odd (1: none); with ``sebb`` it smooths
-    the scores before the SEBB step filter. ``sebb``: per class, SEBB
-    hyper-parameters (None: plain frame thresholding). ``thresholds``: per
-    class, a tuned decision threshold for the event F1 (None: not tuned).
-    """
-
-    classes: tuple[str, ...]
-    median_filter_frames: tuple[int, ...]
-    frame_hop_s: float
-    metric: str
-    tuning_clips: tuple[str, ...]
-    sebb: tuple[SebbParams, ...] | None = None
-    thresholds: tuple[float, ...] | None = None
-
-    @property
-    def method(self) -> str:
-        """"median" (median filter, then thresholds on frames) or "sebb" (median filter, then SEBBs)."""
-        return "median" if self.sebb is None else "sebb"
-
-    def to_dict(self) -> dict:
-        data = dataclasses.asdict(self)
-        return {"method": self.method, **data, "sebb": None if self.sebb is None else [p.to_dict() for p in self.sebb]}
-
-    def save(self, path: str | Path) -> None:
-        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
-
-    @classmethod
-    def load(cls, path: str | Path) -> "PostprocessParams":
-        try:
-            data = json.loads(Path(path).read_text())
-            sebb, thresholds = data.get("sebb"), data.get("thresholds")
-            params = cls(
-                tuple(data["classes"]), tuple(int(n) for n in data["median_filter_frames"]),
-                float(data["frame_hop_s"]), str(data["metric"]), tuple(data["tuning_clips"]),
-                sebb=None if sebb is None else tuple(SebbParams.from_dict(p) for p in sebb),
-                thresholds=None if thresholds is None else tuple(float(t) for t in thresholds),
-            )
-            if data.get("method", params.method) != params.method:
-                raise ValueError(f"method {data['method']!r} does not match the stored settings")
-        except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{path}: not a post-processing parameter file ({error})") from None
-        n_classes = len(params.classes)
-        if len(params.median_filter_frames) != n_classes or any(n < 1 or n % 2 == 0 for n in params.median_filter_frames):
-            raise ValueError(f"{path}: needs one odd median filter length >= 1 per class")
-        if params.sebb is not None and len(params.sebb) != n_classes:
-            raise ValueError(f"{path}: needs one set of SEBB parameters per class, got {len(params.sebb)} for {n_classes} classes")
-        if params.thresholds is not None and (len(params.thresholds) != n_classes
-                                              or not all(0 <= t < 1 for t in params.thresholds)):
-            raise ValueError(f"{path}: needs one threshold in [0, 1) per class")
-        return params
-
-    def apply(self, scores: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Each clip's (C, n_frames) scores after this post-processing (:func:`tuned_scores`); threshold them
-        at ``thresholds`` (when tuned) for the detections."""
-        return tuned_scores(scores, self.median_filter_frames, self.sebb)
-
-    def check_applicable(self, classes: Iterable[str], clips: Iterable[str], *, allow_tuning_set: bool,
-                         frame_hop_s: float | None = None) -> None:
-        """ValueError when the classes or the frame hop differ, or the evaluated clips overlap the tuning set (unless allowed)."""
-        if tuple(classes) != self.classes:
-            raise ValueError(f"post-processing parameters are for classes {list(self.classes)}, not {list(classes)}")
-        if frame_hop_s is not None and not np.isclose(frame_hop_s, self.frame_hop_s, rtol=1e-6, atol=0):
-            raise ValueError(f"post-processing parameters were tuned on frames of {self.frame_hop_s:g} s, not "
-                             f"{frame_hop_s:g} s: their lengths in frames would mean other durations")
-        shared = sorted(set(clips) & set(self.tuning_clips))
-        if shared and not allow_tuning_set:
-            raise ValueError(
-                f"{len(shared)} evaluated clip(s) were used to tune the post-processing (e.g. {shared[0]}): "
-                "tuning on the evaluation set inflates the scores; pass --allow-tuning-set to do it anyway"
-            )
-
-
-def median_filter_per_class(scores: Mapping[str, np.ndarray], frames: Iterable[int]) -> dict[str, np.ndarray]:
-    """Each clip's (C, n_frames) scores with class c median-filtered over ``frames[c]`` frames."""
-    frames = tuple(frames)
-    return {clip: np.stack([median_filter(row, n) for row, n in zip(np.asarray(values, np.float64), frames)])
-            for clip, values in scores.items()}
-
-
-def tuned_scores(
-    scores: Mapping[str, np.ndarray], median_filter_frames: Iterable[int], sebb: Iterable[SebbParams] | None = None,
-) -> dict[str, np.ndarray]:
-    """Each clip's (C, n_frames) scores after tuned post-processing: class c median-filtered over
-    ``median_filter_frames[c]`` frames, then, with ``sebb``, replaced by its SEBB curve (so that the
-    frames above a threshold t are exactly the SEBBs with confidence > t)."""
-    filtered = median_filter_per_class(scores, median_filter_frames)
-    return filtered if sebb is None else sebb_scores(filtered, sebb)
 
 
 def _per_class(result, metric: str) -> dict[str, float]:
@@ -159,8 +63,6 @@ def tune_median_filters(
     Returns the parameters and, per candidate length (s), the per-class values.
     Ties go to the shorter filter.
     """
-    from tbfl.evaluation.evaluate import evaluate_scores
-
     _check_metric(metric)
     candidates_s = sorted(set(float(c) for c in candidates_s))
     values, frames = {}, []
@@ -214,8 +116,6 @@ def tune_sebbs(
     parameters and, per grid point, the per-class values. Ties go to the
     earlier grid point (shorter step filter, then the grid's order).
     """
-    from tbfl.evaluation.evaluate import evaluate_scores
-
     _check_metric(metric)
     smoothing = (median_filter_frames(median_filter_s, frame_hop_s),) * len(classes)
     grid = sebb_grid(frame_hop_s, step_filters_s, merge_thresholds_abs, merge_thresholds_rel, confidence, either_abs_or_rel)
@@ -244,8 +144,6 @@ def tune_thresholds(
     the lowest wins on ties. Returns the new parameters and the tuning set's
     per-class F-score at those thresholds (an ``FScore``).
     """
-    from tbfl.evaluation.evaluate import evaluate_scores
-
     options = {} if thresholds is None else {"thresholds": thresholds}
     result = evaluate_scores(scores, ground_truth, durations, params.classes, frame_hop_s=params.frame_hop_s,
                              times_s=times_s, postprocess=params, allow_tuning_set=True, **options)

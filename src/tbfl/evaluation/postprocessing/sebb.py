@@ -89,7 +89,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from tbfl.evaluation.postprocess import median_filter
+from tbfl.evaluation.postprocessing.frames import median_filter
 
 CONFIDENCES = ("mean", "max")
 SEBB_COLUMNS = ["filename", "onset", "offset", "event_label", "confidence"]

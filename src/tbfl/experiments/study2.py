@@ -1,0 +1,260 @@
+"""Study 2's analysis, exactly as fixed by docs/study2/protocol.md (H1-H4), over an archive of runs.
+
+A study-2 run folder is named ``<dataset>-<configuration>_s<seed>`` (:func:`~tbfl.experiments.runs.run_name`
+with ``data.root``), its dataset ``d<d>v<v>s<scale>-<generator seed>``. The unit of analysis is the dataset:
+a contrast gives one number per dataset (the mean over its training seeds of the seed-paired differences),
+and tests run over datasets. Only runs that stopped on the plateau rule count. A block whose runs are not all
+finished gets its numbers but the verdict ``pending``: the protocol computes verdicts on complete blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from tbfl.experiments.figures import plot_gain_against_level
+from tbfl.experiments.runs import SEED_SUFFIX, SHORT_EVENT_S, run_name, runs_table
+from tbfl.experiments.runs import load_runs as load_configurations
+from tbfl.experiments.sections import markdown_table
+from tbfl.experiments.statistics import equivalence_interval, holm_adjusted, paired_difference, protocol_verdict, slope_test
+from tbfl.io import atomic_write_text, read_yaml
+from tbfl.run_folder import METRICS_FILE, RunFolder
+
+DATASET = re.compile(r"^d(?P<d>\d+)v(?P<v>\d+)s(?P<scale>[0-9.]+)-(?P<seed>\d+)$")
+BCE = run_name({"loss.name": "bce"})
+FOCAL = run_name({"loss.name": "focal", "loss.gamma": 2})
+TBFL = run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.gamma": 2})
+CBFL = run_name({"loss.name": "cbfl", "loss.beta": 0.999, "loss.gamma": 2})
+#: H4's league, in the protocol's order.
+LEAGUE = (BCE, FOCAL, CBFL, TBFL, "asl", "labce", "owbce")
+#: H3's configurations: k: auto at targets 0.25, 1 and 4.
+H3_TARGETS = {0.25: run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.k_auto_target": 0.25, "loss.gamma": 2}),
+              1.0: TBFL, 4.0: run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.k_auto_target": 4.0, "loss.gamma": 2})}
+#: The metrics of the protocol, by their column in :func:`load_runs`.
+METRICS = {"psds1": "PSDS1", "psds2": "PSDS2", "event_f1": "event-F1 (synthetic-validation threshold)",
+           "short_f1": "short-event F1", "long_f1": "long-event F1"}
+#: The protocol's design: datasets of each block (generator seeds) and its size in runs.
+PAPER = tuple(f"d1v1s0.25-{seed}" for seed in (201, 202, 203, 204))
+H2_WORLDS = {"flat": ("d0v0s0.25-301", "d0v0s0.25-302"), "duration-flat": ("d0v1s0.25-311", "d0v1s0.25-312"),
+             "duration-wide": ("d2v1s0.25-321", "d2v1s0.25-322"), "volume-flat": ("d1v0s0.25-331", "d1v0s0.25-332"),
+             "volume-wide": ("d1v2s0.25-341", "d1v2s0.25-342")}
+
+
+@dataclass(frozen=True)
+class DatasetName:
+    """A study-2 dataset: duration spread ``d``, volume spread ``v``, V_c ``scale`` and generator ``seed``."""
+
+    name: str
+    d: int
+    v: int
+    scale: float
+    seed: int
+
+    @classmethod
+    def parse(cls, name: str) -> "DatasetName":
+        match = DATASET.match(name)
+        if match is None:
+            raise ValueError(f"{name!r} is not a study-2 dataset name (d<d>v<v>s<scale>-<seed>)")
+        return cls(name, int(match["d"]), int(match["v"]), float(match["scale"]), int(match["seed"]))
+
+
+def load_runs(runs_dir: str | Path) -> pd.DataFrame:
+    """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
+    epochs, k (the k used), the metrics of :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
+    synthetic-validation threshold)."""
+    rows = []
+    for metrics_file in sorted(Path(runs_dir).glob(f"*/{METRICS_FILE}")):
+        folder = RunFolder(metrics_file.parent)
+        dataset = DatasetName.parse(Path(str(read_yaml(folder.config, "run config")["data"]["root"])).name)
+        match = SEED_SUFFIX.search(folder.path.name)
+        prefix = f"{dataset.name}-"
+        if match is None or not folder.path.name.startswith(prefix):
+            raise ValueError(f"{folder.path}: not named <dataset>-<configuration>_s<seed> after its data.root {dataset.name}")
+        metrics, weights = folder.read_metrics(), folder.read_class_weights()
+        per_class = metrics.per_class("event_f1_synth_threshold")
+        statistics = weights["statistics"]
+        short = [c for c, duration_s in zip(statistics["classes"], statistics["avg_event_duration_s"]) if duration_s < SHORT_EVENT_S]
+        long = [c for c in statistics["classes"] if c not in short]
+        k = weights.get("k", weights.get("loss", {}).get("k"))
+        rows.append({
+            "run": folder.path.name, "dataset": dataset.name, "d": dataset.d, "v": dataset.v, "scale": dataset.scale,
+            "configuration": folder.path.name[len(prefix): match.start()], "seed": int(match.group(1)),
+            "plateau": str(metrics.training.get("stop_reason", "")).startswith("plateau"),
+            "epochs": metrics.training.get("epochs_trained"),
+            "k": k["chosen"] if isinstance(k, dict) else k,
+            "psds1": metrics.psds1, "psds2": metrics.psds2, "event_f1": metrics.value("event_f1_synth_threshold"),
+            "short_f1": float(np.mean([per_class[c] for c in short])) if short else np.nan,
+            "long_f1": float(np.mean([per_class[c] for c in long])) if long else np.nan,
+            "per_class": per_class,
+        })
+    return pd.DataFrame(rows)
+
+
+def dataset_differences(runs: pd.DataFrame, a: str, b: str, metric: str, datasets: Sequence[str]) -> dict[str, float]:
+    """Dataset -> the mean over common training seeds of ``a - b`` (plateau runs only); datasets without a pair are left out."""
+    counted = runs[runs["plateau"]]
+    differences = {}
+    for dataset in datasets:
+        here = counted[counted["dataset"] == dataset]
+        by_seed = {config: dict(zip(rows["seed"], rows[metric])) for config, rows in here.groupby("configuration")}
+        seeds = sorted(set(by_seed.get(a, {})) & set(by_seed.get(b, {})))
+        if seeds:
+            differences[dataset] = float(np.mean([by_seed[a][s] - by_seed[b][s] for s in seeds]))
+    return differences
+
+
+def _expected(datasets: Sequence[str], configurations: Sequence[str], seeds: Sequence[int]) -> set[str]:
+    return {f"{dataset}-{config}_s{seed}" for dataset in datasets for config in configurations for seed in seeds}
+
+
+def _complete(runs: pd.DataFrame, expected: set[str]) -> tuple[bool, str]:
+    done = expected & set(runs["run"])
+    return done == expected, f"{len(done)} of {len(expected)} runs"
+
+
+def _over_datasets(contrasts: list[tuple[str, dict[str, float]]], complete: bool) -> pd.DataFrame:
+    """One row per (label, dataset -> difference): mean [95% CI] over datasets, p, Holm over the rows, verdict."""
+    tests = [paired_difference(values, {key: 0.0 for key in values}) if values else None for _, values in contrasts]
+    adjusted = holm_adjusted([t.p_value if t is not None else np.nan for t in tests])
+    rows = []
+    for (label, values), test, holm_p in zip(contrasts, tests, adjusted):
+        verdict = "pending" if not complete or test is None or len(values) < 2 else protocol_verdict(test.mean, test.ci_low, test.ci_high, holm_p)
+        rows.append({
+            "contrast": label, "datasets": len(values),
+            "per-dataset differences": " ".join(f"{v:+.3f}" for v in values.values()),
+            "mean [95% CI]": "" if test is None else test.format(),
+            "p": "" if test is None else test.format_p(),
+            "Holm p": "" if np.isnan(holm_p) else f"{holm_p:.3f}", "verdict": verdict,
+        })
+    return pd.DataFrame(rows)
+
+
+def h1(runs: pd.DataFrame) -> pd.DataFrame:
+    """H1 (primary): TBFL (k: auto) - BCE on PSDS2 and short-event F1 over the paper world's datasets; Holm over 2."""
+    complete, _ = _complete(runs, _expected(PAPER, (BCE, TBFL), (1, 2)))
+    return _over_datasets([(f"{TBFL} - {BCE}: {METRICS[m]}", dataset_differences(runs, TBFL, BCE, m, PAPER)) for m in ("psds2", "short_f1")],
+                          complete)
+
+
+def h2(runs: pd.DataFrame, metric: str = "psds2") -> pd.DataFrame:
+    """H2: slopes of the TBFL - focal gain against the duration and the volume spread (Holm over 2); the flat world by TOST."""
+    all_datasets = PAPER + tuple(d for pair in H2_WORLDS.values() for d in pair)
+    complete, _ = _complete(runs, _expected(all_datasets, (FOCAL, TBFL), (1,)))
+    gains = {d: g for d, g in dataset_differences(runs[runs["seed"] == 1], TBFL, FOCAL, metric, all_datasets).items()}
+    rows, tests = [], []
+    for axis, worlds in (("duration", ("duration-flat", "duration-wide")), ("volume", ("volume-flat", "volume-wide"))):
+        members = [d for d in PAPER + H2_WORLDS[worlds[0]] + H2_WORLDS[worlds[1]] if d in gains]
+        levels = [getattr(DatasetName.parse(d), axis[0]) for d in members]
+        try:
+            tests.append(slope_test(levels, [gains[d] for d in members]))
+        except ValueError:
+            tests.append(None)
+        rows.append({"contrast": f"{axis} spread: slope of {TBFL} - {FOCAL} ({METRICS[metric]})", "datasets": len(members)})
+    adjusted = holm_adjusted([t.p_value if t is not None else np.nan for t in tests])
+    for row, test, holm_p in zip(rows, tests, adjusted):
+        row.update({"estimate [95% CI]": "" if test is None else test.format(), "p": "" if test is None else f"{test.p_value:.3f}",
+                    "Holm p": "" if np.isnan(holm_p) else f"{holm_p:.3f}",
+                    "verdict": "pending" if not complete or test is None else protocol_verdict(test.estimate, test.ci_low, test.ci_high, holm_p)})
+    flat = [gains[d] for d in H2_WORLDS["flat"] if d in gains]
+    if len(flat) >= 2:
+        low, high, equivalent = equivalence_interval(flat, margin=0.02)
+        interval, verdict = f"{np.mean(flat):+.3f} [{low:+.3f}, {high:+.3f}] (90%)", ("confirmed" if equivalent else "inconclusive")
+    else:
+        interval, verdict = "", "pending"
+    rows.append({"contrast": f"flat world: {TBFL} - {FOCAL} inside (-0.02, +0.02) ({METRICS[metric]})", "datasets": len(flat),
+                 "estimate [95% CI]": interval, "p": "", "Holm p": "", "verdict": verdict if complete else "pending"})
+    return pd.DataFrame(rows)
+
+
+def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """H4: the league table (mean [95% CI] over datasets per loss and metric, mean rank on PSDS2) and each loss -
+    TBFL on PSDS2 (Holm over 6), on seed 1 of paper-world datasets 201-203."""
+    datasets = PAPER[:3]
+    complete, _ = _complete(runs, _expected(datasets, LEAGUE, (1,)))
+    seed1 = runs[(runs["seed"] == 1) & runs["plateau"] & runs["dataset"].isin(datasets)]
+    ranks = seed1.pivot_table(index="dataset", columns="configuration", values="psds2").rank(axis=1, ascending=False).mean()
+    league = []
+    for config in LEAGUE:
+        rows = seed1[seed1["configuration"] == config]
+        entry = {"loss": config, "datasets": len(rows), "mean rank (PSDS2)": f"{ranks.get(config, np.nan):.2f}"}
+        for metric, label in METRICS.items():
+            values = dict(zip(rows["dataset"], rows[metric]))
+            entry[label] = paired_difference(values, {k: 0.0 for k in values}).format() if values else ""
+        league.append(entry)
+    contrasts = [(f"{config} - {TBFL}: PSDS2", dataset_differences(seed1, config, TBFL, "psds2", datasets)) for config in LEAGUE if config != TBFL]
+    return pd.DataFrame(league), _over_datasets(contrasts, complete)
+
+
+def per_class_table(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> pd.DataFrame:
+    """Exploratory: ``a - b`` of each class's event-F1 (synthetic-validation threshold), mean [95% CI] over datasets."""
+    counted = runs[runs["plateau"] & runs["dataset"].isin(datasets)]
+    classes = sorted({c for per_class in counted["per_class"] for c in per_class})
+    expanded = counted.assign(**{f"class:{c}": [p.get(c, np.nan) for p in counted["per_class"]] for c in classes})
+    rows = []
+    for c in classes:
+        values = dataset_differences(expanded, a, b, f"class:{c}", datasets)
+        rows.append({"class": c, "datasets": len(values),
+                     "mean [95% CI]": paired_difference(values, {k: 0.0 for k in values}).format() if values else ""})
+    return pd.DataFrame(rows)
+
+
+def progress_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per block of the protocol: runs finished of planned, and how many stopped on the plateau rule."""
+    blocks = {
+        "H1": _expected(PAPER, (BCE, TBFL), (1, 2)),
+        "H2": _expected(PAPER, (FOCAL,), (1,)) | _expected([d for p in H2_WORLDS.values() for d in p], (FOCAL, TBFL), (1,)),
+        "H4": _expected(PAPER[:3], (CBFL, "asl", "labce", "owbce"), (1,)),
+        "H3": _expected(PAPER[:2], (H3_TARGETS[0.25], H3_TARGETS[4.0]), (1,)) | _expected(("d1v1s1-401", "d1v1s1-402"), tuple(H3_TARGETS.values()), (1,)),
+    }
+    finished = set(runs["run"]) if len(runs) else set()
+    plateau = set(runs.loc[runs["plateau"], "run"]) if len(runs) else set()
+    return pd.DataFrame([{"block": block, "planned runs": len(expected), "finished": len(expected & finished),
+                          "stopped on the plateau rule": len(expected & plateau)} for block, expected in blocks.items()])
+
+
+def gains_by_level(runs: pd.DataFrame, metric: str = "psds2") -> dict[str, dict[int, list[float]]]:
+    """Per axis (``duration``, ``volume``) and spread level, the per-dataset TBFL - focal gains (seed 1)."""
+    all_datasets = sorted(set(runs["dataset"])) if len(runs) else []
+    gains = dataset_differences(runs[runs["seed"] == 1], TBFL, FOCAL, metric, all_datasets) if len(runs) else {}
+    by_axis: dict[str, dict[int, list[float]]] = {"duration": {}, "volume": {}}
+    for dataset, gain in gains.items():
+        name = DatasetName.parse(dataset)
+        if name.scale != 0.25:
+            continue
+        if name.v == 1:
+            by_axis["duration"].setdefault(name.d, []).append(gain)
+        if name.d == 1:
+            by_axis["volume"].setdefault(name.v, []).append(gain)
+    return by_axis
+
+
+def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | None = None) -> Path:
+    """``report.md`` (progress, H1, H2, H4 and the exploratory per-class table), ``runs.csv`` and
+    ``figures/gain_vs_imbalance.png`` from the archive ``runs_dir``; returns the Markdown path."""
+    out_dir = Path(out_dir)
+    runs = load_runs(runs_dir)
+    atomic_write_text(out_dir / "runs.csv", runs_table(load_configurations(runs_dir)).to_csv(index=False, float_format="%.4f"))
+    figure = plot_gain_against_level(gains_by_level(runs), ylabel=f"{TBFL} - {FOCAL}: PSDS2", out_png=out_dir / "figures" / "gain_vs_imbalance.png")
+    league, against_tbfl = h4(runs)
+    sections = [
+        "# Study 2: report",
+        f"Built by `tbfl report --study2` from {len(runs)} archived runs"
+        + (f", trained by commit `{commit}`" if commit else "") + ". The protocol, with every rule used here: [protocol.md](protocol.md). "
+        "Verdicts are computed only on complete blocks; until then they read `pending`.",
+        "## Progress", markdown_table(progress_table(runs), 3),
+        "## H1 (primary): TBFL (k: auto) against BCE, paper world", markdown_table(h1(runs), 3),
+        "## H2: TBFL's gain over the focal loss against the imbalance", markdown_table(h2(runs), 3),
+        f"![gain against imbalance]({figure.relative_to(out_dir).as_posix()})",
+        "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
+        markdown_table(against_tbfl, 3),
+        "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
+        "H3 (k: auto across V_c scales) is analysed when its block has run.",
+    ]
+    report = out_dir / "report.md"
+    atomic_write_text(report, "\n\n".join(sections) + "\n")
+    return report
