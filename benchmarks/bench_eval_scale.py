@@ -38,7 +38,12 @@ that many clips x ``--classes`` x ``--frames`` (seed + 2), every metric
 ``--suite-limit-gb`` of address space (default 8). ``--suite-json DIR``
 writes each result's ``to_dict()`` there (to compare two versions of tbfl);
 ``--frames-per-block N`` passes that block size. E.g.
-``--skip-full --subsets '' --suite 100,300,1500``.
+``--skip-full --subsets '' --suite 100,300,1500``. ``--every-metric`` adds
+the segment-based family (1 s), the partial AUROC (max_fpr 0.1) and piPSDS
+(``--pipsds-filters-s``); ``--store DIR`` writes each suite case to a score
+store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``). ``--items 300x100``
+compares the segment-based (1 s) and clip-based F1 and partial AUROC (max_fpr 0.1) with
+sed_scores_eval on that case (tbfl's time is that of the whole suite).
 """
 
 from __future__ import annotations
@@ -93,19 +98,41 @@ def tbfl_child(size, limit_gb, queue) -> None:
 
 
 def suite_child(size, limit_gb, options, queue) -> None:
-    """Make the case, then ``evaluate_scores`` (the full suite); report stages and the result's ``to_dict()``."""
-    from tbfl.evaluation.evaluate import evaluate_scores
+    """Make the case, then ``evaluate_scores`` (the full suite); report stages and the result's ``to_dict()``.
 
+    ``options["store"]``: a folder; the case is written there as a score store, dropped from memory,
+    and evaluated from the memory-mapped store. The other options go to ``evaluate_scores``.
+    """
+    import gc
+    from pathlib import Path
+
+    from tbfl.evaluation.evaluate import evaluate_scores
+    from tbfl.evaluation.scores import read_score_store, write_score_store
+
+    options = dict(options)
+    store = options.pop("store", None)
     case, stages = child_case(size, limit_gb)
-    start = time.perf_counter()
+    events, durations, classes, hop_s = case.events, case.durations, case.classes, case.frame_hop_s
+    scores, times_s = case.score_dict(), None
+    if store is not None:
+        path = Path(store) / f"suite_{size[0]}x{size[1]}.npz"
+        start = time.perf_counter()
+        n_frames = case.scores.shape[2]
+        write_score_store(path, scores, dict.fromkeys(case.clip_ids, np.arange(n_frames + 1) * hop_s), classes)
+        del case, scores
+        gc.collect()
+        scores, times_s, classes = read_score_store(path)
+        stages.append(("write the score store, drop the case, map the store", time.perf_counter() - start, peak_gb()))
+    start, cpu_start_s = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
     try:
-        result = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes,
-                                 frame_hop_s=case.frame_hop_s, median_filter_s=0.0, **options)
+        result = evaluate_scores(scores, events, durations, classes, frame_hop_s=hop_s, median_filter_s=0.0,
+                                 times_s=times_s, **options)
     except MemoryError:
         queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
         return
-    stages.append(("tbfl evaluate_scores: the full suite", time.perf_counter() - start, peak_gb()))
-    queue.put({"stages": stages, "result": result.to_dict(), "n_events": len(case.events)})
+    cpu_s = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_start_s
+    stages.append((f"tbfl evaluate_scores: the full suite (CPU {cpu_s:.0f} s)", time.perf_counter() - start, peak_gb()))
+    queue.put({"stages": stages, "result": result.to_dict(), "n_events": len(events)})
 
 
 def reference_child(size, scenario_name, limit_gb, queue) -> None:
@@ -127,6 +154,46 @@ def reference_child(size, scenario_name, limit_gb, queue) -> None:
         return
     stages.append((f"sed_scores_eval {scenario_name.upper()} threshold-free", time.perf_counter() - start, peak_gb()))
     queue.put({"stages": stages, "values": {f"{scenario_name}_threshold_free": (value, [per_class[c] for c in case.classes])}})
+
+
+def items_child(size, limit_gb, queue) -> None:
+    """Make the case, then tbfl's segment- (1 s) and clip-based F1 at 0.5 and partial AUROC (max_fpr 0.1): ``evaluate_scores``."""
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    case, stages = child_case(size, limit_gb)
+    start = time.perf_counter()
+    result = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                             median_filter_s=0.0, segment_length_s=1.0, auroc_max_fpr=0.1)
+    stages.append(("tbfl evaluate_scores (the suite, segment- and clip-based included)", time.perf_counter() - start, peak_gb()))
+    values = {}
+    for family in ("segment", "clip"):
+        metrics = getattr(result, f"{family}_based")
+        values[f"{family}_f1"], values[f"{family}_auroc"] = metrics.fscore.f1_macro, metrics.auroc.mean
+    queue.put({"stages": stages, "values": values})
+
+
+def items_reference_child(size, limit_gb, queue) -> None:
+    """Make the case, then sed_scores_eval's segment- and clip-based F1 and partial AUROC on it."""
+    from tbfl.evaluation.metrics.clip_based.reference import sed_scores_eval_clip_based
+    from tbfl.evaluation.metrics.segment_based.reference import sed_scores_eval_segment_based
+
+    case, stages = child_case(size, limit_gb)
+    values = {}
+    for family in ("segment", "clip"):
+        start = time.perf_counter()
+        try:
+            if family == "segment":
+                reference = sed_scores_eval_segment_based(case.score_dict(), case.events, case.durations, case.classes,
+                                                          case.frame_hop_s, segment_length_s=1.0, threshold=0.5, max_fpr=0.1)
+            else:
+                reference = sed_scores_eval_clip_based(case.score_dict(), case.events, case.classes, case.frame_hop_s,
+                                                       threshold=0.5, max_fpr=0.1)
+        except MemoryError:
+            queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
+            return
+        stages.append((f"sed_scores_eval {family}-based F1, ER and AUROC", time.perf_counter() - start, peak_gb()))
+        values[f"{family}_f1"], values[f"{family}_auroc"] = reference["f1"]["mean"], reference["auroc"]["mean"]
+    queue.put({"stages": stages, "values": values})
 
 
 def run_child(target, *args, timeout_s: float | None = None) -> dict:
@@ -183,11 +250,24 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples of the suite runs (default 0)")
     parser.add_argument("--suite-timeout-s", type=float, default=600.0, help="time limit of each suite run (default 600)")
     parser.add_argument("--frames-per-block", type=int, default=None, help="evaluate_scores' frames_per_block (default its own)")
+    parser.add_argument("--every-metric", action="store_true",
+                        help="suite runs add segment-based metrics (1 s), partial AUROC (max_fpr 0.1) and piPSDS "
+                        "(--pipsds-filters-s)")
+    parser.add_argument("--pipsds-filters-s", default="0,0.45,1", help="piPSDS median filters of --every-metric (default 0,0.45,1)")
+    parser.add_argument("--items", default="", metavar="CLIPSxCLASSES,...",
+                        help="cases where segment- and clip-based F1 and partial AUROC are compared with sed_scores_eval")
+    parser.add_argument("--store", default=None, metavar="DIR",
+                        help="suite runs write their case to a score store in DIR and evaluate it memory-mapped")
     args = parser.parse_args()
 
     for text in filter(None, args.suite.split(",")):
         size = (int(text), args.classes, args.frames, args.seed + 2)
         options = {"bootstrap": args.bootstrap}
+        if args.every_metric:
+            options.update(segment_length_s=1.0, auroc_max_fpr=0.1,
+                           pipsds_filters_s=tuple(float(x) for x in args.pipsds_filters_s.split(",")))
+        if args.store is not None:
+            options["store"] = args.store
         if args.frames_per_block is not None:
             options["frames_per_block"] = args.frames_per_block
         report = run_child(suite_child, size, args.suite_limit_gb, options, timeout_s=args.suite_timeout_s)
@@ -197,13 +277,25 @@ def main() -> None:
             result = report["result"]
             print("  " + ", ".join(f"{name} {result[name]:.6f}" for name in (
                 "psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free", "event_f1", "event_f1_best",
-                "intersection_f1")))
+                "intersection_f1", *(k for k in ("segment_f1", "segment_auroc", "clip_auroc", "pipsds1", "pipsds2")
+                                     if result.get(k) is not None))))
             if args.suite_json:
                 import json
                 from pathlib import Path
 
                 Path(args.suite_json).mkdir(parents=True, exist_ok=True)
                 (Path(args.suite_json) / f"suite_{size[0]}.json").write_text(json.dumps(result, indent=1))
+
+    for text in filter(None, args.items.split(",")):
+        n_clips, n_classes = parse_size(text)
+        size = (n_clips, n_classes, args.frames, args.seed + 3)
+        ours = run_child(items_child, size, args.tbfl_limit_gb)
+        theirs = run_child(items_reference_child, size, args.limit_gb, timeout_s=args.reference_timeout_s)
+        print_stages(f"segment- and clip-based, {n_clips} clips x {n_classes} classes: tbfl", ours)
+        print_stages(f"segment- and clip-based, {n_clips} clips x {n_classes} classes: sed_scores_eval", theirs)
+        for name, value in ours.get("values", {}).items():
+            other = theirs.get("values", {}).get(name)
+            print(f"  {name:<16} tbfl {value:.9f}" + ("" if other is None else f"  sed_scores_eval {other:.9f}  |diff| {abs(value - other):.1e}"))
 
     if not args.skip_full:
         size = (args.clips, args.classes, args.frames, args.seed)

@@ -31,13 +31,13 @@ def changes_of(case, scenario):
 def test_sed_scores_eval_s_resamples_give_its_values(random_cases, scenario):
     from sed_scores_eval import intersection_based
 
-    from tbfl.evaluation.metrics.intersection_based.reference import _sed_scores_eval_inputs
+    from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_inputs
 
     case = random_cases[0]
     changes, duration_s, clip_ids = changes_of(case, scenario)
     weights = sed_scores_eval_clip_weights(len(clip_ids), 5, 4)
     ours = bootstrap_psds(changes, duration_s, weights, scenario)
-    tables, reference = _sed_scores_eval_inputs(case.scores, case.events, case.classes, case.frame_hop_s)
+    tables, reference = sed_scores_eval_inputs(case.scores, case.events, case.classes, case.frame_hop_s)
     theirs = intersection_based.bootstrapped_psds(
         tables, reference, case.durations, dtc_threshold=scenario.dtc, gtc_threshold=scenario.gtc,
         cttc_threshold=scenario.cttc if scenario.alpha_ct > 0 else None, alpha_ct=scenario.alpha_ct,
@@ -97,7 +97,8 @@ def test_cli_bootstrap_writes_the_intervals_of_these_resamples(tmp_path, random_
     assert (got["mean"], got["low"], got["high"]) == pytest.approx(expected, abs=1e-12)
     assert got["low"] < written["psds2_threshold_free"] < got["high"]
     assert set(written["confidence_intervals"]) == {"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free",
-                                                    "intersection_f1", "event_f1", "event_f1_best"}
+                                                    "intersection_f1", "event_f1", "event_f1_best", "collar_error_rate",
+                                                    "intersection_error_rate", "clip_f1", "clip_error_rate", "clip_auroc"}
 
 
 def test_event_f1_resamples_equal_a_recomputation_on_the_drawn_clips(random_cases):

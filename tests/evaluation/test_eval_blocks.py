@@ -80,7 +80,7 @@ def test_blocks_with_tuned_postprocessing_and_per_class_thresholds(random_cases,
 def test_blocks_give_the_bootstrap_intervals_of_one_block(random_cases):
     case = random_cases[2]
     single = evaluated(case, ONE_BLOCK, bootstrap=15, bootstrap_seed=3)
-    assert len(single["confidence_intervals"]) == 7
+    assert len(single["confidence_intervals"]) == 12  # 7, then error rates (2) and clip-based F1, ER, AUROC
     assert_same(evaluated(case, 1, bootstrap=15, bootstrap_seed=3), single)
 
 

@@ -70,3 +70,30 @@ def test_reading_and_writing_hold_one_copy_of_the_scores(tmp_path):
     assert all(np.array_equal(back[clip], scores[clip]) for clip in scores)
     assert write_peak < 0.5 * size  # the scores themselves were allocated before tracing
     assert read_peak - before < 1.5 * size  # the result (1x), the times, one clip's block
+
+
+def test_a_store_is_memory_mapped_and_evaluates_as_the_arrays(tmp_path, random_cases):
+    """Reading allocates next to nothing (the scores stay in the file, mapped); the evaluation is the same."""
+    import tracemalloc
+
+    from tbfl.evaluation.evaluate import evaluate_scores
+
+    rng = np.random.default_rng(2)
+    scores = {f"clip{i}": rng.random((10, 500)) for i in range(200)}  # 8 MB of float64
+    write_score_store(tmp_path / "big.npz", scores, {c: np.arange(501) * 0.064 for c in scores}, [f"c{k}" for k in range(10)])
+    tracemalloc.start()
+    back, _, _ = read_score_store(tmp_path / "big.npz")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 0.25 * sum(v.nbytes for v in scores.values())  # the boundaries (0.1x) and small arrays
+    assert all(isinstance(v.base, np.memmap) and not v.flags.writeable for v in back.values())
+    assert all(np.array_equal(back[clip], scores[clip]) for clip in scores)
+
+    case = random_cases[0]
+    times_s = {clip: np.arange(v.shape[1] + 1) * case.frame_hop_s for clip, v in case.scores.items()}
+    write_score_store(tmp_path / "s.npz", case.scores, times_s, case.classes)
+    back, back_times, classes = read_score_store(tmp_path / "s.npz")
+    options = dict(frame_hop_s=case.frame_hop_s, segment_length_s=1.0, bootstrap=5)
+    from_store = evaluate_scores(back, case.events, case.durations, classes, times_s=back_times, **options)
+    from_arrays = evaluate_scores(case.scores, case.events, case.durations, case.classes, **options)
+    assert from_store.to_dict() == from_arrays.to_dict()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tbfl.evaluation.evaluate import evaluate_scores
-from tbfl.evaluation.metrics.intersection_based.reference import _sed_scores_eval_inputs, sed_scores_eval_psds
+from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_inputs, sed_scores_eval_psds
 from tbfl.evaluation.operating_points import operating_point_psds
 from tbfl.evaluation.postprocessing.frames import decode_events, median_filter
 from tbfl.evaluation.postprocessing.sebb import (
@@ -308,7 +308,7 @@ def test_psds_of_the_sebb_curves_equals_sed_scores_eval_on_the_reference_boxes(r
     )
     durations = {clip: float(d) for clip, d in case.durations.items()}
     theirs = sed_scores_from_sebbs(predictor.predict(tables), classes, audio_duration=durations)
-    _, ground_truth = _sed_scores_eval_inputs(case.scores, case.events, classes, hop_s)
+    _, ground_truth = sed_scores_eval_inputs(case.scores, case.events, classes, hop_s)
     curves = sebb_scores(filtered, params)
     ours = evaluate_scores(curves, case.events, case.durations, case.classes, frame_hop_s=hop_s, median_filter_s=0.0)
     for scenario, mine in ((PSDS1, ours.psds1_threshold_free), (PSDS2, ours.psds2_threshold_free)):

@@ -16,10 +16,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip: any contiguous frame "
         "grid, any classes), then compute PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as "
         "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "
-        "F1 at 0.5. Every clip of the durations list is evaluated and needs scores.",
+        "F1 at 0.5, the collar- and intersection-based error rates and the clip-based (tagging) F1, error rate and "
+        "AUROC; segment-based metrics and piPSDS on request. Every clip of the durations list is evaluated and needs "
+        "scores. See docs/evaluation-metrics.md.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--scores", metavar="PATH", help="directory of <clip id>.tsv score files, or an .npz score store")
+    source.add_argument("--scores", metavar="PATH", nargs="+",
+                        help="directory of <clip id>.tsv score files, or an .npz score store; several: one system each, "
+                        "compared in one table (with --bootstrap: paired intervals of each system minus the first)")
     source.add_argument("--detections", metavar="PATH",
                         help="instead of scores, event lists per operating point (psds_eval's input): a folder of "
                         "<threshold>.tsv files or one TSV with a threshold column; gives PSDS1 and PSDS2 only "
@@ -38,7 +42,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="95%% intervals of PSDS1/PSDS2, intersection F1 and event F1 from N clip resamples (default 0: none)")
+                        help="95%% intervals of every metric but piPSDS from N clip resamples (default 0: none)")
+    parser.add_argument("--segment-length-s", type=float, metavar="S",
+                        help="also segment-based F1, error rate and AUROC over segments of S seconds (sed_scores_eval's)")
+    parser.add_argument("--auroc-max-fpr", type=float, metavar="F",
+                        help="segment- and clip-based AUROC up to FPR F, divided by F (partial AUROC as DCASE 2024's "
+                        "MAESTRO task, F = 0.1; default: the full area)")
+    parser.add_argument("--pipsds", nargs="?", const=(), type=_lengths, metavar="S,S,...",
+                        help="also the post-processing independent PSDS1/2: each class's ROCs under median filters of "
+                        "these lengths merged (arXiv 2306.15440; default 0,0.2,0.45,0.75,1,1.5,2 s); one PSDS pass per length")
     parser.add_argument("--postprocess", metavar="JSON", help="per-class post-processing from tbfl tune-postprocess: "
                         "median filters (replace --median-filter-s), SEBBs if tuned, and per-class thresholds if tuned "
                         "(adds event_f1_tuned_thresholds); refused on clips of its tuning set")
@@ -50,8 +62,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="PSDS1 and PSDS2 only (at the 50 thresholds and threshold-free), computed a block of classes "
                         "at a time: for large sets such as AudioSet-strong (use an .npz score store); no F1, bootstrap, "
                         "post-processing file or plots")
+    parser.add_argument("--names", metavar="A,B,...", help="system names of several --scores (default: the folder names)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
+
+
+def _lengths(text: str) -> tuple[float, ...]:
+    """argparse type: '0,0.45,1' -> (0.0, 0.45, 1.0), each a number >= 0."""
+    try:
+        lengths = tuple(float(item) for item in text.split(",") if item.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated lengths in seconds") from None
+    if not lengths or min(lengths) < 0 or any(x != x for x in lengths):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected one or more lengths >= 0 seconds")
+    return lengths
 
 
 def _psds_settings(name: str):
@@ -83,21 +107,25 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from tbfl.evaluation.evaluate import evaluate_files
-    from tbfl.evaluation.settings import PSDS1, PSDS2
     from tbfl.evaluation.postprocessing.params import PostprocessParams
+    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S, PSDS1, PSDS2
     from tbfl.io import atomic_write_text
 
     classes = args.classes
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
+    if len(args.scores) > 1 or args.names:
+        return _run_systems(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     if args.psds_only:
         return _run_psds_only(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     result = evaluate_files(
-        args.scores, args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
+        args.scores[0], args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
         progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
         offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
         bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
         postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
+        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
     )
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
@@ -138,14 +166,46 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
     from tbfl.evaluation.inputs import read_evaluation_files
     from tbfl.io import atomic_write_text
 
-    unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots)) if used]
+    unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots),
+                                           ("--segment-length-s", args.segment_length_s is not None),
+                                           ("--auroc-max-fpr", args.auroc_max_fpr is not None),
+                                           ("--pipsds", args.pipsds is not None)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
-    inputs = read_evaluation_files(args.scores, args.ground_truth, args.durations, classes, progress=not args.no_progress)
+    inputs = read_evaluation_files(args.scores[0], args.ground_truth, args.durations, classes, progress=not args.no_progress)
     values = evaluate_psds(inputs.scores, inputs.ground_truth, inputs.durations, inputs.classes, frame_hop_s=inputs.frame_hop_s,
                            times_s=inputs.times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
     if args.out:
         data = {**{name: psds.value for name, psds in values.items()}, "details": {name: psds.to_dict() for name, psds in values.items()}}
         atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
     print("  ".join(f"{name} {psds.value:.4f}" for name, psds in values.items()))
+    return 0
+
+
+def _run_systems(args: argparse.Namespace, classes, psds1, psds2) -> int:
+    import json
+
+    from tbfl.evaluation.compare import compare_files
+    from tbfl.evaluation.postprocessing.params import PostprocessParams
+    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S
+    from tbfl.io import atomic_write_text
+
+    unsupported = [flag for flag, used in (("--psds-only", args.psds_only), ("--plots", args.plots)) if used]
+    if unsupported:
+        raise ValueError(f"several --scores give one comparison table; drop {', '.join(unsupported)}")
+    names = None if args.names is None else [n.strip() for n in args.names.split(",")]
+    if names is not None and len(names) != len(args.scores):
+        raise ValueError(f"--names gives {len(names)} names for {len(args.scores)} --scores folders")
+    comparison = compare_files(
+        args.scores, args.ground_truth, args.durations, classes, names=names, median_filter_s=args.median_filter_s,
+        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
+        offset_collar_rate=args.offset_collar_rate, psds1=psds1, psds2=psds2, bootstrap=args.bootstrap,
+        allow_tuning_set=args.allow_tuning_set,
+        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
+        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
+    )
+    if args.out:
+        atomic_write_text(args.out, json.dumps(comparison.to_dict(), indent=2, allow_nan=False) + "\n")
+    print(comparison.format_table())
     return 0

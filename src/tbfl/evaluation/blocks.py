@@ -38,14 +38,18 @@ import numpy as np
 from tqdm import tqdm
 
 from tbfl.evaluation.bootstrap import (
-    confidence_interval, event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
+    event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
     resampled_counts, resampled_rocs,
 )
+from tbfl.evaluation.metrics.clip_based import clip_scores, clip_statistics
 from tbfl.evaluation.metrics.collar_based import collar_clip_counts
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
+from tbfl.evaluation.metrics.error_rate import ErrorRate
 from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 from tbfl.evaluation.metrics.intersection_based import Psds, class_rocs, efpr_floor, intersection_changes, psds_from_rocs
+from tbfl.evaluation.metrics.items import ItemMetrics, ItemStatistics
+from tbfl.evaluation.metrics.segment_based import Segments
 from tbfl.evaluation.postprocessing.params import tuned_scores
 from tbfl.evaluation.settings import EvaluationSettings
 from tbfl.evaluation.validation import check_finite_block
@@ -134,6 +138,33 @@ class BlockMetrics:
     intersection_tp: np.ndarray | None = None
     intersection_fp: np.ndarray | None = None
     resampled: dict | None = None
+    #: Item-based metrics (None for PSDS only): the reference, (n_clips, C) clip scores, the segments and their scores.
+    reference: GroundTruth | None = None
+    clip_scores: np.ndarray | None = None
+    segments: Segments | None = None
+    segment_scores: np.ndarray | None = None
+
+    def item_statistics(self) -> dict[str, ItemStatistics]:
+        """"clip" (tagging) and, with a segment length, "segment" -> the items of all classes."""
+        classes = self.settings.classes
+        items = {"clip": clip_statistics(classes, self.clip_scores, self.reference)}
+        if self.segments is not None:
+            items["segment"] = self.segments.statistics(classes, self.segment_scores, len(self.clip_scores))
+        return items
+
+    def more_metrics(self) -> dict:
+        """The error rates at the F1 threshold (collar- and intersection-based) and the item-based families,
+        keyed as :class:`~tbfl.evaluation.result.EvaluationResult`'s fields."""
+        s = self.settings
+        sweep = self.event_f1_sweep()
+        k = sweep.index_of(s.f1_threshold)
+        tp, fp = self.intersection_tp, self.intersection_fp
+        return {
+            "collar_error_rate": ErrorRate.from_counts(s.classes, s.f1_threshold, sweep.tp[k], sweep.n_sys[k], self.n_ref),
+            "intersection_error_rate": ErrorRate.from_counts(s.classes, s.f1_threshold, tp, tp + fp, self.n_ref),
+            **{f"{name}_based": ItemMetrics.of(items, s.f1_threshold, s.auroc_max_fpr)
+               for name, items in self.item_statistics().items()},
+        }
 
     def psds(self) -> dict[str, Psds]:
         """"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free" -> the PSDS of all classes."""
@@ -150,21 +181,34 @@ class BlockMetrics:
         tp, fp = self.intersection_tp, self.intersection_fp
         return FScore.from_counts(self.settings.classes, self.settings.f1_threshold, tp, tp + fp, self.n_ref)
 
-    def confidence_intervals(self) -> dict[str, tuple[float, float, float]]:
-        """Metric -> (mean, 2.5 %, 97.5 %) over the resamples (empty without bootstrap)."""
+    def resampled_values(self) -> dict[str, np.ndarray]:
+        """Metric -> (R,) its value on each resample, in the order of the clip weights (empty without bootstrap)."""
         if self.resampled is None:
             return {}
         s, r = self.settings, self.resampled
-        intervals = {}
+        values = {}
         for name, scenario in (("psds1", s.psds1), ("psds2", s.psds2)):
             for suffix in _POINT_SETS:
-                intervals[name + suffix] = confidence_interval(psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario))
-        intervals["intersection_f1"] = confidence_interval(intersection_f1_of_resamples(
-            s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"]))
+                values[name + suffix] = psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario)
+        values["intersection_f1"] = intersection_f1_of_resamples(
+            s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"])
         at_threshold, best = event_f1_of_resamples(s.classes, swept_thresholds(s), r["collar_tp"], r["collar_n_sys"], r["n_ref"],
                                                    s.f1_threshold, np.asarray(s.thresholds))
-        intervals["event_f1"], intervals["event_f1_best"] = confidence_interval(at_threshold), confidence_interval(best)
-        return intervals
+        values["event_f1"], values["event_f1_best"] = at_threshold, best
+        k = int(np.flatnonzero(np.isclose(swept_thresholds(s), s.f1_threshold, rtol=0, atol=1e-12))[0])
+        values["collar_error_rate"] = np.array([
+            ErrorRate.from_counts(s.classes, s.f1_threshold, *counts).error_rate_macro
+            for counts in zip(r["collar_tp"][:, k], r["collar_n_sys"][:, k], r["n_ref"])])
+        values["intersection_error_rate"] = np.array([
+            ErrorRate.from_counts(s.classes, s.f1_threshold, tp, tp + fp, n_ref).error_rate_macro
+            for tp, fp, n_ref in zip(r["intersection_tp"], r["intersection_fp"], r["n_ref"])])
+        for name, items in self.item_statistics().items():
+            counts = list(zip(*(resampled_counts(c, r["weights"]) for c in items.clip_counts(s.f1_threshold))))
+            values[f"{name}_f1"] = np.array([FScore.from_counts(s.classes, s.f1_threshold, *c).f1_macro for c in counts])
+            values[f"{name}_error_rate"] = np.array([
+                ErrorRate.from_counts(s.classes, s.f1_threshold, *c).error_rate_macro for c in counts])
+            values[f"{name}_auroc"] = np.array([a.mean for a in items.auroc(s.auroc_max_fpr, clip_weights=r["weights"])])
+        return values
 
 
 def evaluate_blocks(
@@ -206,8 +250,12 @@ def evaluate_blocks(
                 )
             weights = resampled_clip_weights(n_clips, settings.bootstrap, settings.bootstrap_seed)
             metrics.resampled = _resampled_totals(reference, weights, len(swept), metrics.rocs)
+        metrics.reference, metrics.clip_scores = reference, np.zeros((n_clips, n_classes))
+        n_frames = np.array([np.shape(scores[clip])[1] for clip in clip_ids])
     for block in class_blocks(scores, clip_ids, n_classes, frames_per_block, progress=progress):
         grid = block_grid(scores, clip_ids, block, settings, times_s)
+        if not psds_only:
+            _add_item_scores(metrics, block, grid, duration_s, n_frames)
         psds_runs_floor = psds_floor(grid, reference, block, duration_s, settings, weights)
         f1_floor = np.full(len(block), np.inf if psds_only else swept[0])
         intervals = detection_intervals(grid, duration_s, time_decimals=decimals, floor=np.minimum(psds_runs_floor, f1_floor))
@@ -245,7 +293,21 @@ def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int,
         "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),
         "intersection_fp": np.zeros((n_resamples, n_classes), dtype=np.int64),
+        "weights": weights,
     }
+
+
+def _add_item_scores(metrics: BlockMetrics, block: np.ndarray, grid: ScoreGrid, duration_s: np.ndarray,
+                     n_frames: np.ndarray) -> None:
+    """The block's clip scores and, with a segment length, segment scores (the segments are laid out on the first block)."""
+    s = metrics.settings
+    metrics.clip_scores[:, block] = clip_scores(grid)
+    if s.segment_length_s is None:
+        return
+    if metrics.segments is None:
+        metrics.segments = Segments.of(grid, n_frames, duration_s, metrics.reference, s.segment_length_s, s.time_decimals)
+        metrics.segment_scores = np.zeros((len(metrics.segments.clip), len(s.classes)))
+    metrics.segment_scores[:, block] = metrics.segments.scores(grid)
 
 
 def _add_f1(metrics: BlockMetrics, block: np.ndarray, runs, reference: GroundTruth, n_clips: int, swept: np.ndarray,

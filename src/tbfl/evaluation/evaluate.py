@@ -21,6 +21,7 @@ frames that can matter to PSDS searched; same values.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,9 +30,10 @@ import pandas as pd
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
 from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, evaluate_blocks
+from tbfl.evaluation.bootstrap import confidence_interval
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
-from tbfl.evaluation.metrics.intersection_based import Psds
+from tbfl.evaluation.metrics.intersection_based import Psds, postprocessing_independent_psds
 from tbfl.evaluation.postprocessing.frames import median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.inputs import read_evaluation_files
@@ -70,6 +72,9 @@ def evaluate_scores(
     allow_tuning_set: bool = False,
     frames_per_block: int = FRAMES_PER_BLOCK,
     progress: bool = False,
+    segment_length_s: float | None = None,
+    auroc_max_fpr: float | None = None,
+    pipsds_filters_s: tuple[float, ...] | None = None,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
 
@@ -104,6 +109,10 @@ def evaluate_scores(
             clips a block (at least one class): about 0.5 GB at the default, on top of the scores
             (see :mod:`~tbfl.evaluation.blocks`); the numbers do not depend on it.
         progress: a progress bar over the class blocks.
+        segment_length_s: also the segment-based F1, error rate and AUROC over segments of this length.
+        auroc_max_fpr: the segment- and clip-based AUROC up to this FPR (partial AUROC; None: the full area).
+        pipsds_filters_s: also the post-processing independent PSDS1/2 over median filters of these lengths
+            (e.g. :data:`~tbfl.evaluation.settings.DEFAULT_PIPSDS_FILTERS_S`): one PSDS pass per length.
     """
     classes = tuple(classes)
     if bootstrap < 0:
@@ -119,6 +128,8 @@ def evaluate_scores(
         median_filter_frames_per_class=None if postprocess is None else postprocess.median_filter_frames,
         sebb=None if postprocess is None else postprocess.sebb,
         per_class_thresholds=None if postprocess is None else postprocess.thresholds,
+        segment_length_s=segment_length_s, auroc_max_fpr=auroc_max_fpr,
+        pipsds_filters_s=None if pipsds_filters_s is None else tuple(float(x) for x in pipsds_filters_s),
     )
     if postprocess is not None:
         postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set, frame_hop_s=frame_hop_s)
@@ -158,6 +169,7 @@ def evaluate(
     on_grid = np.isin(sweep.thresholds, thresholds)
     grid_sweep = FScoreSweep(classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
     per_class_thresholds = settings.per_class_thresholds
+    resampled = metrics.resampled_values()
     return EvaluationResult(
         psds1=psds["psds1"], psds1_threshold_free=psds["psds1_threshold_free"],
         psds2=psds["psds2"], psds2_threshold_free=psds["psds2_threshold_free"],
@@ -166,11 +178,32 @@ def evaluate(
         event_f1_best_per_class=grid_sweep.best_per_class(),
         event_f1_sweep=grid_sweep,
         intersection_f1=metrics.intersection_f1(),
-        confidence_intervals=metrics.confidence_intervals(),
+        confidence_intervals={name: confidence_interval(values) for name, values in resampled.items()},
+        resampled_values=resampled,
         event_f1_tuned_thresholds=None if per_class_thresholds is None else sweep.at(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
+        **metrics.more_metrics(),
+        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block),
     )
+
+
+def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block) -> dict[str, Psds]:
+    """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without)."""
+    if settings.pipsds_filters_s is None:
+        return {}
+    rocs: dict[str, list] = {"psds1": [], "psds2": []}
+    for length_s in settings.pipsds_filters_s:
+        filtered = replace(settings, median_filter_s=length_s, median_filter_frames=median_filter_frames(length_s, settings.frame_hop_s),
+                           median_filter_frames_per_class=None, sebb=None, bootstrap=0)
+        metrics = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s,
+                                  frames_per_block=frames_per_block, psds_only=True)
+        for name in rocs:
+            rocs[name].append(metrics.rocs[f"{name}_threshold_free"])
+    scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
+    return {f"pi{name}": postprocessing_independent_psds(settings.classes, per_filter, reference.counts(),
+                                                         alpha_st=scenarios[name].alpha_st, max_efpr=scenarios[name].max_efpr)
+            for name, per_filter in rocs.items()}
 
 
 def evaluate_psds(

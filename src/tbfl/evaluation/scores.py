@@ -251,7 +251,10 @@ def write_score_store(
 def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
     """What :func:`write_score_store` wrote: clip id -> (C, n_frames) scores, clip id -> boundaries, classes.
 
-    ``values`` is read clip by clip, so reading holds no second copy of the scores.
+    The scores are read-only views into the file, memory-mapped (the store is an uncompressed zip, so
+    ``values`` lies in it as one contiguous array): nothing is read until a clip's scores are used, and
+    the pages read can be dropped again by the system, so a store larger than memory can be evaluated a
+    block of classes at a time. A compressed store (another writer's) is read clip by clip into memory.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -260,20 +263,38 @@ def read_score_store(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str,
                 with archive.open(f"{name}.npy") as member:
                     small[name] = np.lib.format.read_array(member, allow_pickle=False)
             clip_ids, classes, frame_start = small["clip_ids"].tolist(), tuple(small["classes"].tolist()), small["frame_start"]
-            scores, times = {}, {}
-            with archive.open("values.npy") as member:
+            info = archive.getinfo("values.npy")
+            with archive.open(info) as member:
                 read_header = np.lib.format.read_array_header_1_0 if np.lib.format.read_magic(member) == (1, 0) else np.lib.format.read_array_header_2_0
                 shape, fortran_order, dtype = read_header(member)
                 if fortran_order or len(shape) != 2 or shape[1] != len(classes) or shape[0] != frame_start[-1]:
                     raise ValueError(f"values of shape {shape} do not match {len(classes)} classes and {frame_start[-1]} frames")
+                header_bytes = member.tell()
+                values = None if info.compress_type != zipfile.ZIP_STORED else np.memmap(
+                    path, dtype=dtype, mode="r", shape=tuple(shape), offset=_member_data_offset(path, info) + header_bytes)
+                scores, times = {}, {}
                 for i, clip in enumerate(clip_ids):
                     n_frames = int(frame_start[i + 1] - frame_start[i])
-                    block = np.frombuffer(member.read(n_frames * len(classes) * dtype.itemsize), dtype=dtype)
-                    scores[clip] = np.ascontiguousarray(block.reshape(n_frames, len(classes)).T)
+                    if values is None:
+                        block = np.frombuffer(member.read(n_frames * len(classes) * dtype.itemsize), dtype=dtype)
+                        scores[clip] = np.ascontiguousarray(block.reshape(n_frames, len(classes)).T)
+                    else:
+                        scores[clip] = values[frame_start[i] : frame_start[i + 1]].T
                     times[clip] = small["times_s"][frame_start[i] + i : frame_start[i + 1] + i + 1]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
         raise ValueError(f"{path}: not a tbfl score store ({error})") from None
     return scores, times, classes
+
+
+def _member_data_offset(path: str | Path, info: zipfile.ZipInfo) -> int:
+    """Byte offset of a stored (uncompressed) zip member's data: after its local header, name and extra field."""
+    with open(path, "rb") as handle:
+        handle.seek(info.header_offset)
+        local = handle.read(30)
+    if local[:4] != b"PK\x03\x04":
+        raise ValueError("bad local zip header of values.npy")
+    name_length, extra_length = int.from_bytes(local[26:28], "little"), int.from_bytes(local[28:30], "little")
+    return info.header_offset + 30 + name_length + extra_length
 
 
 def median_frame_hop_s(times_s: Mapping[str, np.ndarray]) -> float:
@@ -293,4 +314,6 @@ def read_any_scores(
     classes = tuple(classes)
     _check_class_columns(list(stored), list(classes), str(path))
     order = [stored.index(name) for name in classes]
+    if order == list(range(len(stored))):
+        return scores, times_s, classes  # the stored views, not copied
     return {clip: values[order] for clip, values in scores.items()}, times_s, classes

@@ -12,6 +12,8 @@ from tbfl.evaluation.postprocessing.sebb import SebbParams
 
 #: The DCASE 2021 baseline's 50 operating points 0.01, 0.03, ..., 0.99.
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.01, 0.99, 50), 2)
+#: Median filter lengths (s) of the post-processing independent PSDS by default: none to 2 s (tbfl's choice).
+DEFAULT_PIPSDS_FILTERS_S = (0.0, 0.2, 0.45, 0.75, 1.0, 1.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,20 @@ class EvaluationSettings:
     time_decimals: int = 6
     bootstrap: int = 0
     bootstrap_seed: int = 0
+    #: Segment length of the segment-based metrics (None: not computed).
+    segment_length_s: float | None = None
+    #: Largest FPR of the segment- and clip-based AUROC (None: the full area).
+    auroc_max_fpr: float | None = None
+    #: Median filter lengths (s) whose class ROCs the post-processing independent PSDS merges (None: not computed).
+    pipsds_filters_s: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.segment_length_s is not None and not self.segment_length_s > 0:
+            raise ValueError(f"the segment length must be > 0 seconds, got {self.segment_length_s}")
+        if self.auroc_max_fpr is not None and not 0 < self.auroc_max_fpr <= 1:
+            raise ValueError(f"the AUROC's max_fpr must be in (0, 1], got {self.auroc_max_fpr}")
+        if self.pipsds_filters_s is not None and (not self.pipsds_filters_s or min(self.pipsds_filters_s) < 0):
+            raise ValueError(f"piPSDS needs one or more median filter lengths >= 0 s, got {list(self.pipsds_filters_s)}")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "classes": list(self.classes), "thresholds": list(self.thresholds),

@@ -121,11 +121,13 @@ def simulate_array_case(
     events_per_clip: float = 7.0,
     seed: int = 0,
     block_clips: int = 500,
+    max_event_s: float | None = None,
 ) -> ArrayCase:
     """An AudioSet-strong-like case, made block by block in about ``4 * n_clips * C * n_frames`` bytes.
 
     Classes are drawn with Zipf-like frequencies (a long tail of rare ones),
-    each at least once when there are enough events; event lengths are log-uniform in [0.1 s, clip length], times in ms;
+    each at least once when there are enough events; event lengths are log-uniform in [0.1 s, clip length]
+    (or ``max_event_s`` if shorter), times in ms;
     same-class events of a clip never overlap (later ones are dropped).
     Scores are sigmoids of a per-(clip, class) offset, noise smoothed over
     about 5 frames and a bump over each event with jittered edges; about 5 %
@@ -140,7 +142,7 @@ def simulate_array_case(
     label = rng.choice(n_classes, size=len(clip), p=frequency / frequency.sum())
     if len(label) >= n_classes:  # every class at least once (sed_scores_eval refuses classes without events)
         label[rng.choice(len(label), n_classes, replace=False)] = np.arange(n_classes)
-    length_s = np.exp(rng.uniform(np.log(0.1), np.log(clip_s), len(clip)))
+    length_s = np.exp(rng.uniform(np.log(0.1), np.log(min(clip_s, max_event_s or clip_s)), len(clip)))
     onset_s = np.round(rng.uniform(0.0, clip_s - length_s), 3)
     offset_s = np.round(np.minimum(onset_s + length_s, clip_s), 3)
     order = np.lexsort((onset_s, label, clip))

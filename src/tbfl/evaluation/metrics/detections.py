@@ -187,6 +187,19 @@ def expand_ranges(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.
     return owner, first[owner] + np.arange(len(owner)) - group_start[owner]
 
 
+def range_chunks(first: np.ndarray, count: np.ndarray, max_pairs: int):
+    """:func:`expand_ranges` a slice of owners at a time: yields ``(owner, value)`` for about ``max_pairs`` pairs
+    (at least one owner) a chunk, owners ascending over the chunks; bounds the memory of a pairwise search."""
+    ends = np.cumsum(count)
+    start = 0
+    while start < len(count):
+        done = ends[start - 1] if start else 0
+        stop = max(int(np.searchsorted(ends, done + max_pairs, side="right")), start + 1)
+        owner, value = expand_ranges(first[start:stop], count[start:stop])
+        yield owner + start, value
+        start = stop
+
+
 def detection_intervals(
     grid: ScoreGrid, durations_s: np.ndarray | None = None, *, time_decimals: int = 6, floor: np.ndarray | None = None,
 ) -> Intervals:

@@ -88,8 +88,13 @@ def _matches(intervals, ground_truth, thresholds, onset_collar_s, offset_collar_
     first, count = intervals.alive_at(thresholds)
     detection_start = np.cumsum(count) - count
     owner, k = expand_ranges(first, count)
-    item, event = ground_truth.pairs_with(intervals.row[count > 0])
-    item = np.flatnonzero(count > 0)[item]
+    # Only events whose onset is within the onset collar (and a rounding margin) can match.
+    alive = np.flatnonzero(count > 0)
+    margin_s = onset_collar_s + 2 * 10.0**-time_decimals
+    near_first, near_count = ground_truth.onsets_within(
+        intervals.row[alive], intervals.onset_s[alive] - margin_s, intervals.onset_s[alive] + margin_s)
+    item, event = expand_ranges(near_first, near_count)
+    item = alive[item]
     hit = _within_collars(
         intervals.onset_s[item], intervals.offset_s[item], ground_truth.onset_s[event], ground_truth.offset_s[event],
         onset_collar_s, offset_collar_s, offset_collar_rate, time_decimals,

@@ -74,3 +74,19 @@ def _events_by_clip(events: pd.DataFrame) -> dict[str, list[dict]]:
             {"filename": str(filename), "onset": float(onset), "offset": float(offset), "event_label": label}
         )
     return by_clip
+
+
+def sed_scores_eval_collar_error_rate(
+    scores, ground_truth: pd.DataFrame, classes: Iterable[str], frame_hop_s: float, threshold: float,
+    *, onset_collar_s: float = 0.2, offset_collar_s: float = 0.2, offset_collar_rate: float = 0.2,
+) -> tuple[float, dict[str, float]]:
+    """sed_scores_eval's collar-based macro error rate and per-class error rates at ``threshold`` (score > threshold)."""
+    from sed_scores_eval import collar_based
+
+    from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_inputs
+
+    classes = list(classes)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    rate, *_ = collar_based.error_rate(score_tables, reference, threshold, onset_collar=onset_collar_s,
+                                       offset_collar=offset_collar_s, offset_collar_rate=offset_collar_rate)
+    return float(rate["macro_average"]), {name: float(rate[name]) for name in classes}

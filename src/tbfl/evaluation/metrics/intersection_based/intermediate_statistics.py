@@ -15,8 +15,12 @@ when an overlap is exactly on a criterion.
 
 Overlaps are sums over (run, reference event) pairs: the events of the run's
 own row for the DTC and GTC, the events of the other classes in its clip for
-the CTTC. A run meets no other event, so the cost grows with the runs times
-the events of a clip, not with the runs times the classes.
+the CTTC. A run meets no other event, and only events whose onset lies
+within the longest event's length before the run's start (and not after its
+end) can overlap it, so the pairs compared grow with the runs times the
+events *near* them: linearly in a clip's length, not with its square (a
+one-hour recording has hundreds of events). They are compared a bounded
+chunk at a time, and only overlapping pairs are kept.
 
 Relevance and cross-triggering are properties of a detection run alone, so
 each run adds +1 at its birth score and -1 at its death score. The coverage
@@ -39,10 +43,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tbfl.evaluation.metrics.detections import Intervals
+from tbfl.evaluation.metrics.detections import Intervals, range_chunks
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 
 _TP, _FP, _CT = 0, 1, 2
+#: (run, reference event) pairs compared at once (about 100 bytes a pair).
+PAIRS_PER_CHUNK = 1 << 21
 
 
 @dataclass(frozen=True)
@@ -152,31 +158,51 @@ def intersection_changes(
     gtc: float,
     cttc: float | None = None,
     time_decimals: int = 6,
+    pairs_per_chunk: int = PAIRS_PER_CHUNK,
 ) -> IntersectionChanges:
     """The count changes behind :func:`intersection_curves` (same arguments).
 
     ``intervals`` and ``ground_truth`` share the clip and class numbering of ``classes``.
+    (run, event) pairs are compared ``pairs_per_chunk`` at a time (bounds the memory; the
+    result does not depend on it).
     """
     if cttc is not None and not cttc > 0:
         raise ValueError(f"cttc must be > 0 (a cross-trigger needs some overlap), got {cttc}")
     length_s = intervals.offset_s - intervals.onset_s
-    item, event = ground_truth.pairs_with(intervals.row)
-    overlap = _overlap(intervals, item, ground_truth, event)
-    own_overlap = np.bincount(item, weights=np.maximum(overlap, 0.0), minlength=len(length_s))
+    item, event, overlap, own_overlap = _own_overlaps(intervals, ground_truth, pairs_per_chunk)
     relevant = _at_least(own_overlap, dtc * length_s, time_decimals)
     irrelevant = np.flatnonzero(~relevant)
 
     changes = [_run_events(irrelevant, intervals, _FP)]
     if cttc is not None:
-        run, other = _cross_triggers(irrelevant, intervals, ground_truth, cttc * length_s[irrelevant], time_decimals)
+        run, other = _cross_triggers(irrelevant, intervals, ground_truth, cttc * length_s[irrelevant], time_decimals,
+                                     pairs_per_chunk)
         changes.append(_run_events(run, intervals, _CT + other))
-    covering = relevant[item] & (overlap > 0)
+    covering = relevant[item]
     changes.append(_coverage_events(item[covering], event[covering], overlap[covering], intervals, ground_truth, gtc, time_decimals))
     columns = [np.concatenate(column) for column in zip(*changes)]
     return IntersectionChanges(
         tuple(classes), intervals.levels, intervals.floor, *columns,
         ground_truth.label, ground_truth.row // ground_truth.n_classes, ground_truth.length_s,
     )
+
+
+def _own_overlaps(intervals, ground_truth, pairs_per_chunk):
+    """Every (run, reference event of its row) pair with a positive overlap: ``run, event, overlap`` (m,),
+    and each run's summed overlap (n_runs,); only the events near a run are compared, a chunk at a time."""
+    own_overlap = np.zeros(len(intervals.row))
+    first, count = ground_truth.events_near(intervals.row, intervals.onset_s, intervals.offset_s)
+    kept = []
+    for item, event in range_chunks(first, count, pairs_per_chunk):
+        overlap = _overlap(intervals, item, ground_truth, event)
+        positive = overlap > 0
+        item, event, overlap = item[positive], event[positive], overlap[positive]
+        if len(item):
+            own_overlap[item[0] : item[-1] + 1] += np.bincount(item - item[0], weights=overlap)
+        kept.append((item, event, overlap))
+    if not kept:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), own_overlap
+    return (*(np.concatenate(column) for column in zip(*kept)), own_overlap)
 
 
 def _overlap(intervals, run, ground_truth, event):
@@ -190,23 +216,30 @@ def _at_least(value, bound, decimals):
     return np.round(value, decimals) >= np.round(bound, decimals)
 
 
-def _cross_triggers(irrelevant, intervals, ground_truth, tolerance_s, decimals):
+def _cross_triggers(irrelevant, intervals, ground_truth, tolerance_s, decimals, pairs_per_chunk):
     """(run, other class) of every cross-trigger: the run's overlap with the other class's events >= ``tolerance_s``.
 
     ``tolerance_s`` (len(irrelevant),) is cttc times each run's length; only
-    classes the run overlaps can meet it (cttc > 0).
+    classes the run overlaps can meet it (cttc > 0), so only the events of its
+    clip near it are compared, a chunk of pairs at a time.
     """
     n_classes = intervals.n_classes
-    item, event = ground_truth.pairs_in_clips(intervals.clip[irrelevant])
-    other = ground_truth.label[event]
-    overlap = _overlap(intervals, irrelevant[item], ground_truth, event)
-    meets = (overlap > 0) & (other != intervals.label[irrelevant[item]])
-    item, other, overlap = item[meets], other[meets], overlap[meets]
-    # Pairs come grouped by run, then by class: sum the overlap of each (run, class).
-    group = np.flatnonzero(np.diff(item * n_classes + other, prepend=-1) != 0)
-    summed = np.add.reduceat(overlap, group) if len(group) else np.zeros(0)
-    crosses = _at_least(summed, tolerance_s[item[group]], decimals)
-    return irrelevant[item[group][crosses]], other[group][crosses]
+    first, count = ground_truth.clip_events_near(
+        intervals.clip[irrelevant], intervals.onset_s[irrelevant], intervals.offset_s[irrelevant])
+    runs, others = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for item, position in range_chunks(first, count, pairs_per_chunk):
+        event = ground_truth.clip_order[position]
+        other = ground_truth.label[event]
+        overlap = _overlap(intervals, irrelevant[item], ground_truth, event)
+        meets = (overlap > 0) & (other != intervals.label[irrelevant[item]])
+        # Sum the overlap of each (run, other class).
+        pair, group = np.unique(item[meets] * n_classes + other[meets], return_inverse=True)
+        summed = np.bincount(group, weights=overlap[meets], minlength=len(pair))
+        item, other = pair // n_classes, pair % n_classes
+        crosses = _at_least(summed, tolerance_s[item], decimals)
+        runs.append(irrelevant[item[crosses]])
+        others.append(other[crosses])
+    return np.concatenate(runs), np.concatenate(others)
 
 
 def _run_events(which, intervals, stat):

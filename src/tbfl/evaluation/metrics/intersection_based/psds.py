@@ -102,7 +102,7 @@ def class_rocs(
             valid = thresholds >= curves.floor[c]
             tp, fp, ct_rate = (np.append(values[valid, c], 0) for values in (tp_at, fp_at, ct_at))
         efpr = (fp / dataset_duration_s + alpha_ct * ct_rate) * SECONDS_PER_HOUR
-        rocs.append(_staircase(tp / max(curves.n_ref[c], 1), efpr, max_efpr))
+        rocs.append(staircase(tp / max(curves.n_ref[c], 1), efpr, max_efpr))
     return rocs
 
 
@@ -170,7 +170,7 @@ def _floor_of(row_max, row_has_events, dataset_duration_s, max_efpr):
     return -np.partition(-candidates, needed - 1, axis=0)[needed - 1]
 
 
-def _staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.ndarray, np.ndarray]:
+def staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.ndarray, np.ndarray]:
     """ROC ``(efpr, tpr)`` sorted by eFPR, each with the best TPR at or below its eFPR, cut at ``max_efpr``.
 
     Only the points where the TPR rises are kept (the same step function).

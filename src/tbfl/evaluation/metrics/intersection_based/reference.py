@@ -70,7 +70,7 @@ def sed_scores_eval_psds(
     """sed_scores_eval's threshold-free PSDS and per-class PSDS from (C, n_frames) scores."""
     from sed_scores_eval import intersection_based
 
-    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
     value, per_class, *_ = intersection_based.psds(
         scores=score_tables, ground_truth=reference,
         audio_durations={clip_id(str(name)): float(seconds) for name, seconds in durations.items()},
@@ -87,12 +87,12 @@ def sed_scores_eval_intersection_f1(
     """sed_scores_eval's intersection-based macro F1 and per-class F1 at ``threshold`` (score > threshold)."""
     from sed_scores_eval import intersection_based
 
-    score_tables, reference = _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
     f1, *_ = intersection_based.fscore(score_tables, reference, threshold, dtc_threshold=dtc, gtc_threshold=gtc)
     return float(f1["macro_average"]), {name: float(f1[name]) for name in classes}
 
 
-def _sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s):
+def sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s):
     """Score tables and ground-truth event lists keyed by clip id, as sed_scores_eval takes them."""
     classes = list(classes)
     score_tables = {clip: scores_to_frame(values, classes, frame_hop_s) for clip, values in scores.items()}
@@ -115,3 +115,63 @@ def _psds_evaluator(ground_truth, durations, dtc, gtc, cttc):
             dtc_threshold=dtc, gtc_threshold=gtc, cttc_threshold=cttc,
             ground_truth=events, metadata=metadata, duration_unit="hour",
         )
+
+
+def sed_scores_eval_intersection_error_rate(
+    scores: Mapping[str, np.ndarray], ground_truth: pd.DataFrame, classes: Iterable[str], frame_hop_s: float,
+    threshold: float, *, dtc: float = 0.5, gtc: float = 0.5,
+) -> tuple[float, dict[str, float]]:
+    """sed_scores_eval's intersection-based macro error rate and per-class error rates at ``threshold``.
+
+    Read off its ``error_rate_curve``: its ``error_rate`` at one threshold fails in 0.0.4 (a KeyError
+    while picking the statistics of the threshold, whose cross-trigger counts are a dict).
+    """
+    from sed_scores_eval import intersection_based
+    from sed_scores_eval.base_modules.curves import get_curve_idx_for_threshold
+
+    classes = list(classes)
+    score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+    curves = intersection_based.error_rate_curve(score_tables, reference, dtc_threshold=dtc, gtc_threshold=gtc)
+    per_class = {}
+    for name in classes:
+        rates, _, _, curve_scores, _ = curves[name]
+        per_class[name] = float(rates[get_curve_idx_for_threshold(curve_scores, threshold)])
+    return float(np.mean(list(per_class.values()))), per_class
+
+
+def sed_scores_eval_pipsds(
+    scores_per_postprocessing: Iterable[Mapping[str, np.ndarray]], ground_truth: pd.DataFrame, durations: Mapping[str, float],
+    classes: Iterable[str], frame_hop_s: float, *, dtc: float, gtc: float, cttc: float | None, alpha_ct: float,
+    alpha_st: float, max_efpr: float = 100.0,
+) -> tuple[float, dict[str, float]]:
+    """sed_scores_eval's ``postprocessing_independent_psds`` and per-class values from already post-processed
+    (C, n_frames) scores, one mapping per post-processing.
+
+    Its own steps, run in this process (its function hands each post-processing to a process pool, and to
+    none when there are more post-processings than jobs): ``psd_roc`` of each, the class ROCs merged by
+    ``merge_individual_rocs_into_overall_roc``, then its PSD-ROC and PSDS.
+    """
+    from sed_scores_eval.intersection_based.pipsds import merge_individual_rocs_into_overall_roc
+    from sed_scores_eval.intersection_based.psds import (
+        multi_class_psd_roc_from_single_class_psd_rocs, psd_roc, psds_from_psd_roc,
+    )
+
+    classes = list(classes)
+    audio_durations = {clip_id(str(name)): float(seconds) for name, seconds in durations.items()}
+    class_rocs = []
+    for scores in scores_per_postprocessing:
+        score_tables, reference = sed_scores_eval_inputs(scores, ground_truth, classes, frame_hop_s)
+        _, single_class = psd_roc(
+            score_tables, reference, audio_durations, dtc_threshold=dtc, gtc_threshold=gtc,
+            cttc_threshold=cttc if alpha_ct > 0 else None, alpha_ct=alpha_ct, alpha_st=alpha_st, max_efpr=max_efpr,
+            unit_of_time="hour",
+        )
+        class_rocs.append(single_class)
+    merged = {
+        name: merge_individual_rocs_into_overall_roc([
+            (*rocs[name], np.full(len(rocs[name][-1]), m, dtype=int)) for m, rocs in enumerate(class_rocs)])
+        for name in classes
+    }
+    tpr, efpr = multi_class_psd_roc_from_single_class_psd_rocs(merged, alpha_st=alpha_st, max_efpr=max_efpr)
+    per_class = {name: float(psds_from_psd_roc(roc[0], roc[1], max_efpr)) for name, roc in merged.items()}
+    return float(psds_from_psd_roc(tpr, efpr, max_efpr)), per_class

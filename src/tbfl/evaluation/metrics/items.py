@@ -1,0 +1,94 @@
+"""Binary items: a score and a label per (item, class), the base of segment- and clip-based metrics.
+
+An item is a segment of a clip (segment-based) or a whole clip (clip-based,
+tagging). Per class, it is positive when a reference event of the class
+touches it, and detected at threshold t when its score (its frames' maximum)
+is above t. TP, FP and the item counts then give F1
+(:class:`~.fscore.FScore`), error rates (:class:`~.error_rate.ErrorRate`) and
+AUROC (:mod:`.auroc`), at one threshold or over all of them; clip weights
+(how often each clip is drawn) give the same values on a bootstrap resample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tbfl.evaluation.metrics.auroc import Auroc, staircase_auroc
+from tbfl.evaluation.metrics.error_rate import ErrorRate
+from tbfl.evaluation.metrics.fscore import FScore
+
+
+@dataclass(frozen=True)
+class ItemStatistics:
+    """``scores`` (n_items, C) float64 and ``positive`` (n_items, C) bool of every item; ``clip`` (n_items,) its clip."""
+
+    classes: tuple[str, ...]
+    scores: np.ndarray
+    positive: np.ndarray
+    clip: np.ndarray
+    n_clips: int
+
+    def clip_counts(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """TP, outputs and positives of each clip and class at ``threshold`` (score > threshold): three (n_clips, C) int arrays."""
+        detected = self.scores > threshold
+        return tuple(self._per_clip(values) for values in (detected & self.positive, detected, self.positive))
+
+    def counts(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """TP, outputs and positives (C,) at ``threshold``."""
+        detected = self.scores > threshold
+        return (detected & self.positive).sum(axis=0), detected.sum(axis=0), self.positive.sum(axis=0)
+
+    def fscore(self, threshold: float) -> FScore:
+        return FScore.from_counts(self.classes, threshold, *self.counts(threshold))
+
+    def error_rate(self, threshold: float) -> ErrorRate:
+        return ErrorRate.from_counts(self.classes, threshold, *self.counts(threshold))
+
+    def auroc(self, max_fpr: float | None = None, clip_weights: np.ndarray | None = None) -> Auroc | list[Auroc]:
+        """AUROC of every class (partial up to ``max_fpr``); with ``clip_weights`` (R, n_clips), one per resample."""
+        if clip_weights is None:
+            return Auroc.from_values(self.classes, max_fpr, [
+                _class_auroc(self.scores[:, c], self.positive[:, c], np.ones(len(self.clip)), max_fpr)
+                for c in range(len(self.classes))])
+        per_class = np.empty((len(clip_weights), len(self.classes)))
+        for c in range(len(self.classes)):
+            order = np.argsort(-self.scores[:, c], kind="stable")
+            score, positive, clip = self.scores[order, c], self.positive[order, c], self.clip[order]
+            for r, weights in enumerate(clip_weights):
+                per_class[r, c] = _class_auroc(score, positive, weights[clip].astype(np.float64), max_fpr, presorted=True)
+        return [Auroc.from_values(self.classes, max_fpr, values) for values in per_class]
+
+    def _per_clip(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n_clips, values.shape[1]), dtype=np.int64)
+        np.add.at(out, self.clip, values.astype(np.int64))
+        return out
+
+
+@dataclass(frozen=True)
+class ItemMetrics:
+    """F1 and error rate at one threshold, and the AUROC, of one family of items."""
+
+    fscore: FScore
+    error_rate: ErrorRate
+    auroc: Auroc
+
+    @classmethod
+    def of(cls, items: ItemStatistics, threshold: float, max_fpr: float | None) -> "ItemMetrics":
+        return cls(items.fscore(threshold), items.error_rate(threshold), items.auroc(max_fpr))
+
+    def to_dict(self) -> dict:
+        return {"f1": self.fscore.to_dict(), "error_rate": self.error_rate.to_dict(), "auroc": self.auroc.to_dict()}
+
+
+def _class_auroc(score, positive, weight, max_fpr, presorted=False):
+    """AUROC of one class's items, each counted ``weight`` times."""
+    if not presorted:
+        order = np.argsort(-score, kind="stable")
+        score, positive, weight = score[order], positive[order], weight[order]
+    # The statistics change only after the last item of each distinct score.
+    last = np.append(score[1:] != score[:-1], True)
+    tp = np.concatenate([[0.0], np.cumsum(weight * positive)[last]])
+    fp = np.concatenate([[0.0], np.cumsum(weight * ~positive)[last]])
+    return staircase_auroc(tp, fp, tp[-1], fp[-1], max_fpr)

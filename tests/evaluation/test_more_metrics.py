@@ -1,0 +1,139 @@
+"""The rest of sed_scores_eval 0.0.4 through ``evaluate_scores``: error rates, clip- and segment-based families."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tbfl.cli import main
+from tbfl.evaluation.evaluate import PSDS1, PSDS2, evaluate_scores
+from tbfl.evaluation.metrics.clip_based.reference import sed_scores_eval_clip_based
+from tbfl.evaluation.metrics.collar_based.reference import sed_scores_eval_collar_error_rate
+from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_intersection_error_rate, sed_scores_eval_pipsds
+from tbfl.evaluation.metrics.items import ItemStatistics
+from tbfl.evaluation.metrics.segment_based.reference import sed_scores_eval_segment_based
+from tbfl.evaluation.postprocessing.frames import median_filter_clips, median_filter_frames
+from tbfl.evaluation.scores import write_scores
+
+
+def evaluate(case, **options):
+    return evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                           median_filter_s=0.0, **options)
+
+
+@pytest.mark.parametrize("case_index", range(3))
+def test_error_rates_match_sed_scores_eval(random_cases, case_index):
+    case = random_cases[case_index]
+    result = evaluate(case, f1_threshold=0.5)
+    for rate, reference in (
+        (result.collar_error_rate, sed_scores_eval_collar_error_rate(case.scores, case.events, case.classes, case.frame_hop_s, 0.5)),
+        (result.intersection_error_rate, sed_scores_eval_intersection_error_rate(case.scores, case.events, case.classes,
+                                                                                 case.frame_hop_s, 0.5)),
+    ):
+        macro, per_class = reference
+        assert rate.error_rate_macro == pytest.approx(macro, abs=1e-12)
+        assert rate.error_rate == pytest.approx([per_class[c] for c in case.classes], abs=1e-12)
+
+
+@pytest.mark.parametrize("max_fpr", [None, 0.1])
+def test_item_families_through_evaluate_match_sed_scores_eval(random_cases, max_fpr):
+    case = random_cases[1]
+    result = evaluate(case, segment_length_s=1.0, auroc_max_fpr=max_fpr)
+    segment = sed_scores_eval_segment_based(case.scores, case.events, case.durations, case.classes, case.frame_hop_s,
+                                            segment_length_s=1.0, threshold=0.5, max_fpr=max_fpr)
+    clip = sed_scores_eval_clip_based(case.scores, case.events, case.classes, case.frame_hop_s, threshold=0.5, max_fpr=max_fpr)
+    for mine, reference in ((result.segment_based, segment), (result.clip_based, clip)):
+        assert mine.fscore.f1_macro == pytest.approx(reference["f1"]["mean"], abs=1e-12)
+        assert mine.error_rate.error_rate_macro == pytest.approx(reference["error_rate"]["mean"], abs=1e-12)
+        assert mine.auroc.mean == pytest.approx(reference["auroc"]["mean"], abs=1e-12)
+        assert mine.auroc.per_class == pytest.approx([reference["auroc"][c] for c in case.classes], abs=1e-12)
+    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert data["segment_auroc"] == pytest.approx(segment["auroc"]["mean"], abs=1e-12)
+    assert data["settings"]["segment_length_s"] == 1.0 and data["settings"]["auroc_max_fpr"] == max_fpr
+    table = result.format_table()
+    assert "seg AUC" in table and "cli F1" in table and "segments of 1 s" in table
+
+
+def test_bootstrap_intervals_cover_the_new_metrics(random_cases):
+    case = random_cases[0]
+    result = evaluate(case, segment_length_s=1.0, auroc_max_fpr=0.2, bootstrap=30)
+    for name in ("collar_error_rate", "intersection_error_rate", "clip_f1", "clip_auroc", "segment_f1", "segment_error_rate",
+                 "segment_auroc"):
+        mean, low, high = result.confidence_intervals[name]
+        assert low <= mean <= high and low < high, name
+
+
+def test_a_resample_counts_each_item_as_often_as_its_clip_is_drawn():
+    rng = np.random.default_rng(0)
+    n_clips, per_clip = 7, 4
+    clip = np.repeat(np.arange(n_clips), per_clip)
+    scores = np.round(rng.uniform(0, 1, (len(clip), 3)), 1)  # ties between items of both kinds
+    positive = rng.uniform(0, 1, (len(clip), 3)) < 0.4
+    items = ItemStatistics(("a", "b", "c"), scores, positive, clip, n_clips)
+    weights = rng.integers(0, 3, (4, n_clips))
+    for max_fpr in (None, 0.3):
+        for w, resampled in zip(weights, items.auroc(max_fpr, clip_weights=weights)):
+            drawn = np.repeat(np.arange(len(clip)), w[clip])
+            copy = ItemStatistics(items.classes, scores[drawn], positive[drawn], clip[drawn], n_clips)
+            np.testing.assert_allclose(resampled.per_class, copy.auroc(max_fpr).per_class, atol=1e-12, equal_nan=True)
+            tp, n_sys, n_pos = copy.counts(0.5)
+            assert np.array_equal(w @ items.clip_counts(0.5)[0], tp) and np.array_equal(w @ items.clip_counts(0.5)[1], n_sys)
+            assert np.array_equal(w @ items.clip_counts(0.5)[2], n_pos)
+
+
+def test_settings_are_checked(random_cases):
+    case = random_cases[0]
+    with pytest.raises(ValueError, match="segment length"):
+        evaluate(case, segment_length_s=0.0)
+    with pytest.raises(ValueError, match="max_fpr"):
+        evaluate(case, auroc_max_fpr=1.5)
+
+
+@pytest.mark.parametrize("case_index", range(2))
+def test_pipsds_matches_sed_scores_eval_on_the_same_filtered_scores(random_cases, case_index):
+    case = random_cases[case_index]
+    filters_s = (0.0, 0.45, 1.0)
+    result = evaluate(case, pipsds_filters_s=filters_s)
+    filtered = [median_filter_clips(case.scores, median_filter_frames(length_s, case.frame_hop_s)) for length_s in filters_s]
+    for name, scenario in (("pipsds1", PSDS1), ("pipsds2", PSDS2)):
+        value, per_class = sed_scores_eval_pipsds(
+            filtered, case.events, case.durations, case.classes, case.frame_hop_s, dtc=scenario.dtc, gtc=scenario.gtc,
+            cttc=scenario.cttc, alpha_ct=scenario.alpha_ct, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr)
+        mine = getattr(result, name)
+        assert mine.value == pytest.approx(value, abs=1e-12)
+        assert mine.per_class == pytest.approx([per_class[c] for c in case.classes], abs=1e-12)
+    # At least as high as the threshold-free PSDS of any one of its filters.
+    for length_s in filters_s:
+        single = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                                 median_filter_s=length_s)
+        assert result.pipsds1.value >= single.psds1_threshold_free.value - 1e-12
+    assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["pipsds2"] == pytest.approx(result.pipsds2.value)
+
+
+def test_cli_reports_the_new_metrics_in_the_table_and_the_json(tmp_path, random_cases, capsys):
+    case = random_cases[2]
+    write_scores(tmp_path / "scores", case.scores, case.classes, case.frame_hop_s)
+    rows = [(f, f"{on:.3f}", f"{off:.3f}", label) for f, on, off, label in case.events.itertuples(index=False)]
+    rows += [(f"{clip}.wav", "", "", "") for clip in case.scores if not (case.events["filename"] == f"{clip}.wav").any()]
+    (tmp_path / "gt.tsv").write_text("filename\tonset\toffset\tevent_label\n" + "".join("\t".join(r) + "\n" for r in rows))
+    (tmp_path / "durations.tsv").write_text(
+        "filename\tduration\n" + "".join(f"{clip}.wav\t{seconds}\n" for clip, seconds in case.durations.items()))
+    common = ["evaluate", "--scores", str(tmp_path / "scores"), "--ground-truth", str(tmp_path / "gt.tsv"),
+              "--durations", str(tmp_path / "durations.tsv"), "--no-progress", "--median-filter-s", "0"]
+    assert main([*common, "--segment-length-s", "1", "--auroc-max-fpr", "0.1", "--pipsds", "0,0.45",
+                 "--bootstrap", "20", "--out", str(tmp_path / "m.json")]) == 0
+    written = json.loads((tmp_path / "m.json").read_text())
+    expected = evaluate(case, segment_length_s=1.0, auroc_max_fpr=0.1, pipsds_filters_s=(0.0, 0.45), bootstrap=20)
+    for key in ("segment_f1", "segment_error_rate", "segment_auroc", "clip_f1", "clip_auroc", "collar_error_rate",
+                "intersection_error_rate", "pipsds1", "pipsds2"):
+        assert written[key] == pytest.approx(expected.to_dict()[key], abs=1e-9), key
+    assert "segment_auroc" in written["confidence_intervals"]
+    table = capsys.readouterr().out
+    assert "piPSDS1" in table and "partial AUROC up to FPR 0.1" in table and "segment_auroc" in table
+    for bad, word in ((["--segment-length-s", "0"], "segment length"), (["--auroc-max-fpr", "2"], "max_fpr")):
+        assert main([*common, *bad]) == 2
+        message = capsys.readouterr().err.strip().splitlines()
+        assert len(message) == 1 and word in message[0], message
+    with pytest.raises(SystemExit) as exit_info:  # argparse's usage line and error
+        main([*common, "--pipsds", "0,-1"])
+    assert exit_info.value.code == 2 and "lengths >= 0" in capsys.readouterr().err
