@@ -90,9 +90,13 @@ def test_the_pages_exist_and_have_blocks():
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES, ids=_id)
-def test_python_blocks_run(page, monkeypatch, capsys):
-    """The blocks of one page run in order in one namespace, from the repository root."""
-    monkeypatch.chdir(REPO)
+def test_python_blocks_run(page, tmp_path, monkeypatch, capsys):
+    """The blocks of one page run in order in one namespace, in a folder that looks like the repository root (its
+    entries linked) so that what a block writes stays out of the checkout."""
+    for entry in REPO.iterdir():
+        if entry.name != ".git":
+            (tmp_path / entry.name).symlink_to(entry)
+    monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": f"docs_{page.stem}"}
     for block in blocks(page):
         if block.info == "python":
