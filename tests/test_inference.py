@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 import soundfile as sf
 import torch
@@ -15,7 +16,9 @@ from tbfl.evaluation import read_scores
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.collar_based.reference import sed_eval_event_based
 from tbfl.evaluation.postprocessing.params import PostprocessParams
+from tbfl.features import compute_features
 from tbfl.inference import Detector
+from tbfl.training.predict import predict_features
 from tbfl.training.train import train_run
 
 
@@ -49,21 +52,44 @@ def test_detect_writes_valid_tsvs_for_any_length(trained_run, tmp_path):
     assert hop == pytest.approx(FRAME_HOP_S)
     for name, seconds in lengths.items():
         n_frames = scores[name.removesuffix(".wav")].shape[1]
-        assert n_frames == int(np.ceil(seconds * 156 / 10))  # the model's 156 frames per 10 s
+        assert n_frames == int(np.ceil(seconds * 16_000 / 1024))  # 64 ms frames up to the file's end, the last one partial
+
+
+@pytest.mark.slow  # trains a tiny model
+@pytest.mark.parametrize("seconds", [600.0, 10.5])
+def test_scores_reach_the_end_of_the_file(trained_run, tmp_path, seconds):
+    """Regression: frames were counted as 10/156 s, so a 600 s file's scores ended at 599.04 s."""
+    rng = np.random.default_rng(2)
+    sf.write(tmp_path / "long.wav", (0.1 * rng.standard_normal(int(seconds * 16_000))).astype(np.float32), 16_000)
+    scores_dir = tmp_path / "scores"
+    assert main(["detect", str(trained_run), str(tmp_path / "long.wav"), "--out", str(tmp_path / "e.tsv"), "--threshold", "0.0",
+                 "--median-filter-s", "0", "--scores", str(scores_dir), "--no-progress"]) == 0
+    table = pd.read_csv(scores_dir / "long.tsv", sep="\t")
+    assert len(table) == int(np.ceil(seconds / 0.064))  # 9375 frames for 600 s, 165 for 10.5 s (the last partial)
+    assert table["onset"].iloc[-1] < seconds <= table["offset"].iloc[-1] < seconds + 0.064
+    assert np.isfinite(table[list(DESED_CLASSES)].to_numpy()).all()
+    events = read_strong_tsv(tmp_path / "e.tsv", durations={"long.wav": seconds}).events  # threshold 0: every class all along
+    assert set(events["event_label"]) == set(DESED_CLASSES)
+    assert events["offset"].max() == pytest.approx(seconds)  # detections reach the end, clipped to it
 
 
 @pytest.mark.slow  # trains a tiny model
 def test_long_file_scores_average_overlapping_windows(trained_run):
-    """20 s = windows at frames 0, 78 and 156; frames 78-155 are the mean of the first two windows."""
+    """20 s = 313 frames (the last partial), windows at frames 0, 78, 156 and 234; frames 78-155 are the mean of
+    the first two windows' outputs."""
     detector = Detector.from_checkpoint(trained_run)
     rng = np.random.default_rng(1)
     audio = (0.1 * rng.standard_normal(16_000 * 20)).astype(np.float32)
     hop = detector.window_frames // 2
     samples_per_frame = 1024
+
+    def window(first_sample):
+        features = compute_features(audio[first_sample : first_sample + 160_000], detector.feature_config)
+        return predict_features(detector.network, features[None])[0][0]
+
     full = detector.frame_scores(audio)
-    first = detector.frame_scores(audio[:160_000])
-    second = detector.frame_scores(audio[hop * samples_per_frame : hop * samples_per_frame + 160_000])
-    assert full.shape == (10, 312) and first.shape == second.shape == (10, 156)
+    first, second = window(0), window(hop * samples_per_frame)
+    assert full.shape == (10, 313) and first.shape == second.shape == (10, 156)
     np.testing.assert_allclose(full[:, :hop], first[:, :hop], atol=1e-6)
     np.testing.assert_allclose(full[:, hop : 2 * hop], (first[:, hop:] + second[:, :hop]) / 2, atol=1e-6)
 
@@ -140,3 +166,28 @@ def test_tuned_postprocessing_gives_the_events_evaluate_scores(sharpened_checkpo
         assert "tuned thresholds apply" in capsys.readouterr().err
     assert main(["detect", str(trained_run), str(audio), "--out", str(out), "--postprocess", str(params_file), "--median-filter-s", "0.3"]) == 2
     assert "tuned median filters apply" in capsys.readouterr().err
+
+
+APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64)  # the start of a macOS ._ resource fork
+
+
+@pytest.mark.slow  # trains a tiny model
+def test_undecodable_files_are_warned_about_and_the_rest_is_detected(trained_run, tmp_path, capsys):
+    """Regression: one hidden or non-audio file aborted the whole batch."""
+    folder = tmp_path / "audio"
+    folder.mkdir()
+    write_stereo(folder / "a.wav", 4.0)
+    write_stereo(folder / "b.wav", 3.0)
+    (folder / "._a.wav").write_bytes(APPLEDOUBLE)
+    (folder / "x.wav").write_text("not audio\n")
+    out = tmp_path / "events.tsv"
+    assert main(["detect", str(trained_run), str(folder), "--out", str(out), "--threshold", "0.3", "--no-progress"]) == 0
+    assert read_strong_tsv(out).filenames == ("a.wav", "b.wav")
+    err = capsys.readouterr().err.splitlines()
+    warned = [line for line in err if line.startswith("tbfl detect: warning: ")]
+    # x.wav is named in a warning; ._a.wav too, unless the folder listing already skips hidden files
+    assert [line for line in warned if "._a.wav" not in line] == [line for line in warned if "/x.wav: cannot read audio" in line]
+    assert len([line for line in warned if "/x.wav: cannot read audio" in line]) == 1
+    assert all(line.endswith("; left out") for line in warned) and not any(".py:" in line for line in err)  # no source path
+    assert main(["detect", str(trained_run), str(folder / "x.wav"), "--out", str(out)]) == 2
+    assert "none of the 1 input file(s) could be decoded" in capsys.readouterr().err

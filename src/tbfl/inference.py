@@ -1,13 +1,16 @@
 """``tbfl detect``: sound events in any audio file with a trained model.
 
 Audio of any sample rate and channel count is resampled to the model's rate
-(16 kHz) mono. A clip is scored in windows of the training clip length (10 s)
+(16 kHz) mono. A file of n samples gets ceil(n / samples_per_frame) output frames on the run's frame
+grid (1024 samples = 64 ms in the shipped recipes): the scores cover the whole file, the last frame
+possibly partial (scored on the audio it holds followed by silence, kept; event offsets are clipped
+to the file's end). A clip is scored in windows of the training clip length (10 s)
 on the frame grid stored with the checkpoint (``MeanTeacherSED.frame_grid``,
 156 frames of 64 ms in the shipped recipes): windows start every
 ``hop_frames`` output frames (half a window by default, 78 frames = 4.992 s on
 that grid), the last one padded with silence; overlapping frames are averaged.
-A file shorter than a window is one padded window. Frames past the end of the
-audio are dropped, then the chosen post-processing decodes events, which are
+A file shorter than a window is one padded window. Frames that start at or after
+the end of the audio are dropped, then the chosen post-processing decodes events, which are
 written as a DESED strong TSV (filename, onset, offset, event_label): a median
 filter and one threshold or one per class, or the per-class post-processing
 tuned by ``tbfl tune-postprocess`` (median filters or SEBBs, and thresholds if
@@ -17,6 +20,7 @@ tuned), applied exactly as ``tbfl evaluate --postprocess`` applies it.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -25,7 +29,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from tbfl.data.audio import AUDIO_SUFFIXES, audio_files, load_audio
+from tbfl.data.audio import AUDIO_SUFFIXES, AudioError, audio_files, load_audio
 from tbfl.data.desed import StrongLabels, write_strong_tsv
 from tbfl.data.labels import FrameGrid
 from tbfl.evaluation import decode_events, median_filter_frames, write_scores
@@ -54,6 +58,20 @@ class Detector:
     def window_samples(self) -> int:
         return self.feature_config.n_samples
 
+    @property
+    def samples_per_frame(self) -> int:
+        """Audio samples per output frame: the run's frame hop at the feature rate (1024 = 64 ms at 16 kHz)."""
+        return int(round(self.frame_grid.frame_hop_s * self.feature_config.sample_rate_hz))
+
+    def n_frames(self, n_samples: int) -> int:
+        """Output frames that cover ``n_samples`` of audio: ceil(n_samples / samples_per_frame), at least 1.
+
+        Frame i covers [i * hop, (i + 1) * hop) s. A last partial frame (the audio ends inside it) is
+        kept and scored on the audio it holds followed by silence, so the scores reach the file's end
+        (and pass it by less than one hop); :func:`detect` clips event offsets to the file's duration.
+        """
+        return max(1, -(-n_samples // self.samples_per_frame))
+
     @classmethod
     def from_checkpoint(cls, model: str | Path, network: str = "teacher") -> "Detector":
         """Load a checkpoint file, or the best checkpoint of a ``tbfl train`` run folder."""
@@ -69,9 +87,8 @@ class Detector:
         of any length (windows averaged)."""
         window_frames = self.window_frames
         hop_frames = hop_frames or max(1, window_frames // 2)
-        samples_per_frame = self.frame_grid.frame_hop_s * self.feature_config.sample_rate_hz
-        # a training-length clip gives the model's frames (156 on the baseline grid); longer audio proportionally more
-        n_frames = max(1, int(np.ceil(len(audio) * window_frames / self.window_samples - 1e-9)))
+        samples_per_frame = self.samples_per_frame
+        n_frames = self.n_frames(len(audio))
         starts = list(range(0, max(1, n_frames - window_frames + hop_frames), hop_frames))
         windows = []
         for start in starts:
@@ -160,9 +177,16 @@ def detect(
         raise ValueError(f"several input files share a name {duplicates[:5]}: their events could not be told apart in one TSV")
     scores, durations_s = {}, {}
     for path in tqdm(files, desc="detecting", unit="file", disable=not progress):
-        audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
+        try:
+            audio = load_audio(path, sample_rate=detector.feature_config.sample_rate_hz, duration_s=None)
+        except AudioError as error:  # e.g. a macOS ._a.wav or a text file named .wav: the rest of the batch runs
+            warnings.warn(f"{error}; left out", UserWarning, stacklevel=2)
+            continue
         scores[path.stem] = detector.frame_scores(audio)
         durations_s[path.stem] = len(audio) / detector.feature_config.sample_rate_hz
+    if not scores:
+        raise ValueError(f"none of the {len(files)} input file(s) could be decoded as audio")
+    files = [path for path in files if path.stem in scores]
     if postprocess is None:
         filter_frames = median_filter_frames(0.45 if median_filter_s is None else median_filter_s, frame_hop_s)
         events = decode_events(scores, thresholds, detector.classes, frame_hop_s=frame_hop_s, filter_frames=filter_frames)

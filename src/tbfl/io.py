@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import yaml
+
 
 class WriteError(OSError):
     """An OS error (disk full, no permission, ...) while writing one output file; the message names the file."""
@@ -51,6 +53,18 @@ def _umask() -> int:
     return mask
 
 
+def check_writable_folder(folder: str | Path) -> None:
+    """Create ``folder`` (and its parents) if needed and check that a file can be written in it, before long
+    work whose results would go there; a WriteError naming the folder otherwise."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise WriteError(error.errno, f"{folder}: cannot write in this folder ({error.strerror})") from None
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
@@ -63,16 +77,30 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
-    """Parse a YAML file; a missing file is FileNotFoundError and bad YAML a ValueError, both naming the file
-    (and the line: ``path:LINE: not valid YAML (problem)``). An empty file is ``{}``."""
-    import yaml
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml's safe loader, except that a key given twice in one mapping is an error (not the last value silently)."""
 
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first given on line {seen[key]})", key_node.start_mark
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(path: str | Path, what: str = "YAML file") -> Any:
+    """Parse a YAML file; a missing file is FileNotFoundError and bad YAML (a key given twice included) a
+    ValueError, both naming the file (and the line: ``path:LINE: not valid YAML (problem)``). An empty file is ``{}``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: {what} not found")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""

@@ -128,3 +128,25 @@ def test_an_invalid_label_file_makes_the_set_unusable_with_file_and_line(tmp_pat
     layout.path("weak_tsv").write_text("filename\tevent_labels\na.wav\tDog\na.wav\tCat\n")
     audit = audit_set(layout, next(spec for spec in CLIP_SETS if spec.name == "weak"))
     assert audit.problem == f"{layout.path('weak_tsv')}:3: duplicate clip (first on line 2)" and not audit.usable
+
+
+def test_check_reports_symlink_loops_and_dangling_links(tiny_root, tmp_path, capsys):
+    """Regression: a symbolic link loop aborted `tbfl check`, and a dangling .wav link was silently ignored."""
+    import json
+    import shutil
+
+    from tbfl.cli import main
+
+    root = tmp_path / "desed"
+    shutil.copytree(tiny_root, root)
+    weak = root / "audio" / "train" / "weak_16k"
+    listed = sorted(weak.glob("*.wav"))[0].name
+    (weak / listed).unlink()
+    (weak / listed).symlink_to("moved-away.wav")  # a listed clip whose link leads nowhere
+    (weak / "loop.wav").symlink_to("loop.wav")
+    assert main(["check", str(root), "--out", str(tmp_path / "check.json")]) == 0
+    out = capsys.readouterr().out
+    assert f"weak: unreadable {listed}: broken symbolic link to moved-away.wav (No such file or directory)" in out
+    assert "weak: unreadable loop.wav: broken symbolic link to loop.wav (Too many levels of symbolic links)" in out
+    weak_audit = json.loads((tmp_path / "check.json").read_text())["sets"]["weak"]
+    assert listed not in weak_audit["missing"] and set(weak_audit["unreadable"]) == {listed, "loop.wav"}

@@ -109,3 +109,18 @@ def test_psds_only_gives_the_full_evaluation_s_psds(files, capsys):
     assert "psds2_threshold_free" in capsys.readouterr().out
     assert run(tmp_path, "--psds-only", "--bootstrap", "10") == 2
     assert "drop --bootstrap" in capsys.readouterr().err
+
+
+def test_an_unreadable_score_file_is_warned_about_and_left_out(files, capsys):
+    """Regression: a macOS ._x.tsv (now skipped as hidden) or any binary .tsv in the scores folder aborted the evaluation."""
+    case, tmp_path = files
+    (tmp_path / "scores" / "._x.tsv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64))
+    (tmp_path / "scores" / "junk.tsv").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(64))
+    (tmp_path / "scores" / "bad-utf8.tsv").write_bytes(b"\xff\xfe\xfa binary")
+    assert run(tmp_path, "--out", str(tmp_path / "m.json")) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 2)[:2] for line in err] == [["tbfl evaluate", "warning"]] * 2  # the hidden file: no word
+    assert "bad-utf8.tsv: not a tab-separated score table" in err[0] and err[0].endswith("; left out")
+    assert "junk.tsv: a binary file, not a tab-separated score table; left out" in err[1]
+    expected = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s)
+    assert json.loads((tmp_path / "m.json").read_text())["psds1"] == expected.psds1.value

@@ -38,7 +38,9 @@ def test_step_filter_is_zero_padded_at_the_clip_edges():
     assert candidate_frames(s, 4).tolist() == [True] * 4 + [False] * 2 + [True] * 6
     assert boxes(s) == [(0, 4, 0.1), (6, 12, 0.9)]
     assert step_filter_frames(0.32, HOP_S) == 6 and step_filter_frames(0.48, HOP_S) == 8
-    assert step_filter_frames(0.64, HOP_S) == 10 and step_filter_frames(0.0, HOP_S) == 2
+    assert step_filter_frames(0.64, HOP_S) == 10 and step_filter_frames(HOP_S, HOP_S) == 2
+    with pytest.raises(ValueError, match="at least one frame hop"):  # 0 s was silently 2 frames
+        step_filter_frames(0.0, HOP_S)
 
 
 def test_candidate_frames_are_where_the_step_filter_does_not_rise():
@@ -111,7 +113,7 @@ def test_the_ratio_test_adds_a_thousandth_to_both_scores():
 
 
 def test_params_are_validated():
-    with pytest.raises(ValueError, match="even length"):
+    with pytest.raises(ValueError, match="even integer length"):
         SebbParams(3, 0.1, 1.0)
     with pytest.raises(ValueError, match="confidence"):
         SebbParams(4, 0.1, 1.0, confidence="median")

@@ -2,6 +2,7 @@
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -262,3 +263,50 @@ def test_summary_spread_is_the_sample_std_of_the_committed_runs():
         assert np.allclose(summary.loc[expected.index, f"{metric}_std"], expected["std"], atol=5e-5)
     bce = summary.loc["bce"]
     assert bce["seeds"] == 5 and round(bce["psds1_std"], 3) == 0.029  # 0.026 as a population std
+
+
+@pytest.mark.parametrize("grid_text, message", [
+    ("seeds: [x]\nruns:\n  - {loss: {name: bce}}\n", "run bce_sx: .*training.seed must be an integer"),
+    ("seeds: [1]\nruns:\n  - {loss: {name: bce}}\n  - {loss: {name: focal, gamma: -1}}\n", "run focal_g-1_s1: .*loss.gamma must be >= 0"),
+])
+def test_every_run_is_checked_before_the_first_starts(tiny_config, tmp_path, capsys, grid_text, message):
+    """Regression: the bad run was listed as 'to run' by --dry-run, and a sweep trained the runs before it, then aborted."""
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(grid_text)
+    for dry_run in (["--dry-run"], []):
+        assert main(["sweep", "--config", str(tiny_config), "--grid", str(grid), "--out", str(tmp_path / "runs"), "--no-progress", *dry_run]) == 2
+        err = capsys.readouterr().err
+        assert re.search(message, err) and err.count("\n") == 1, err
+    assert not (tmp_path / "runs").exists()  # nothing trained
+
+
+@pytest.mark.parametrize("grid_text, message", [
+    ("seeds: [1]\nruns:\n  - {loss: {name: tbfl}, sweep: {loss.k: 10}}\n", "'sweep' maps dotted keys to non-empty lists"),
+    ("seeds: [1]\nruns: {loss: {name: bce}}\n", "'runs' must be a list of entries"),
+    ("- {loss: {name: bce}}\n", "a grid is a mapping"),
+    ("seeds: []\nruns:\n  - {loss: {name: bce}}\n", "'seeds' must be a non-empty list"),
+    ("seeds: [1]\nruns:\n  - bce\n", "run 1 must be a mapping"),
+    ("seeds: [1]\nseeds: [2]\nruns:\n  - {loss: {name: bce}}\n", r"grid.yaml:2: .*duplicate key 'seeds'"),
+])
+def test_misshapen_grids_are_one_line_and_exit_2(tiny_config, tmp_path, capsys, grid_text, message):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(grid_text)
+    assert main(["sweep", "--config", str(tiny_config), "--grid", str(grid), "--out", str(tmp_path / "runs"), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and "grid.yaml" in err and err.count("\n") == 1, err
+
+
+@pytest.mark.slow  # trains a tiny model
+def test_report_names_unfinished_runs(swept, tmp_path):
+    """Regression: `tbfl report` silently left out runs without metrics.json."""
+    import shutil
+
+    from tbfl.experiments.runs import load_runs
+
+    _, _, runs = swept
+    copy = tmp_path / "runs"
+    shutil.copytree(runs, copy)
+    (copy / "tbfl_k100_g2_s1" / "metrics.json").unlink()  # as a run still training or killed
+    with pytest.warns(UserWarning, match=r"1 unfinished run\(s\) left out of the report \(no metrics.json\): tbfl_k100_g2_s1$"):
+        configurations = load_runs(copy)
+    assert "tbfl_k100_g2" not in configurations and "bce" in configurations

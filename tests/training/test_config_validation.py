@@ -1,5 +1,7 @@
 """Recipe errors caught before Lightning starts: numeric ranges, and --set overrides named in errors."""
 
+import re
+
 import pytest
 
 from tbfl.cli import main
@@ -47,6 +49,18 @@ def test_file_errors_still_name_the_file(tmp_path):
     with pytest.raises(ValueError, match=rf"^{path}: training.max_epochs must be >= 1, got 0$"):
         load_recipe(path)
     assert load_recipe(path, {"training.max_epochs": 3}).training.max_epochs == 3  # a valid override mends it
+
+
+@pytest.mark.parametrize("text, message", [
+    ("- data\n- loss\n", "a recipe is a mapping of sections .* not a list"),
+    ("loss:\n  name: bce\n  gamma: 2\n  name: tbfl\n", r":4: not valid YAML \(duplicate key 'name' \(first given on line 2\)\)"),
+])
+def test_misshapen_recipes_are_one_line_and_exit_2(tmp_path, capsys, text, message):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text)
+    assert main(["train", "--config", str(path), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err) and str(path) in err and err.count("\n") == 1, err
 
 
 def test_bad_competing_loss_setting_exits_2_before_training(tiny_config, tmp_path, capsys):

@@ -135,10 +135,10 @@ def test_the_detector_takes_the_checkpoints_grid(coarse_run, tmp_path):
     detector = Detector.from_checkpoint(run)
     assert detector.frame_grid == recipe.frame_grid and detector.window_frames == 78
     audio = 0.1 * np.random.default_rng(2).standard_normal(16_000 * 25).astype(np.float32)
-    assert detector.frame_scores(audio[:160_000]).shape == (10, 78)
-    assert detector.frame_scores(audio).shape == (10, 195)  # 25 s at 78 frames per 10 s
+    assert detector.frame_scores(audio[:160_000]).shape == (10, 79)  # 78 frames of 128 ms and a partial one to 10 s
+    assert detector.frame_scores(audio).shape == (10, 196)  # ceil(25 s / 128 ms)
     sf.write(tmp_path / "a.wav", audio, 16_000)
     scores_dir = tmp_path / "scores"
     assert main(["detect", str(run), str(tmp_path / "a.wav"), "--out", str(tmp_path / "a.tsv"), "--scores", str(scores_dir), "--no-progress"]) == 0
     scores, hop = read_scores(scores_dir, DESED_CLASSES)
-    assert hop == pytest.approx(0.128) and scores["a"].shape == (10, 195)
+    assert hop == pytest.approx(0.128) and scores["a"].shape == (10, 196)

@@ -123,6 +123,9 @@ def test_resume_after_interruption_gives_the_same_step_count(make_recipe, tmp_pa
     resumed = train_run(recipe, tmp_path / "run", progress=False, resume=True)  # from step 5 or from epoch 1's end (step 4)
     assert not resumed.interrupted
     assert resumed.global_step == reference.global_step == 12
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "run" / "learning_curve.csv"), pd.read_csv(tmp_path / "reference" / "learning_curve.csv"))
+    expected, ended = (torch.load(tmp_path / run / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"] for run in ("reference", "run"))
+    assert all(torch.equal(expected[name], ended[name]) for name in expected)  # Ctrl-C and resume: bit-identical
     assert list(pd.read_csv(tmp_path / "run" / "learning_curve.csv")["epoch"]) == [1, 2, 3]
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert (tmp_path / "run" / "checkpoints" / metrics["checkpoint"]).is_file()

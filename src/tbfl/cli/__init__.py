@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 #: Sub-command modules, in the order ``tbfl --help`` lists them.
 COMMANDS = ("weights", "stats", "check", "synth", "train", "evaluate", "tune_postprocess", "sweep", "report", "detect", "demo")
@@ -37,7 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``tbfl`` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_printer(args.command)
+            return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, KeyError) as error:
         print(f"tbfl {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -47,6 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as interrupt:
         print(f"tbfl {args.command}: interrupted {interrupt}".rstrip(), file=sys.stderr)
         return 130
+
+
+def _warning_printer(command: str):
+    """``warnings.showwarning`` for the command: ``tbfl <command>: warning: <message>``, one line, no source path."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"tbfl {command}: warning: {message}", file=sys.stderr if file is None else file)
+
+    return show
 
 
 if __name__ == "__main__":

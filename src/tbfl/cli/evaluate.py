@@ -105,12 +105,15 @@ def _psds_settings(name: str):
 
 def run(args: argparse.Namespace) -> int:
     import json
+    from pathlib import Path
 
     from tbfl.evaluation.evaluate import evaluate_files
     from tbfl.evaluation.postprocessing.params import PostprocessParams
     from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S, PSDS1, PSDS2
-    from tbfl.io import atomic_write_text
+    from tbfl.io import atomic_write_text, check_writable_folder
 
+    for folder in ([Path(args.out).parent] if args.out else []) + ([args.plots] if args.plots else []):
+        check_writable_folder(folder)  # before the evaluation, not after it
     classes = args.classes
     if args.detections:
         return _run_detections(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)

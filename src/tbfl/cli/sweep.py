@@ -20,11 +20,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from tbfl.experiments.sweep import load_grid, run_state, run_sweep
-    from tbfl.training.config import load_recipe
+    from tbfl.experiments.sweep import plan_sweep, run_state, run_sweep
 
     if args.dry_run:
-        for planned in load_grid(args.grid, load_recipe(args.config).to_dict()["loss"]):
+        for planned in plan_sweep(args.config, args.grid):
             state = run_state(Path(args.out) / planned.name, Path(args.archive) if args.archive else None)
             print(f"{planned.name:<28} {state:<20} {dict(planned.overrides)}")
         return 0

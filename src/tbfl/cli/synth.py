@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from tbfl.synth.presets import PRESETS  # light: dataclasses and the paper's Table 1
@@ -46,9 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
     world = World(args.volume_spread, args.duration_spread, args.volume_scale, args.heldout_per_class, args.n_validation)
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
-            report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress, world=world)
+        report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress, world=world)
     except KeyboardInterrupt:
         print("\ntbfl synth: interrupted; finished files are kept: run the same command again to resume", file=sys.stderr)
         return 130
@@ -58,6 +55,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<18} {total:>6} clips, {report.clips_written[name]:>6} written now ({report.seconds[name]:.1f} s)")
     return 0
 
-
-def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"tbfl synth: warning: {message}", file=sys.stderr)

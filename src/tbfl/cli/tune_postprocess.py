@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from tbfl.cli import class_list
 
@@ -49,9 +50,12 @@ def _floats(text: str | None, default, option: str):
     if text is None:
         return default
     try:
-        return [float(c) for c in text.split(",") if c.strip()]
+        values = [float(c) for c in text.split(",") if c.strip()]
     except ValueError:
         raise ValueError(f"{option} {text!r}: expected comma-separated numbers") from None
+    if not values or any(math.isnan(v) for v in values):
+        raise ValueError(f"{option} {text!r}: expected one or more comma-separated numbers (not NaN)")
+    return values
 
 
 def run(args: argparse.Namespace) -> int:

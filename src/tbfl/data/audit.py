@@ -8,6 +8,7 @@ files per class. Training and ``stats`` keep the present clips with :mod:`tbfl.d
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -44,6 +45,19 @@ CLIP_SETS = (
     ClipSetSpec("synth_validation", "synth_val_tsv", "synth_val_audio", "strong", "synth_val_durations_tsv"),
     ClipSetSpec("validation", "validation_tsv", "validation_audio", "strong", "validation_durations_tsv"),
 )
+
+
+def broken_audio_links(folder: str | Path) -> dict[str, str]:
+    """Audio-named symbolic links directly in ``folder`` that lead to no file: name -> why (a loop, a missing target)."""
+    broken = {}
+    for path in audio_files(folder):
+        if path.is_symlink() and not path.is_file():  # is_file is False for a loop and for a missing target
+            try:
+                os.stat(path)
+                broken[path.name] = f"symbolic link to {os.readlink(path)}, not a file"
+            except OSError as error:
+                broken[path.name] = f"broken symbolic link to {os.readlink(path)} ({error.strerror})"
+    return broken
 
 
 # --------------------------------------------------------------------------- audit
@@ -199,6 +213,7 @@ def audit_set(layout: DesedLayout, spec: ClipSetSpec, classes: Sequence[str] = D
         rates[info.samplerate] += 1
         channels[info.channels] += 1
         durations.append(info.frames / info.samplerate)
+    audit.unreadable.update(broken_audio_links(folder))  # listed or not, with the reason libsndfile cannot give
     audit.sample_rates_hz, audit.channels = dict(rates), dict(channels)
     if durations:
         audit.duration_s = {"min": float(np.min(durations)), "max": float(np.max(durations)), "mean": float(np.mean(durations))}

@@ -30,6 +30,7 @@ integer sum, and each class's curves sum the same changes in the same order.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Iterator, Mapping
@@ -112,6 +113,11 @@ def bootstrap_bytes(n_resamples: int, n_swept: int, n_classes: int, n_events: in
     at the operating points: at most K + 1; 16 bytes a point, about 100 bytes an array)."""
     points = 2 * (n_events + n_classes) + 2 * n_classes * (n_swept + 1)
     return n_resamples * (16 * n_swept * n_classes + 16 * points + 8 * 100 * n_classes)
+
+
+def physical_memory_bytes() -> int:
+    """The machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
 def swept_thresholds(settings: EvaluationSettings) -> np.ndarray:
@@ -242,6 +248,13 @@ def evaluate_blocks(
         metrics.intersection_tp, metrics.intersection_fp = (np.zeros(n_classes, dtype=np.int64) for _ in range(2))
         if settings.bootstrap:
             kept = bootstrap_bytes(settings.bootstrap, len(swept), n_classes, len(reference.row))
+            needed, memory = kept + 8 * settings.bootstrap * n_clips, physical_memory_bytes()  # and the (R, clips) draws
+            if needed > memory:
+                raise ValueError(
+                    f"--bootstrap {settings.bootstrap} would keep up to {needed / 2**30:.1f} GB of resample draws, counts and "
+                    f"ROCs ({n_clips} clips, {n_classes} classes, {len(reference.row)} reference events), more than this "
+                    f"machine's {memory / 2**30:.1f} GB of memory; at most {int(settings.bootstrap * memory / needed)} resamples fit"
+                )
             if kept > BOOTSTRAP_WARN_BYTES:
                 warnings.warn(
                     f"bootstrap={settings.bootstrap} keeps each resample's counts and PSDS ROCs of {n_classes} classes "

@@ -115,8 +115,8 @@ def evaluate_scores(
             (e.g. :data:`~tbfl.evaluation.settings.DEFAULT_PIPSDS_FILTERS_S`): one PSDS pass per length.
     """
     classes = tuple(classes)
-    if bootstrap < 0:
-        raise ValueError(f"the number of bootstrap resamples must be >= 0, got {bootstrap}")
+    if bootstrap < 0 or bootstrap == 1:
+        raise ValueError(f"the number of bootstrap resamples must be 0 (none) or >= 2 (an interval needs a spread of resamples), got {bootstrap}")
     arrays, events, durations, times, thresholds = _prepare(score_arrays(scores, classes, frame_hop_s), ground_truth,
                                                             durations, classes, times_s, thresholds)
     settings = EvaluationSettings(

@@ -40,7 +40,7 @@ def read_operating_points(path: str | Path, classes: tuple[str, ...]) -> dict[fl
         if not tables:
             raise ValueError(f"{path}: no <threshold>.tsv detection files")
         return dict(sorted(tables.items()))
-    table = pd.read_csv(path, sep="\t", dtype={"filename": str, "event_label": str})
+    table = _read_tsv(path)
     if "threshold" not in table.columns:
         raise ValueError(f"{path}: a single detection TSV needs a 'threshold' column")
     threshold = pd.to_numeric(table["threshold"], errors="coerce")
@@ -51,8 +51,18 @@ def read_operating_points(path: str | Path, classes: tuple[str, ...]) -> dict[fl
     return {float(t): _validated(group, classes, str(path), True).reset_index(drop=True) for t, group in sorted(tmp.items())}
 
 
+def _read_tsv(file: Path) -> pd.DataFrame:
+    """A detection TSV; an empty or unparsable file is a ValueError naming it."""
+    try:
+        return pd.read_csv(file, sep="\t", dtype={"filename": str, "event_label": str})
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{file}: empty file (a detection TSV needs the header filename, onset, offset, event_label)") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"{file}: not a tab-separated detection table ({error})") from None
+
+
 def _detections(file: Path, classes) -> pd.DataFrame:
-    return _validated(pd.read_csv(file, sep="\t", dtype={"filename": str, "event_label": str}), classes, str(file), True)
+    return _validated(_read_tsv(file), classes, str(file), True)
 
 
 def _line(index, in_file: bool) -> str:

@@ -9,9 +9,10 @@ exactly (floats are written with full precision).
 from __future__ import annotations
 
 import difflib
+import warnings
 import zipfile
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -94,11 +95,34 @@ def _score_files(directory: str | Path) -> list[Path]:
     return paths
 
 
+class UnreadableScoreFile(ValueError):
+    """A file of a score folder that is not a text table at all (binary, undecodable or unparsable)."""
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     try:
+        with open(path, "rb") as file:
+            if b"\0" in file.read(4096):
+                raise UnreadableScoreFile(f"{path}: a binary file, not a tab-separated score table")
         return pd.read_csv(path, sep="\t", float_precision="round_trip")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a tab-separated score table ({error})") from None
+        raise UnreadableScoreFile(f"{path}: not a tab-separated score table ({error})") from None
+
+
+def _readable_tables(paths: list[Path], progress: bool) -> Iterator[tuple[Path, pd.DataFrame]]:
+    """(path, table) of each score file that reads as a table; an unreadable one (e.g. a macOS ``._x.tsv``)
+    is a warning naming it and is left out. ValueError when none is readable."""
+    n_read = 0
+    for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
+        try:
+            table = _read_table(path)
+        except UnreadableScoreFile as error:
+            warnings.warn(f"{error}; left out", UserWarning, stacklevel=3)
+            continue
+        n_read += 1
+        yield path, table
+    if not n_read:
+        raise ValueError(f"{paths[0].parent}: none of the {len(paths)} .tsv files is a readable score table")
 
 
 def read_scores(
@@ -109,8 +133,7 @@ def read_scores(
     classes = list(classes)
     scores: dict[str, np.ndarray] = {}
     first_hop: tuple[float, Path] | None = None
-    for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
-        table = _read_table(path)
+    for path, table in _readable_tables(paths, progress):
         scores[path.stem], frame_hop_s = frame_to_scores(table, classes, source=str(path))
         if first_hop is None:
             first_hop = (frame_hop_s, path)
@@ -209,8 +232,7 @@ def read_score_tables(
     """
     paths = _score_files(directory)
     scores, times_s = {}, {}
-    for path in tqdm(paths, desc="reading scores", unit="clip", disable=not progress):
-        table = _read_table(path)
+    for path, table in _readable_tables(paths, progress):
         scores[path.stem], times_s[path.stem], classes = frame_to_timed_scores(table, classes, source=str(path))
     return scores, times_s, classes
 

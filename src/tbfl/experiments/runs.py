@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.io import read_yaml
-from tbfl.run_folder import METRICS_FILE, RunFolder, RunMetrics
+from tbfl.run_folder import CONFIG_FILE, METRICS_FILE, RunFolder, RunMetrics
 
 SEED_SUFFIX = re.compile(r"_s(\d+)$")
 HEADLINE_METRICS = ("psds1", "psds2", "event_f1_best", "event_f1", "intersection_f1")
@@ -176,7 +177,8 @@ def natural_order(name: str) -> list[tuple[int, float, str]]:
 
 
 def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
-    """Finished runs under ``runs_dir`` grouped by configuration, in :func:`natural_order` of their names."""
+    """Finished runs under ``runs_dir`` grouped by configuration, in :func:`natural_order` of their names; a warning
+    names the run folders (with a config.yaml) that have not finished."""
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"{runs_dir}: runs folder not found")
@@ -189,8 +191,13 @@ def load_runs(runs_dir: str | Path) -> dict[str, Configuration]:
         seed = int(match.group(1)) if match else 0
         run = Run(run_dir.name, config, seed, folder.read_metrics(), folder.read_class_weights(), run_dir)
         configurations.setdefault(config, Configuration(config)).runs.append(run)
+    unfinished = sorted((p.parent.name for p in runs_dir.glob(f"*/{CONFIG_FILE}") if not (p.parent / METRICS_FILE).is_file()),
+                        key=natural_order)
     if not configurations:
-        raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)")
+        raise ValueError(f"{runs_dir}: no finished run (no */metrics.json)" + (f"; unfinished: {', '.join(unfinished)}" if unfinished else ""))
+    if unfinished:
+        warnings.warn(f"{runs_dir}: {len(unfinished)} unfinished run(s) left out of the report (no metrics.json): "
+                      f"{', '.join(unfinished)}", UserWarning, stacklevel=2)
     return configurations
 
 

@@ -80,27 +80,63 @@ def plan_runs(grid: Mapping[str, Any], where: str = "grid", base_loss: Mapping[s
     entries giving one name with different settings are an error.
     """
     base = {f"loss.{key}": value for key, value in (base_loss or {}).items()}
-    seeds = grid.get("seeds", [42])
+    if not isinstance(grid, Mapping):
+        raise ValueError(f"{where}: a grid is a mapping with 'runs' (a list of entries) and optionally 'seeds', not a {type(grid).__name__}")
+    seeds = _seeds(grid.get("seeds", [42]), where)
     entries = grid.get("runs")
     if not entries:
         raise ValueError(f"{where}: no 'runs' listed")
+    if not isinstance(entries, list):
+        raise ValueError(f"{where}: 'runs' must be a list of entries (each a mapping: '- {{loss: {{name: bce}}}}'), not a {type(entries).__name__}")
     unknown = sorted(set(grid) - {"seeds", "runs"})
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {unknown}; expected 'seeds' and 'runs'")
     planned: dict[str, PlannedRun] = {}
     for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where}: run {number} must be a mapping of config sections, not {entry!r}")
         flat = _flatten(entry, f"{where}: run {number}")
         sweep = entry.get("sweep") or {}
+        if not isinstance(sweep, Mapping) or any(not isinstance(values, list) or not values for values in sweep.values()):
+            raise ValueError(f"{where}: run {number}: 'sweep' maps dotted keys to non-empty lists of values, e.g. {{loss.k: [10, 100]}}; got {sweep!r}")
         keys = list(sweep)
+        entry_seeds = _seeds(entry["seeds"], f"{where}: run {number}") if "seeds" in entry else seeds
         for values in itertools.product(*(sweep[key] for key in keys)) if keys else [()]:
             overrides = {**flat, **dict(zip(keys, values))}
             name = run_name({**base, **overrides})
-            for seed in entry.get("seeds", seeds):
+            for seed in entry_seeds:
                 run = PlannedRun(f"{name}_s{seed}", tuple(sorted({**overrides, "training.seed": seed}.items())))
                 known = planned.setdefault(run.name, run)
                 if _effective(base, known) != _effective(base, run):
                     raise ValueError(f"{where}: run {number} gives {run.name} other settings than an earlier entry: {dict(run.overrides)} vs {dict(known.overrides)}")
     return list(planned.values())
+
+
+def _seeds(seeds: Any, where: str) -> list:
+    if not isinstance(seeds, list) or not seeds:
+        raise ValueError(f"{where}: 'seeds' must be a non-empty list, e.g. [1, 2, 3]; got {seeds!r}")
+    return seeds
+
+
+def check_runs(config: str | Path, runs: list[PlannedRun]) -> None:
+    """Load every run's recipe (the base config under its overrides): a bad value is a ValueError naming the run,
+    before any run starts."""
+    from tbfl.training.config import load_recipe
+
+    for run in runs:
+        try:
+            load_recipe(config, run.override_dict())
+        except ValueError as error:
+            raise ValueError(f"run {run.name}: {error}") from None
+
+
+def plan_sweep(config: str | Path, grid: str | Path) -> list[PlannedRun]:
+    """The runs of ``grid`` on the base ``config``, every one checked (:func:`check_runs`)."""
+    from tbfl.training.config import load_recipe
+
+    runs = load_grid(grid, load_recipe(config).to_dict()["loss"])
+    check_runs(config, runs)
+    return runs
 
 
 def _effective(base: Mapping[str, Any], run: PlannedRun) -> dict[str, Any]:
@@ -193,7 +229,7 @@ def run_planned(
     """Train the planned runs not finished yet (see :func:`run_sweep`)."""
     config, out_dir = Path(config), Path(out_dir)
     archive = Path(archive) if archive is not None else None
-    load_recipe(config)  # fail early on a bad config
+    check_runs(config, runs)  # every run's settings, before the first starts
     for run in runs:  # finished before an archive was named, or before a crash between training and archiving
         if archive is not None and is_finished(out_dir / run.name) and not is_archived(run.name, archive):
             archive_run(out_dir / run.name, archive)

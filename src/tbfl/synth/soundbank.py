@@ -15,13 +15,17 @@ metadata (comment / copyright), so the credits survive an interrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import signal
+import threading
 from collections import Counter
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import soundfile as sf
@@ -144,13 +148,36 @@ def write_wav(path: Path, audio: np.ndarray, comment: str = "", licence: str = "
     (libsndfile would only say "System error").
     """
     buffer = io.BytesIO()
-    with sf.SoundFile(buffer, "w", SR, 1, "PCM_16", format="WAV") as out:
+    # libsndfile writes to the buffer through cffi callbacks, and a Ctrl-C raised inside one is swallowed
+    # (a short write, then soundfile's AssertionError): hold SIGINT back for the few milliseconds of encoding
+    with deferred_interrupts(), sf.SoundFile(buffer, "w", SR, 1, "PCM_16", format="WAV") as out:
         if comment:
             out.comment = comment
         if licence:
             out.copyright = licence
         out.write(np.asarray(audio, dtype=np.float32))
     atomic_write_bytes(path, buffer.getvalue())
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) back for the block: one that arrives meanwhile reaches the usual handler after it.
+
+    Only the main thread can change handlers; elsewhere, and where SIGINT is ignored (the pool's workers),
+    this does nothing.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            previous(signal.SIGINT, received[0])
 
 
 # --- Index of an existing soundbank folder -------------------------------------

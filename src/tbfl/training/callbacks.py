@@ -80,7 +80,7 @@ class ResumePoint(Checkpoint):
     def save(self, trainer: L.Trainer) -> None:
         """Write the trainer's state to ``path`` (every rank calls it; only rank 0 writes, through ``atomic_path``)."""
         with atomic_path(self.path) if trainer.is_global_zero else contextlib.nullcontext(self.path) as target:
-            trainer.save_checkpoint(target)
+            trainer.save_checkpoint(target, weights_only=False)  # said explicitly: Lightning logs its default each time
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs, batch, batch_idx: int) -> None:
         if trainer.global_step % self.every_n_steps == 0 and batch_idx + 1 < trainer.num_training_batches:

@@ -216,6 +216,8 @@ def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     overrides, e.g. ``{"loss.name": "tbfl"}``."""
     path = resolve_recipe(path)
     values = read_yaml(path, "config file")
+    if not isinstance(values, Mapping):
+        raise ValueError(f"{path}: a recipe is a mapping of sections (data, features, model, loss, training), not a {type(values).__name__}")
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         known = {f.name for f in dataclasses.fields(_SECTIONS[section])} if section in _SECTIONS else None

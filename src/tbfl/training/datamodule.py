@@ -23,9 +23,10 @@ from typing import Sequence
 
 import lightning as L
 import numpy as np
+from lightning.pytorch.utilities import CombinedLoader
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from tbfl.constants import DESED_CLASSES
 from tbfl.data.present import clip_durations_s, keep_present, present_strong_labels
@@ -108,6 +109,60 @@ def weak_clip_sets(tsv: Path, audio_dir: Path, classes: Sequence[str], validatio
     return parts[0], parts[1]
 
 
+class EpochPermutations(Sampler[int]):
+    """The order of one training set's ``n_items`` clips: a fresh permutation for every (epoch, pass) that depends
+    on (seed, stream, epoch, pass) only, so a resumed run draws exactly the batches an uninterrupted one draws.
+
+    Lightning calls ``set_epoch`` at each epoch's start (it finds this sampler as ``batch_sampler.sampler``).
+    """
+
+    def __init__(self, n_items: int, seed: int, stream: int, epoch: int = 0) -> None:
+        self.n_items, self.seed, self.stream, self.epoch = n_items, seed, stream, epoch
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def order(self, pass_index: int) -> list[int]:
+        """Clip positions (n_items,) of pass ``pass_index`` of the current epoch."""
+        entropy = np.random.SeedSequence([self.seed, self.stream, self.epoch, pass_index]).generate_state(2, dtype=np.uint64)
+        generator = torch.Generator().manual_seed(int(entropy[0] >> np.uint64(1)))
+        return torch.randperm(self.n_items, generator=generator).tolist()
+
+    def __iter__(self):
+        return iter(self.order(0))
+
+    def __len__(self) -> int:
+        return self.n_items
+
+
+class EpochBatches(Sampler[list[int]]):
+    """One epoch's ``n_batches`` batches of one training set, the set cycled in fresh permutations when it holds fewer.
+
+    A pass gives ``n_items // batch_size`` full batches (the rest is dropped, as ``drop_last``), or one batch of
+    every clip when the set is smaller than a batch. Batch b of an epoch is batch ``b % batches_per_pass`` of pass
+    ``b // batches_per_pass``. ``first_batch`` (set for a resume mid-epoch) skips the epoch's first batches once.
+    """
+
+    def __init__(self, sampler: EpochPermutations, batch_size: int, n_batches: int, first_batch: int = 0) -> None:
+        self.sampler, self.batch_size, self.n_batches, self.first_batch = sampler, batch_size, n_batches, first_batch
+
+    @property
+    def batches_per_pass(self) -> int:
+        return max(1, self.sampler.n_items // self.batch_size)
+
+    def __iter__(self):
+        first, self.first_batch = self.first_batch, 0
+        order, order_pass = [], -1
+        for batch in range(first, self.n_batches):
+            pass_index, position = divmod(batch, self.batches_per_pass)
+            if pass_index != order_pass:
+                order, order_pass = self.sampler.order(pass_index), pass_index
+            yield order[position * self.batch_size : (position + 1) * self.batch_size]
+
+    def __len__(self) -> int:
+        return self.n_batches
+
+
 class DesedDataModule(L.LightningDataModule):
     """Strong + weak + unlabeled training batches; synthetic-validation and weak-validation sets.
 
@@ -141,6 +196,7 @@ class DesedDataModule(L.LightningDataModule):
         self.cache = FeatureCache(cache_dir, feature_config or FeatureConfig())
         self.weak_validation_fraction, self.seed, self.num_workers = weak_validation_fraction, seed, num_workers
         self.sets: dict[str, ClipSet] = {}
+        self._resume_at = (0, 0)  # (epoch, batches done in it) of the checkpoint a run resumes from
 
     def load_sets(self) -> dict[str, ClipSet]:
         """Read every label file once (cheap) and return the clip sets by name."""
@@ -187,15 +243,37 @@ class DesedDataModule(L.LightningDataModule):
         )
 
     def train_dataloader(self):
-        from lightning.pytorch.utilities import CombinedLoader
+        """The three training loaders. On one device each draws :class:`EpochBatches` (exact resume, also
+        mid-epoch); under DDP Lightning's ``DistributedSampler`` shuffles per epoch (a resume mid-epoch restarts
+        that epoch's order)."""
+        names = {"strong": "strong_train", "weak": "weak_train", "unlabeled": "unlabeled_train"}
+        if self.trainer is not None and self.trainer.world_size > 1:
+            loaders = {key: self._loader(name, size, shuffle=True) for (key, name), size in zip(names.items(), self.batch_sizes)}
+            return CombinedLoader(loaders, mode=self.epoch_mode)
+        per_pass = [max(1, len(self.sets[name]) // size) for name, size in zip(names.values(), self.batch_sizes)]
+        n_batches = max(per_pass) if self.epoch_mode == "max_size_cycle" else min(per_pass)
+        epoch, first_batch = self._resume_at
+        loaders = {}
+        for stream, ((key, name), size) in enumerate(zip(names.items(), self.batch_sizes)):
+            batches = EpochBatches(EpochPermutations(len(self.sets[name]), self.seed, stream, epoch), size, n_batches, first_batch)
+            loaders[key] = DataLoader(
+                ClipDataset(self.sets[name], self.cache), batch_sampler=batches, num_workers=self.num_workers,
+                persistent_workers=self.num_workers > 0,
+            )
+        return CombinedLoader(loaders, mode="min_size")  # every loader gives the epoch's n_batches
 
-        strong, weak, unlabeled = self.batch_sizes
-        loaders = {
-            "strong": self._loader("strong_train", strong, shuffle=True),
-            "weak": self._loader("weak_train", weak, shuffle=True),
-            "unlabeled": self._loader("unlabeled_train", unlabeled, shuffle=True),
-        }
-        return CombinedLoader(loaders, mode=self.epoch_mode)
+    def state_dict(self) -> dict:
+        """Where training stands in the epoch (stored in every checkpoint): the epoch and the batches done in it."""
+        trainer = self.trainer
+        if trainer is None:
+            return {}
+        done = trainer.fit_loop.epoch_loop.batch_progress.current.processed
+        return {"epoch": trainer.current_epoch, "batches_done": done, "epoch_batches": trainer.num_training_batches}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        if state_dict:
+            epoch, done = state_dict["epoch"], state_dict["batches_done"]
+            self._resume_at = (epoch + 1, 0) if done >= state_dict["epoch_batches"] else (epoch, done)
 
     def val_dataloader(self) -> list[DataLoader]:
         batch = sum(self.batch_sizes)

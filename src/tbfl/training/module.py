@@ -91,7 +91,10 @@ class MeanTeacherSED(L.LightningModule):
         unlabeled_features, _ = batch["unlabeled"]
         # One coin per batch for both labelled sub-batches, as the baseline; the draws depend on
         # (seed, step) only, so a resumed run mixes exactly as an uninterrupted one.
-        generator = torch.Generator().manual_seed(self.training_config.seed * 1_000_003 + self.global_step)
+        step_seed = self.training_config.seed * 1_000_003 + self.global_step
+        generator = torch.Generator().manual_seed(step_seed)
+        # dropout draws from the global generator: reseed it per step, so a resumed step drops what it dropped
+        torch.manual_seed(step_seed + 500_009)
         if float(torch.rand(1, generator=generator)) < self.training_config.mixup_probability:
             strong_features, strong_targets = mixup(strong_features, strong_targets, generator, self.training_config.mixup_beta)
             weak_features, weak_targets = mixup(weak_features, weak_targets, generator, self.training_config.mixup_beta)
@@ -124,8 +127,12 @@ class MeanTeacherSED(L.LightningModule):
         self.log("loss", loss, prog_bar=True, logger=False, batch_size=batch_size)
         return loss
 
-    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        update_ema(self.teacher, self.student, ema_decay(self.global_step, self.training_config.ema_decay))
+    def optimizer_step(self, *args, **kwargs) -> None:
+        """The student's step, then the teacher's EMA update: both done before any ``on_train_batch_end``
+        hook, so a checkpoint written there (``ResumePoint``) holds this step's teacher."""
+        super().optimizer_step(*args, **kwargs)
+        step = self.global_step + 1  # Lightning counts the step once this hook returns
+        update_ema(self.teacher, self.student, ema_decay(step, self.training_config.ema_decay))
 
     # ---------------------------------------------------------------- validation
     def on_validation_epoch_start(self) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import signal
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -62,6 +64,28 @@ def _check_or_write_config(folder: RunFolder, recipe: RecipeConfig, resume: bool
     atomic_write_text(path, recipe.to_yaml())
 
 
+class _DropTips(logging.Filter):
+    """Lightning's "💡 Tip: try installing ..." adverts."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("💡 Tip")
+
+
+@contextlib.contextmanager
+def lightning_notices_a_user_can_act_on() -> Iterator[None]:
+    """Hide what Lightning and torch print that a tbfl user cannot act on: the "💡 Tip" adverts and the
+    FutureWarning about ``LeafSpec`` that Lightning's own code triggers in torch. Other warnings still show."""
+    rank_zero = logging.getLogger("lightning.pytorch.utilities.rank_zero")
+    tips = _DropTips()
+    rank_zero.addFilter(tips)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated", category=FutureWarning)
+            yield
+    finally:
+        rank_zero.removeFilter(tips)
+
+
 def _keep_csv_history(log_dir: Path) -> None:
     """Lightning's CSVLogger would delete an earlier metrics.csv: keep it as metrics-<n>.csv."""
     earlier = log_dir / "metrics.csv"
@@ -89,7 +113,7 @@ def train_run(
     folder = RunFolder(run_dir)
     # DDP ranks other than 0 re-enter here in their own processes: only rank 0 holds the lock.
     first_rank = all(os.environ.get(name, "0") == "0" for name in ("RANK", "LOCAL_RANK", "NODE_RANK"))
-    with folder.lock() if first_rank else contextlib.nullcontext():
+    with folder.lock() if first_rank else contextlib.nullcontext(), lightning_notices_a_user_can_act_on():
         return _train_locked(recipe, folder, devices=devices, accelerator=accelerator, num_nodes=num_nodes, resume=resume,
                              progress=progress, callbacks=callbacks, classes=classes)
 
@@ -162,7 +186,7 @@ def _train_locked(recipe: RecipeConfig, folder: RunFolder, *, devices, accelerat
         logger=[CSVLogger(run_dir, name="logs", version=""), TensorBoardLogger(run_dir, name="logs", version="")],
         check_val_every_n_epoch=training.validate_every_n_epochs,
         log_every_n_steps=training.log_every_n_steps,
-        limit_train_batches=training.limit_train_batches,
+        limit_train_batches=None if training.limit_train_batches == 1.0 else training.limit_train_batches,  # None: no notice
         num_sanity_val_steps=0,
         enable_progress_bar=progress,
         enable_model_summary=False,

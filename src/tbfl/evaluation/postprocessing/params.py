@@ -56,9 +56,14 @@ class PostprocessParams:
     def load(cls, path: str | Path) -> "PostprocessParams":
         try:
             data = json.loads(Path(path).read_text())
+            if not isinstance(data, dict):
+                raise ValueError(f"the top level is a JSON {type(data).__name__}, not an object of settings")
+            filters = data["median_filter_frames"]
+            if not isinstance(filters, list) or any(not isinstance(n, int) or isinstance(n, bool) for n in filters):
+                raise ValueError(f"median_filter_frames must be a list of integers (frames), got {filters!r}")
             sebb, thresholds = data.get("sebb"), data.get("thresholds")
             params = cls(
-                tuple(data["classes"]), tuple(int(n) for n in data["median_filter_frames"]),
+                tuple(data["classes"]), tuple(filters),
                 float(data["frame_hop_s"]), str(data["metric"]), tuple(data["tuning_clips"]),
                 sebb=None if sebb is None else tuple(SebbParams.from_dict(p) for p in sebb),
                 thresholds=None if thresholds is None else tuple(float(t) for t in thresholds),

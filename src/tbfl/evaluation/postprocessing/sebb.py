@@ -113,9 +113,10 @@ class SebbParams:
     confidence: str = "mean"
 
     def __post_init__(self) -> None:
-        if self.step_filter_frames < 2 or self.step_filter_frames % 2:
-            raise ValueError(f"the step filter needs an even length >= 2 frames, got {self.step_filter_frames}")
-        if self.merge_threshold_abs < 0 or self.merge_threshold_rel < 0:
+        frames = self.step_filter_frames
+        if not isinstance(frames, (int, np.integer)) or isinstance(frames, bool) or frames < 2 or frames % 2:
+            raise ValueError(f"the step filter needs an even integer length >= 2 frames, got {frames!r}")
+        if not (self.merge_threshold_abs >= 0 and self.merge_threshold_rel >= 0):  # NaN fails too
             raise ValueError(f"merge thresholds must be >= 0, got {self.merge_threshold_abs} and {self.merge_threshold_rel}")
         if self.confidence not in CONFIDENCES:
             raise ValueError(f"unknown SEBB confidence {self.confidence!r}; one of {', '.join(CONFIDENCES)}")
@@ -134,9 +135,12 @@ class SebbParams:
 
 
 def step_filter_frames(length_s: float, frame_hop_s: float) -> int:
-    """Step filter length in frames: twice the number of frames nearest to ``length_s / 2`` (halves up), at least 2."""
-    if length_s < 0 or frame_hop_s <= 0:
-        raise ValueError(f"step filter length must be >= 0 s and the frame hop > 0 s, got {length_s} and {frame_hop_s}")
+    """Step filter length in frames: twice the number of frames nearest to ``length_s / 2`` (halves up); a length
+    under one frame hop (which would round to no frame each side) is a ValueError."""
+    if not (frame_hop_s > 0 and length_s >= frame_hop_s):
+        raise ValueError(
+            f"a step filter needs a length of at least one frame hop ({frame_hop_s:g} s: one frame each side), got {length_s:g} s"
+        )
     return 2 * max(1, math.floor(length_s / frame_hop_s / 2 + 0.5))
 
 
