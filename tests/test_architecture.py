@@ -16,7 +16,7 @@ SRC = Path(__file__).parents[1] / "src" / "tbfl"
 #: Layers, lowest first; a module may import its own layer's modules and those of lower layers.
 #: Layers of one rank are siblings and may not import each other.
 LAYERS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (0, "utilities", ("tbfl.constants", "tbfl.io")),
+    (0, "utilities", ("tbfl.constants", "tbfl.io", "tbfl.recipes")),
     (1, "losses and weights", ("tbfl.losses", "tbfl.weights")),
     (2, "data", ("tbfl.data",)),
     (3, "synth", ("tbfl.synth",)),

@@ -1,5 +1,8 @@
+"""``python -m tbfl``: the ``tbfl`` command."""
+
 import sys
 
 from tbfl.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (e.g. the API reference's build) runs nothing
+    sys.exit(main())

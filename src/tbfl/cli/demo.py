@@ -8,7 +8,7 @@ import argparse
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="the main job: small synthetic set, BCE vs TBFL, comparison and report")
     parser.add_argument("--out", default="demo-out", help="demo folder (runs/ and report/), default demo-out")
-    parser.add_argument("--config", default="configs/cpu-small.yaml", help="recipe (default configs/cpu-small.yaml)")
+    parser.add_argument("--config", default="cpu-small", help="recipe: a shipped name or a YAML path (default cpu-small)")
     parser.add_argument("--data", default="data/small", help="dataset folder (made if absent), default data/small")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--jobs", type=int, default=2, help="processes for data generation and trainings at once")

@@ -7,8 +7,8 @@ import argparse
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sweep", help="run a grid of trainings, one folder each, resumable")
-    parser.add_argument("--config", required=True, help="base recipe YAML")
-    parser.add_argument("--grid", required=True, help="grid YAML (see configs/grid-paper.yaml)")
+    parser.add_argument("--config", required=True, help="base recipe: a shipped name (cpu-small, desed2021) or a YAML path")
+    parser.add_argument("--grid", required=True, help="grid: a shipped name (grid-paper, grid-study-cpu) or a YAML path")
     parser.add_argument("--out", required=True, help="folder for the run folders")
     parser.add_argument("--jobs", type=int, default=1, help="runs at once, each in its own process (and GPU, if any)")
     parser.add_argument("--archive", help="copy each finished run's summary to ARCHIVE/runs/ and ARCHIVE/runs.csv (commit it; runs found there count as finished)")

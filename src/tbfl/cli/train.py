@@ -21,7 +21,9 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train the CRNN mean teacher (BCE / focal / CBFL / TBFL)")
     parser.add_argument(
-        "--config", help="recipe YAML, e.g. configs/cpu-small.yaml; with --resume it defaults to the run's own OUT/config.yaml"
+        "--config",
+        help="recipe: a shipped name (cpu-small, desed2021) or a YAML path, e.g. configs/cpu-small.yaml; "
+        "with --resume it defaults to the run's own OUT/config.yaml",
     )
     parser.add_argument("--out", required=True, help="run folder (config, weights, checkpoints, logs, scores, metrics)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value (repeatable)")

@@ -19,13 +19,14 @@ from tbfl.experiments.report import write_report
 from tbfl.experiments.runs import load_runs, run_name
 from tbfl.experiments.sweep import plan_runs, run_planned
 from tbfl.experiments.tables import comparison_table, dataset_table
+from tbfl.recipes import resolve_recipe
 from tbfl.synth import generate_dataset
 
 
 def run_demo(
     out_dir: str | Path = "demo-out",
     *,
-    config: str | Path = "configs/cpu-small.yaml",
+    config: str | Path = "cpu-small",
     data_root: str | Path = "data/small",
     preset: str = "small",
     seed: int = 42,
@@ -36,9 +37,7 @@ def run_demo(
 ) -> Path:
     """Run the demo; returns the report path."""
     started = time.perf_counter()
-    config, out_dir = Path(config), Path(out_dir)
-    if not config.is_file():
-        raise FileNotFoundError(f"{config}: recipe not found (run `tbfl demo` from the repository root, or pass --config)")
+    config, out_dir = resolve_recipe(config), Path(out_dir)
     log(f"[1/4] synthetic dataset `{preset}` in {data_root}")
     generate_dataset(data_root, preset=preset, seed=0, jobs=jobs, progress=progress)
     data = {"root": str(data_root)}

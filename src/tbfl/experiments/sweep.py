@@ -41,6 +41,7 @@ from typing import Any, Mapping
 
 from tbfl.experiments.runs import load_runs, run_name, runs_table
 from tbfl.io import atomic_write_text, read_yaml
+from tbfl.recipes import resolve_recipe
 from tbfl.run_folder import METRICS_FILE, SUMMARY_FILES, RunFolder
 from tbfl.training.config import load_recipe
 from tbfl.training.train import train_run
@@ -143,7 +144,9 @@ def _effective(base: Mapping[str, Any], run: PlannedRun) -> dict[str, Any]:
 
 
 def load_grid(path: str | Path, base_loss: Mapping[str, Any] | None = None) -> list[PlannedRun]:
-    """The runs of a grid YAML file; ``base_loss`` is the base config's loss section (for the names)."""
+    """The runs of a grid YAML file (a path, or a shipped grid's name such as ``"grid-paper"``);
+    ``base_loss`` is the base config's loss section (for the names)."""
+    path = resolve_recipe(path, "grid file")
     grid = read_yaml(path, "grid file")
     return plan_runs(grid, where=str(path), base_loss=base_loss)
 

@@ -21,6 +21,7 @@ from tbfl.data.dataset import DatasetDescription, DatasetError, load_dataset
 from tbfl.io import read_yaml
 from tbfl.features import FeatureConfig
 from tbfl.model import CRNNConfig
+from tbfl.recipes import resolve_recipe
 from tbfl.training.loss import LOSSES, LossConfig
 
 if TYPE_CHECKING:
@@ -230,8 +231,9 @@ def loss_from_dict(values: Mapping[str, Any], where: str = "loss settings") -> L
 
 
 def load_recipe(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RecipeConfig:
-    """Read a YAML recipe and apply dotted overrides, e.g. ``{"loss.name": "tbfl"}``."""
-    path = Path(path)
+    """Read a YAML recipe (a path, or a shipped recipe's name such as ``"cpu-small"``) and apply dotted
+    overrides, e.g. ``{"loss.name": "tbfl"}``."""
+    path = resolve_recipe(path)
     values = read_yaml(path, "config file")
     if not isinstance(values, Mapping):
         raise ValueError(f"{path}: a recipe is a mapping of sections (data, features, model, loss, training), not a {type(values).__name__}")
