@@ -108,3 +108,9 @@ def test_cli_report_study2(h1_archive, tmp_path, capsys):
 
     assert main(["report", str(h1_archive), "--out", str(tmp_path / "out"), "--study2"]) == 0
     assert (tmp_path / "out" / "report.md").is_file() and "report:" in capsys.readouterr().out
+
+
+def test_report_before_the_first_run_finishes(tmp_path):
+    (tmp_path / "runs").mkdir()
+    text = study2.write_report(tmp_path / "runs", tmp_path / "out").read_text()
+    assert "| H1 | 16 | 0 | 0 |" in text and "pending" in text

@@ -63,6 +63,9 @@ class DatasetName:
         return cls(name, int(match["d"]), int(match["v"]), float(match["scale"]), int(match["seed"]))
 
 
+RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", *METRICS, "per_class")
+
+
 def load_runs(runs_dir: str | Path) -> pd.DataFrame:
     """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
     epochs, k (the k used), the metrics of :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
@@ -92,12 +95,12 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
             "long_f1": float(np.mean([per_class[c] for c in long])) if long else np.nan,
             "per_class": per_class,
         })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 
 def dataset_differences(runs: pd.DataFrame, a: str, b: str, metric: str, datasets: Sequence[str]) -> dict[str, float]:
     """Dataset -> the mean over common training seeds of ``a - b`` (plateau runs only); datasets without a pair are left out."""
-    counted = runs[runs["plateau"]]
+    counted = runs[runs["plateau"].astype(bool)]
     differences = {}
     for dataset in datasets:
         here = counted[counted["dataset"] == dataset]
@@ -238,7 +241,8 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
     ``figures/gain_vs_imbalance.png`` from the archive ``runs_dir``; returns the Markdown path."""
     out_dir = Path(out_dir)
     runs = load_runs(runs_dir)
-    atomic_write_text(out_dir / "runs.csv", runs_table(load_configurations(runs_dir)).to_csv(index=False, float_format="%.4f"))
+    if len(runs):
+        atomic_write_text(out_dir / "runs.csv", runs_table(load_configurations(runs_dir)).to_csv(index=False, float_format="%.4f"))
     figure = plot_gain_against_level(gains_by_level(runs), ylabel=f"{TBFL} - {FOCAL}: PSDS2", out_png=out_dir / "figures" / "gain_vs_imbalance.png")
     league, against_tbfl = h4(runs)
     sections = [
