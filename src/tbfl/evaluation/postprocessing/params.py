@@ -104,23 +104,6 @@ class PostprocessParams:
 
 
 def median_filter_per_class(scores: Mapping[str, np.ndarray], frames: Iterable[int]) -> dict[str, np.ndarray]:
-    """Each clip's (C, n_frames) scores with class c median-filtered over ``frames[c]`` frames."""
-    frames = tuple(frames)
-    return {clip: np.stack([median_filter(row, n) for row, n in zip(np.asarray(values, np.float64), frames)])
-            for clip, values in scores.items()}
-
-
-def tuned_scores(
-    scores: Mapping[str, np.ndarray], median_filter_frames: Iterable[int], sebb: Iterable[SebbParams] | None = None,
-) -> dict[str, np.ndarray]:
-    """Each clip's (C, n_frames) scores after tuned post-processing: class c median-filtered over
-    ``median_filter_frames[c]`` frames, then, with ``sebb``, replaced by its SEBB curve (so that the
-    frames above a threshold t are exactly the SEBBs with confidence > t)."""
-    filtered = median_filter_per_class(scores, median_filter_frames)
-    return filtered if sebb is None else sebb_scores(filtered, sebb)
-
-
-def median_filter_per_class(scores: Mapping[str, np.ndarray], frames: Iterable[int]) -> dict[str, np.ndarray]:
     """Each clip's (C, n_frames) scores (float64) with class c median-filtered over ``frames[c]`` frames.
 
     One length for every class is filtered in one batch per clip length (:func:`median_filter_clips`).
