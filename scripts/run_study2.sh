@@ -23,6 +23,21 @@ fingerprints=$root/docs/study2/data.sha256
 cd "$tree"
 export PYTHONPATH=$tree/src OMP_NUM_THREADS=1
 
+# Unfinished runs carried from another machine (scripts/stash_study2.sh): put back the ones not here, and drop
+# the copies of runs the archive now holds.
+stash=$root/docs/study2/in-progress
+if [ -d "$stash" ]; then
+  for copy in "$stash"/*/; do
+    [ -d "$copy" ] || continue
+    name=$(basename "$copy")
+    if [ -f "$root/docs/study2/runs/$name/metrics.json" ]; then
+      rm -rf "${copy:?}"
+    elif [ ! -d "runs/study2/$name" ]; then
+      mkdir -p runs/study2 && cp -a "${copy%/}" "runs/study2/$name" && echo "run_study2: resuming $name from docs/study2/in-progress"
+    fi
+  done
+fi
+
 # dataset NAME SEED DURATION_SPREAD VOLUME_SPREAD VOLUME_SCALE
 dataset() {
   local out=data/study2/$1
