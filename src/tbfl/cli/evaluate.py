@@ -108,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from tbfl.evaluation.evaluate import evaluate_files
-    from tbfl.evaluation.postprocessing.params import PostprocessParams
-    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S, PSDS1, PSDS2
+    from tbfl.evaluation.settings import PSDS1, PSDS2
     from tbfl.io import atomic_write_text, check_writable_folder
 
     for folder in ([Path(args.out).parent] if args.out else []) + ([args.plots] if args.plots else []):
@@ -121,15 +120,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_systems(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
     if args.psds_only:
         return _run_psds_only(args, classes, args.psds1 or PSDS1, args.psds2 or PSDS2)
-    result = evaluate_files(
-        args.scores[0], args.ground_truth, args.durations, classes, median_filter_s=args.median_filter_s,
-        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
-        offset_collar_rate=args.offset_collar_rate, psds1=args.psds1 or PSDS1, psds2=args.psds2 or PSDS2,
-        bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
-        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
-        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
-        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
-    )
+    result = evaluate_files(args.scores[0], args.ground_truth, args.durations, classes,
+                            **_evaluation_options(args, args.psds1 or PSDS1, args.psds2 or PSDS2))
     if args.out:
         atomic_write_text(args.out, json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
     print(result.format_table())
@@ -189,8 +181,6 @@ def _run_systems(args: argparse.Namespace, classes, psds1, psds2) -> int:
     import json
 
     from tbfl.evaluation.compare import compare_files
-    from tbfl.evaluation.postprocessing.params import PostprocessParams
-    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S
     from tbfl.io import atomic_write_text
 
     unsupported = [flag for flag, used in (("--psds-only", args.psds_only), ("--plots", args.plots)) if used]
@@ -199,16 +189,24 @@ def _run_systems(args: argparse.Namespace, classes, psds1, psds2) -> int:
     names = None if args.names is None else [n.strip() for n in args.names.split(",")]
     if names is not None and len(names) != len(args.scores):
         raise ValueError(f"--names gives {len(names)} names for {len(args.scores)} --scores folders")
-    comparison = compare_files(
-        args.scores, args.ground_truth, args.durations, classes, names=names, median_filter_s=args.median_filter_s,
-        progress=not args.no_progress, onset_collar_s=args.onset_collar_s, offset_collar_s=args.offset_collar_s,
-        offset_collar_rate=args.offset_collar_rate, psds1=psds1, psds2=psds2, bootstrap=args.bootstrap,
-        allow_tuning_set=args.allow_tuning_set,
-        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
-        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
-        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
-    )
+    comparison = compare_files(args.scores, args.ground_truth, args.durations, classes, names=names,
+                               **_evaluation_options(args, psds1, psds2))
     if args.out:
         atomic_write_text(args.out, json.dumps(comparison.to_dict(), indent=2, allow_nan=False) + "\n")
     print(comparison.format_table())
     return 0
+
+
+def _evaluation_options(args: argparse.Namespace, psds1, psds2) -> dict:
+    """The keyword arguments that one system's and several systems' evaluation take from the same flags."""
+    from tbfl.evaluation.postprocessing.params import PostprocessParams
+    from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S
+
+    return dict(
+        median_filter_s=args.median_filter_s, progress=not args.no_progress, onset_collar_s=args.onset_collar_s,
+        offset_collar_s=args.offset_collar_s, offset_collar_rate=args.offset_collar_rate, psds1=psds1, psds2=psds2,
+        bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
+        postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
+        segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
+    )
