@@ -279,10 +279,11 @@ def score_and_evaluate(
 
 
 def _synth_validation_threshold(network, datamodule, run_dir: Path, classes: Sequence[str], frame_hop_s: float, median_filter_s: float) -> float:
-    """The single threshold with the best macro event-F1 on the synthetic validation set (lowest on ties).
+    """The single threshold with the best macro event-F1 on the set that selects checkpoints (DESED's synthetic
+    validation set; lowest threshold on ties), stored with its (float16) scores so the choice can be checked.
 
-    Chosen on clips mixed from training sources, never on the evaluated set; their scores are kept in the
-    run folder (float16, as the validation scores) so the choice can be checked.
+    With an evaluation set (DESED: the held-out ``validation`` set) the threshold is never chosen on the
+    evaluated clips; a dataset description without one is evaluated on this same set.
     """
     clips = datamodule.sets["synth_validation"]
     labels, durations = datamodule.validation_ground_truth()
