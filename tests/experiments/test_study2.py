@@ -9,19 +9,20 @@ import yaml
 from scipy import stats
 
 from tbfl.experiments import study2
-from tbfl.experiments.study2 import BCE, FOCAL, PAPER, TBFL
+from tbfl.experiments.statistics import paired_difference
+from tbfl.experiments.study2 import BCE, FOCAL, H3_SCALES, H3_TARGETS, PAPER, TBFL
 
 CLASSES = ("Short_a", "Short_b", "Long_a")
 DURATIONS_S = (0.8, 1.5, 7.0)
 
 
-def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0.5, 0.5), stop="plateau (10 epochs)"):
+def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0.5, 0.5), stop="plateau (10 epochs)", k=290):
     """A run summary as tbfl train archives it, with the values the analysis reads."""
     folder = archive / f"{dataset}-{configuration}_s{seed}"
     folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(yaml.safe_dump({"data": {"root": f"data/study2/{dataset}"}}))
     (folder / "class_weights.json").write_text(json.dumps({
-        "k": {"auto": True, "chosen": 290, "target": 1.0},
+        "k": {"auto": True, "chosen": k, "target": 1.0},
         "statistics": {"classes": list(CLASSES), "avg_event_duration_s": list(DURATIONS_S)},
     }))
     f1 = {name: {"f1": value} for name, value in zip(CLASSES, per_class)}
@@ -114,3 +115,109 @@ def test_report_before_the_first_run_finishes(tmp_path):
     (tmp_path / "runs").mkdir()
     text = study2.write_report(tmp_path / "runs", tmp_path / "out").read_text()
     assert "| H1 | 16 | 0 | 0 |" in text and "pending" in text
+
+
+#: H3's k chosen by each (scale, target) on the scale's two datasets: k: auto moves k with the V_c scale and the target.
+H3_K = {(0.25, 0.25): (62, 66), (0.25, 1.0): (250, 260), (0.25, 4.0): (1000, 1100),
+        (1.0, 0.25): (250, 270), (1.0, 1.0): (1000, 1100), (1.0, 4.0): (4000, 4400)}
+#: Per (scale, other target): its PSDS2 - target 1's on the scale's two datasets. At scale 1.0 target 4 is 0.090 and 0.094
+#: above target 1: p = 0.0138 alone, 0.055 after Holm over 4 (0.042 over 3, 0.028 over 2), so not confirmed.
+H3_GAINS = {(0.25, 0.25): (-0.03, -0.05), (0.25, 4.0): (0.001, 0.003), (1.0, 0.25): (-0.06, -0.04), (1.0, 4.0): (0.090, 0.094)}
+
+
+def write_h3(archive, gains=H3_GAINS, skip=()):
+    """H3's 10 runs and H1's two reused TBFL seed-1 runs: target 1 at PSDS2 0.6, the others at 0.6 + their gain."""
+    for scale, datasets in H3_SCALES.items():
+        for target, config in H3_TARGETS.items():
+            for i, dataset in enumerate(datasets):
+                if (scale, target, dataset) not in skip:
+                    gain = 0.0 if target == 1.0 else gains[scale, target][i]
+                    write_run(archive, dataset, config, 1, psds2=0.6 + gain, k=H3_K[scale, target][i])
+    return archive
+
+
+def test_h3_auto_contrasts_over_each_scales_two_datasets_with_holm_over_four(tmp_path):
+    result = study2.h3(study2.load_runs(write_h3(tmp_path / "runs")))
+    table = result.auto.set_index("contrast")
+    assert len(table) == 4 and set(table["datasets"]) == {2}
+    t1 = stats.t.ppf(0.975, 1)  # 12.7: 1 degree of freedom
+    p_values, labels = [], []
+    for (scale, target), (first, second) in H3_GAINS.items():
+        label = f"scale {scale:g}: target {target:g} - target 1 ({H3_TARGETS[target]} - {TBFL}): PSDS2"
+        row, mean, half = table.loc[label], (first + second) / 2, t1 * abs(first - second) / 2
+        assert row["per-dataset differences"] == f"{first:+.3f} {second:+.3f}"
+        assert row["mean [95% CI]"] == f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
+        p_values.append(stats.ttest_1samp([first, second], 0).pvalue)
+        labels.append(label)
+    # Holm over exactly these 4: the i-th smallest p times (4 - i + 1), kept non-decreasing
+    order = np.argsort(p_values)
+    expected = np.maximum.accumulate(np.array(p_values)[order] * np.array([4, 3, 2, 1]))
+    for rank, i in enumerate(order):
+        assert float(table.loc[labels[i], "Holm p"]) == pytest.approx(min(expected[rank], 1.0), abs=5e-4)
+    strongest = table.loc[labels[3]]
+    assert float(strongest["Holm p"]) == pytest.approx(4 * p_values[3], abs=5e-4) and 0.05 < 4 * p_values[3] and 3 * p_values[3] < 0.05
+    assert list(table["verdict"]) == ["inconclusive", "refuted", "inconclusive", "inconclusive"]  # +0.002 [-0.011, +0.015]: inside +-0.02
+    assert result.auto_verdict == "confirmed"  # no other target confirmed above target 1
+
+
+def test_h3_auto_is_refuted_when_another_target_is_confirmed_above_target_1(tmp_path):
+    gains = {**H3_GAINS, (1.0, 4.0): (0.0895, 0.0905)}  # t = 180, p = 0.0035, Holm over 4: 0.014
+    result = study2.h3(study2.load_runs(write_h3(tmp_path / "runs", gains)))
+    assert list(result.auto["verdict"]) == ["inconclusive", "refuted", "inconclusive", "confirmed"]
+    assert float(result.auto["Holm p"].iloc[3]) == pytest.approx(4 * stats.ttest_1samp([0.0895, 0.0905], 0).pvalue, abs=5e-4)
+    assert result.auto_verdict == "refuted"
+
+
+def test_h3_reads_the_k_each_run_chose_and_whether_the_best_k_moves_up_with_the_scale(tmp_path):
+    runs = study2.load_runs(write_h3(tmp_path / "runs"))
+    assert runs.set_index("run").loc[f"d1v1s1-402-{H3_TARGETS[4.0]}_s1", "k"] == 4400
+    result = study2.h3(runs)
+    moves = result.moves.set_index(["V_c scale", "target"])
+    assert moves.loc[("1", "4"), "k chosen (per dataset)"] == "401: 4000, 402: 4400" and moves.loc[("1", "4"), "mean k"] == "4200"
+    assert moves.loc[("0.25", "0.25"), "k chosen (per dataset)"] == "201: 62, 202: 66"
+    assert moves.loc[("1", "4"), "mean PSDS2"] == "0.692" and moves.loc[("0.25", "0.25"), "mean PSDS2"] == "0.560"
+    # best mean PSDS2: target 4 at both scales (0.602 and 0.692), k 1050 at 0.25 and 4200 at 1.0
+    assert list(moves["best at this scale"]) == ["", "", "best", "", "", "best"]
+    assert result.best_k == {0.25: 1050.0, 1.0: 4200.0} and result.moves_reading == "yes"
+
+
+def test_h3_moves_reads_no_when_the_best_k_at_full_scale_is_not_larger(tmp_path):
+    gains = {**H3_GAINS, (1.0, 0.25): (0.03, 0.05), (1.0, 4.0): (-0.06, -0.04)}  # at scale 1.0 target 0.25 is best: k 260
+    result = study2.h3(study2.load_runs(write_h3(tmp_path / "runs", gains)))
+    assert result.best_k == {0.25: 1050.0, 1.0: 260.0} and result.moves_reading == "no"
+    assert list(result.moves["best at this scale"]) == ["", "", "best", "best", "", ""]
+
+
+def test_h3_is_pending_until_every_run_including_the_reused_h1_ones_is_archived(tmp_path):
+    complete = study2.load_runs(write_h3(tmp_path / "runs"))
+    assert len(complete) == 12
+    without_h1 = complete[complete["run"] != f"{PAPER[1]}-{TBFL}_s1"]  # the reused H1 run of dataset 202
+    result = study2.h3(without_h1)
+    assert set(result.auto["verdict"]) == {"pending"} and result.auto_verdict == "pending"
+    assert result.moves_reading == "pending" and 0.25 not in result.best_k
+    # scale 1.0 is complete: its contrasts keep their numbers, only their verdicts wait
+    assert list(result.auto["datasets"]) == [1, 1, 2, 2] and result.auto["mean [95% CI]"].iloc[3].startswith("+0.092 [")
+    assert result.best_k == {1.0: 4200.0}
+    one_missing = study2.h3(complete[complete["run"] != f"d1v1s1-401-{H3_TARGETS[0.25]}_s1"])
+    assert set(one_missing.auto["verdict"]) == {"pending"} and one_missing.moves_reading == "pending"
+
+
+def test_a_single_dataset_is_labelled_1_dataset_not_1_seed(h1_archive):
+    runs = study2.load_runs(h1_archive)
+    one = runs[runs["dataset"] == PAPER[0]]
+    assert study2.h1(one)["mean [95% CI]"].iloc[0] == "+0.050 (1 dataset)"  # seeds 1 and 2 (+0.04, +0.06) averaged first
+    league, against = study2.h4(one[one["seed"] == 1])
+    assert league.set_index("loss").loc[BCE, "PSDS2"] == "+0.500 (1 dataset)" and against["mean [95% CI]"].iloc[0] == "-0.040 (1 dataset)"
+    assert study2.per_class_table(one, TBFL, BCE, PAPER)["mean [95% CI]"].iloc[0] == "+0.000 (1 dataset)"
+    single = paired_difference({1: 0.1}, {1: 0.0})
+    assert single.format() == "+0.100 (1 seed)" and single.format(unit="dataset") == "+0.100 (1 dataset)"  # study 1 unchanged
+
+
+def test_report_has_h3_between_h2_and_h4(tmp_path):
+    out = tmp_path / "report"
+    text = study2.write_report(write_h3(tmp_path / "runs"), out).read_text()
+    assert text.index("## H2") < text.index("## H3") < text.index("## H4")
+    assert "weak test: 2 datasets per scale, 1 degree of freedom" in text
+    assert "| 1 | 4 | tbfl_kauto4_g2 | 2 | 401: 4000, 402: 4400 | 4200 | 401: 0.690, 402: 0.694 | 0.692 | best |" in text
+    assert "larger at scale 1.0: **yes**" in text and "interval\" (confirmed when" in text and text.rstrip().endswith("|")
+    assert "best k's interval\" (confirmed when no other target is confirmed above target 1, refuted when one is): **confirmed**" in text

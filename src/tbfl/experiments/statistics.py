@@ -65,10 +65,11 @@ class PairedDifference:
             return "n/a"
         return "<0.001" if self.p_value < 0.001 else f"{self.p_value:.3f}"
 
-    def format(self, digits: int = 3) -> str:
-        """``+0.041 [+0.012, +0.070]``."""
+    def format(self, digits: int = 3, *, unit: str = "seed") -> str:
+        """``+0.041 [+0.012, +0.070]``; a single difference has no interval: ``+0.041 (1 seed)``, its ``unit``
+        being what the keys of the compared mappings are (study 2 compares over datasets: ``unit="dataset"``)."""
         if len(self.seeds) < 2:
-            return f"{self.mean:+.{digits}f} (1 seed)"
+            return f"{self.mean:+.{digits}f} (1 {unit})"
         return f"{self.mean:+.{digits}f} [{self.ci_low:+.{digits}f}, {self.ci_high:+.{digits}f}]"
 
 

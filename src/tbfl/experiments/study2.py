@@ -43,6 +43,10 @@ PAPER = tuple(f"d1v1s0.25-{seed}" for seed in (201, 202, 203, 204))
 H2_WORLDS = {"flat": ("d0v0s0.25-301", "d0v0s0.25-302"), "duration-flat": ("d0v1s0.25-311", "d0v1s0.25-312"),
              "duration-wide": ("d2v1s0.25-321", "d2v1s0.25-322"), "volume-flat": ("d1v0s0.25-331", "d1v0s0.25-332"),
              "volume-wide": ("d1v2s0.25-341", "d1v2s0.25-342")}
+#: H3's V_c scales and their datasets; target 1 at scale 0.25 is H1's TBFL (k: auto) run of seed 1.
+H3_SCALES = {0.25: PAPER[:2], 1.0: ("d1v1s1-401", "d1v1s1-402")}
+#: What a mean over study 2's units is over: one value per dataset ("+0.011 (1 dataset)" when there is one).
+UNIT = "dataset"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ def _over_datasets(contrasts: list[tuple[str, dict[str, float]]], complete: bool
         rows.append({
             "contrast": label, "datasets": len(values),
             "per-dataset differences": " ".join(f"{v:+.3f}" for v in values.values()),
-            "mean [95% CI]": "" if test is None else test.format(),
+            "mean [95% CI]": "" if test is None else test.format(unit=UNIT),
             "p": "" if test is None else test.format_p(),
             "Holm p": "" if np.isnan(holm_p) else f"{holm_p:.3f}", "verdict": verdict,
         })
@@ -174,6 +178,98 @@ def h2(runs: pd.DataFrame, metric: str = "psds2") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class H3Result:
+    """H3's tables and readings (see :func:`h3`).
+
+    ``moves``: per V_c scale and target, the k each dataset's run chose and PSDS2, their means, and the best target;
+    ``best_k``: scale -> the mean k chosen by that scale's best target (absent until all its runs count);
+    ``moves_reading``: ``yes`` / ``no`` (is ``best_k`` larger at scale 1.0 than at 0.25?) or ``pending``;
+    ``auto``: the 4 contrasts ``other target - target 1`` on PSDS2 (Holm over 4), verdicts on "above target 1";
+    ``auto_verdict``: "auto lands within the best k's interval": ``confirmed`` (no other target confirmed above
+    target 1), ``refuted`` (one is) or ``pending``.
+    """
+
+    moves: pd.DataFrame
+    best_k: dict[float, float]
+    moves_reading: str
+    auto: pd.DataFrame
+    auto_verdict: str
+
+
+def _per_dataset(values: dict[str, float], digits: int) -> str:
+    """``201: 250, 202: 270``: each dataset by its generator seed."""
+    return ", ".join(f"{DatasetName.parse(d).seed}: {v:.{digits}f}" for d, v in values.items())
+
+
+def h3(runs: pd.DataFrame) -> H3Result:
+    """H3: ``k: auto`` across V_c scales, on seed 1 of TBFL at targets 0.25, 1 and 4 at scales 0.25 and 1.0.
+
+    H3-moves (descriptive, no test): at each scale the target with the highest mean PSDS2 over the scale's 2 datasets,
+    and whether the k it chose (its mean over those datasets, read from ``class_weights.json``) is larger at scale
+    1.0 than at 0.25. H3-auto: ``other target - target 1`` on PSDS2 over each scale's 2 datasets, 4 contrasts, Holm
+    over 4; "auto lands within the best k's interval" is confirmed when no other target is confirmed above target 1,
+    refuted when one is. Both read ``pending`` until the 10 H3 runs and the 2 reused H1 runs are all archived (a
+    capped run keeps its dataset out, so its contrast stays pending).
+    """
+    expected = set().union(*(_expected(datasets, tuple(H3_TARGETS.values()), (1,)) for datasets in H3_SCALES.values()))
+    complete, _ = _complete(runs, expected)
+    counted = runs[(runs["seed"] == 1) & runs["plateau"].astype(bool)]
+    rows, best_k, contrasts = [], {}, []
+    for scale, datasets in H3_SCALES.items():
+        found = {}
+        for target, config in H3_TARGETS.items():
+            here = counted[(counted["configuration"] == config) & counted["dataset"].isin(datasets)]
+            here = here.set_index("dataset").reindex([d for d in datasets if d in set(here["dataset"])])
+            psds2 = {d: float(v) for d, v in here["psds2"].items()}
+            k = {d: float(v) for d, v in pd.to_numeric(here["k"], errors="coerce").items()}
+            found[target] = (psds2, k)
+            rows.append({"V_c scale": f"{scale:g}", "target": f"{target:g}", "configuration": config, "datasets": len(psds2),
+                         "k chosen (per dataset)": _per_dataset(k, 0), "mean k": f"{np.mean(list(k.values())):g}" if k else "",
+                         "PSDS2 (per dataset)": _per_dataset(psds2, 3),
+                         "mean PSDS2": f"{np.mean(list(psds2.values())):.3f}" if psds2 else "", "best at this scale": ""})
+        if all(len(psds2) == len(datasets) for psds2, _ in found.values()):
+            best = max(found, key=lambda t: np.mean(list(found[t][0].values())))  # ties: the first in H3_TARGETS' order
+            best_k[scale] = float(np.mean(list(found[best][1].values())))
+            rows[len(rows) - len(H3_TARGETS) + list(H3_TARGETS).index(best)]["best at this scale"] = "best"
+        for target, config in H3_TARGETS.items():
+            if target != 1.0:
+                contrasts.append((f"scale {scale:g}: target {target:g} - target 1 ({config} - {TBFL}): PSDS2",
+                                  dataset_differences(counted, config, TBFL, "psds2", datasets)))
+    moves_reading = "pending"
+    if complete and len(best_k) == len(H3_SCALES):
+        moves_reading = "yes" if best_k[1.0] > best_k[0.25] else "no"
+    auto = _over_datasets(contrasts, complete)
+    verdicts = set(auto["verdict"])
+    auto_verdict = "pending" if "pending" in verdicts else ("refuted" if "confirmed" in verdicts else "confirmed")
+    return H3Result(pd.DataFrame(rows), best_k, moves_reading, auto, auto_verdict)
+
+
+def _h3_sections(result: H3Result) -> list[str]:
+    """H3's part of the report: the moves table and its reading, the 4 contrasts and the overall verdict."""
+    if result.moves_reading == "pending":
+        moves = "pending (read once every H3 run has finished)"
+    else:
+        moves = (f"the best target's mean k is {result.best_k[1.0]:g} at scale 1.0 and {result.best_k[0.25]:g} at scale 0.25: "
+                 f"larger at scale 1.0: **{result.moves_reading}**")
+    return [
+        "## H3: k: auto across V_c scales (a weak test: 2 datasets per scale, 1 degree of freedom)",
+        "Seed 1 of TBFL with `k: auto` at targets 0.25, 1 and 4 (k about auto/4, auto, 4 auto; the k each run chose is "
+        "read from its `class_weights.json`) on datasets 201, 202 (V_c scale 0.25; target 1 is H1's seed-1 TBFL run) and "
+        "401, 402 (scale 1.0). PSDS2 per dataset and its mean over the scale's 2 datasets.",
+        markdown_table(result.moves, 3),
+        f"H3-moves (descriptive, no test): {moves}.",
+        "H3-auto: each other target - target 1 on PSDS2 over the scale's 2 datasets, Holm over these 4 contrasts. "
+        "A row's verdict reads on \"this target above target 1\". With 1 degree of freedom (t = 12.7 for a 95% interval) a "
+        "row is confirmed only when its 2 datasets' differences agree to within about 4% of their mean (Holm p < 0.05 "
+        "needs p < 0.0125 at best, t > 51), so \"confirmed\" below means that no other target was shown above target 1, "
+        "not that the targets are equal.",
+        markdown_table(result.auto, 3),
+        f"H3-auto, \"auto lands within the best k's interval\" (confirmed when no other target is confirmed above "
+        f"target 1, refuted when one is): **{result.auto_verdict}**.",
+    ]
+
+
 def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """H4: the league table (mean [95% CI] over datasets per loss and metric, mean rank on PSDS2) and each loss -
     TBFL on PSDS2 (Holm over 6), on seed 1 of paper-world datasets 201-203."""
@@ -187,7 +283,7 @@ def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         entry = {"loss": config, "datasets": len(rows), "mean rank (PSDS2)": f"{ranks.get(config, np.nan):.2f}"}
         for metric, label in METRICS.items():
             values = dict(zip(rows["dataset"], rows[metric]))
-            entry[label] = paired_difference(values, {k: 0.0 for k in values}).format() if values else ""
+            entry[label] = paired_difference(values, {k: 0.0 for k in values}).format(unit=UNIT) if values else ""
         league.append(entry)
     contrasts = [(f"{config} - {TBFL}: PSDS2", dataset_differences(seed1, config, TBFL, "psds2", datasets)) for config in LEAGUE if config != TBFL]
     return pd.DataFrame(league), _over_datasets(contrasts, complete)
@@ -202,7 +298,7 @@ def per_class_table(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str])
     for c in classes:
         values = dataset_differences(expanded, a, b, f"class:{c}", datasets)
         rows.append({"class": c, "datasets": len(values),
-                     "mean [95% CI]": paired_difference(values, {k: 0.0 for k in values}).format() if values else ""})
+                     "mean [95% CI]": paired_difference(values, {k: 0.0 for k in values}).format(unit=UNIT) if values else ""})
     return pd.DataFrame(rows)
 
 
@@ -237,7 +333,7 @@ def gains_by_level(runs: pd.DataFrame, metric: str = "psds2") -> dict[str, dict[
 
 
 def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | None = None) -> Path:
-    """``report.md`` (progress, H1, H2, H4 and the exploratory per-class table), ``runs.csv`` and
+    """``report.md`` (progress, H1, H2, H3, H4 and the exploratory per-class table), ``runs.csv`` and
     ``figures/gain_vs_imbalance.png`` from the archive ``runs_dir``; returns the Markdown path."""
     out_dir = Path(out_dir)
     runs = load_runs(runs_dir)
@@ -254,10 +350,10 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         "## H1 (primary): TBFL (k: auto) against BCE, paper world", markdown_table(h1(runs), 3),
         "## H2: TBFL's gain over the focal loss against the imbalance", markdown_table(h2(runs), 3),
         f"![gain against imbalance]({figure.relative_to(out_dir).as_posix()})",
+        *_h3_sections(h3(runs)),
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
         "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
-        "H3 (k: auto across V_c scales) is analysed when its block has run.",
     ]
     report = out_dir / "report.md"
     atomic_write_text(report, "\n\n".join(sections) + "\n")
