@@ -250,6 +250,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples of the suite runs (default 0)")
     parser.add_argument("--suite-timeout-s", type=float, default=600.0, help="time limit of each suite run (default 600)")
     parser.add_argument("--frames-per-block", type=int, default=None, help="evaluate_scores' frames_per_block (default its own)")
+    parser.add_argument("--jobs", type=int, default=1, help="evaluate_scores' jobs of the suite runs (default 1)")
     parser.add_argument("--every-metric", action="store_true",
                         help="suite runs add segment-based metrics (1 s), partial AUROC (max_fpr 0.1) and piPSDS "
                         "(--pipsds-filters-s)")
@@ -270,6 +271,7 @@ def main() -> None:
             options["store"] = args.store
         if args.frames_per_block is not None:
             options["frames_per_block"] = args.frames_per_block
+        options["jobs"] = args.jobs
         report = run_child(suite_child, size, args.suite_limit_gb, options, timeout_s=args.suite_timeout_s)
         print_stages(f"full suite: {size[0]} clips x {size[1]} classes x {size[2]} frames "
                      f"({report.get('n_events', '?')} events)", report)

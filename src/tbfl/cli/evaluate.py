@@ -62,6 +62,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="PSDS1 and PSDS2 only (at the 50 thresholds and threshold-free), computed a block of classes "
                         "at a time: for large sets such as AudioSet-strong (use an .npz score store); no F1, bootstrap, "
                         "post-processing file or plots")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="processes evaluating blocks of classes at once (default 1; same numbers for any N)")
     parser.add_argument("--names", metavar="A,B,...", help="system names of several --scores (default: the folder names)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar while reading the scores")
     parser.set_defaults(func=run)
@@ -169,7 +171,7 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
     inputs = read_evaluation_files(args.scores[0], args.ground_truth, args.durations, classes, progress=not args.no_progress)
     values = evaluate_psds(inputs.scores, inputs.ground_truth, inputs.durations, inputs.classes, frame_hop_s=inputs.frame_hop_s,
-                           times_s=inputs.times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2)
+                           times_s=inputs.times_s, median_filter_s=args.median_filter_s, psds1=psds1, psds2=psds2, jobs=args.jobs)
     if args.out:
         data = {**{name: psds.value for name, psds in values.items()}, "details": {name: psds.to_dict() for name, psds in values.items()}}
         atomic_write_text(args.out, json.dumps(data, indent=2, allow_nan=False) + "\n")
@@ -208,5 +210,5 @@ def _evaluation_options(args: argparse.Namespace, psds1, psds2) -> dict:
         bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
         postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
         segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
-        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds, jobs=args.jobs,
     )

@@ -30,6 +30,7 @@ integer sum, and each class's curves sum the same changes in the same order.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import warnings
 from dataclasses import dataclass
@@ -63,13 +64,11 @@ _POINT_SETS = ("", "_threshold_free")
 BOOTSTRAP_WARN_BYTES = 4 * 2**30
 
 
-def class_blocks(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], n_classes: int, frames_per_block: int,
-                 *, progress: bool = False) -> Iterator[np.ndarray]:
+def class_blocks(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], n_classes: int, frames_per_block: int) -> list[np.ndarray]:
     """Consecutive class indices, about ``frames_per_block`` frames (grid columns) of all clips a block, at least one class."""
     width = max(np.shape(scores[clip])[1] for clip in clip_ids) + 2
     per_block = max(1, frames_per_block // (len(clip_ids) * width))
-    for first in tqdm(range(0, n_classes, per_block), desc="classes by block", disable=not progress):
-        yield np.arange(first, min(first + per_block, n_classes))
+    return [np.arange(first, min(first + per_block, n_classes)) for first in range(0, n_classes, per_block)]
 
 
 def block_grid(scores: Mapping[str, np.ndarray], clip_ids: tuple[str, ...], block: np.ndarray, settings: EvaluationSettings,
@@ -228,71 +227,160 @@ def evaluate_blocks(
     frames_per_block: int = FRAMES_PER_BLOCK,
     psds_only: bool = False,
     progress: bool = False,
+    jobs: int = 1,
 ) -> BlockMetrics:
     """Every metric's per-class results (PSDS only with ``psds_only``), classes a block at a time.
 
     ``scores``: clip id -> (C, n_frames) real arrays (only a block of classes is read and
-    converted at a time); ``reference`` and ``duration_s`` follow ``clip_ids``.
+    converted at a time); ``reference`` and ``duration_s`` follow ``clip_ids``. ``jobs`` > 1:
+    the blocks are evaluated by that many forked processes (each holds one block at a time; they
+    share the scores) and gathered in block order, so the numbers do not depend on it.
     """
-    classes, n_classes, n_clips = settings.classes, len(settings.classes), len(clip_ids)
-    decimals = settings.time_decimals
-    scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
-    point_sets = (np.asarray(settings.thresholds, dtype=np.float64), None)
-    total_s = float(duration_s.sum())
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    n_classes, n_clips = len(settings.classes), len(clip_ids)
     n_ref = reference.counts()
-    metrics = BlockMetrics(settings, n_ref, {name + suffix: [] for name in scenarios for suffix in _POINT_SETS})
-    weights = None
+    metrics = BlockMetrics(settings, n_ref, {name + suffix: [] for name in ("psds1", "psds2") for suffix in _POINT_SETS})
+    weights, segments = None, None
     if not psds_only:
         swept = swept_thresholds(settings)
         metrics.collar_tp, metrics.collar_n_sys = (np.zeros((len(swept), n_classes), dtype=np.int64) for _ in range(2))
         metrics.intersection_tp, metrics.intersection_fp = (np.zeros(n_classes, dtype=np.int64) for _ in range(2))
         if settings.bootstrap:
-            kept = bootstrap_bytes(settings.bootstrap, len(swept), n_classes, len(reference.row))
-            needed, memory = kept + 8 * settings.bootstrap * n_clips, physical_memory_bytes()  # and the (R, clips) draws
-            if needed > memory:
-                raise ValueError(
-                    f"--bootstrap {settings.bootstrap} would keep up to {needed / 2**30:.1f} GB of resample draws, counts and "
-                    f"ROCs ({n_clips} clips, {n_classes} classes, {len(reference.row)} reference events), more than this "
-                    f"machine's {memory / 2**30:.1f} GB of memory; at most {int(settings.bootstrap * memory / needed)} resamples fit"
-                )
-            if kept > BOOTSTRAP_WARN_BYTES:
-                warnings.warn(
-                    f"bootstrap={settings.bootstrap} keeps each resample's counts and PSDS ROCs of {n_classes} classes "
-                    f"({len(reference.row)} reference events) until the end: up to {kept / 2**30:.1f} GB on top of a "
-                    "block; fewer resamples need proportionally less", UserWarning, stacklevel=4,
-                )
+            _check_bootstrap_memory(settings.bootstrap, len(swept), n_classes, len(reference.row), n_clips)
             weights = resampled_clip_weights(n_clips, settings.bootstrap, settings.bootstrap_seed)
             metrics.resampled = _resampled_totals(reference, weights, len(swept), metrics.rocs)
         metrics.reference, metrics.clip_scores = reference, np.zeros((n_clips, n_classes))
-        n_frames = np.array([np.shape(scores[clip])[1] for clip in clip_ids])
-    for block in class_blocks(scores, clip_ids, n_classes, frames_per_block, progress=progress):
-        grid = block_grid(scores, clip_ids, block, settings, times_s)
-        if not psds_only:
-            _add_item_scores(metrics, block, grid, duration_s, n_frames)
-        psds_runs_floor = psds_floor(grid, reference, block, duration_s, settings, weights)
-        f1_floor = np.full(len(block), np.inf if psds_only else swept[0])
-        intervals = detection_intervals(grid, duration_s, time_decimals=decimals, floor=np.minimum(psds_runs_floor, f1_floor))
-        del grid
-        if not psds_only:
-            _add_f1(metrics, block, intervals.above(f1_floor), reference, n_clips, swept, weights)
-        runs = intervals.above(psds_runs_floor).in_class_set(int(block[0]), n_classes)
-        del intervals
-        for name, scenario in scenarios.items():
-            changes = intersection_changes(
-                runs, reference, classes, dtc=scenario.dtc, gtc=scenario.gtc,
-                cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=decimals,
-            )
-            curves = changes.accumulate(classes=block)
-            options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
-            for suffix, points in zip(_POINT_SETS, point_sets):
-                metrics.rocs[name + suffix] += class_rocs(curves, total_s, thresholds=points, **options)
-            if weights is not None:
-                resampled, _ = resampled_rocs(changes, duration_s, weights, scenario, point_sets, block)
-                for suffix, per_resample in zip(_POINT_SETS, resampled):
-                    for gathered, block_rocs in zip(metrics.resampled["rocs"][name + suffix], per_resample):
-                        gathered += block_rocs
-            del changes, curves  # before the next scenario's
+        if settings.segment_length_s is not None:
+            n_frames = np.array([np.shape(scores[clip])[1] for clip in clip_ids])
+            first = block_grid(scores, clip_ids, np.arange(1), settings, times_s)
+            metrics.segments = Segments.of(first, n_frames, duration_s, reference, settings.segment_length_s, settings.time_decimals)
+            metrics.segment_scores = np.zeros((len(metrics.segments.clip), n_classes))
+    context = _BlockContext(scores, reference, clip_ids, duration_s, settings, times_s, psds_only, weights,
+                            None if weights is None else (metrics.resampled["n_ref"], metrics.resampled["ref_length_s"]),
+                            metrics.segments)
+    blocks = class_blocks(scores, clip_ids, n_classes, frames_per_block)
+    for block, result in tqdm(zip(blocks, _map_blocks(context, blocks, jobs)), total=len(blocks), desc="classes by block",
+                              disable=not progress):
+        _gather(metrics, block, result)
     return metrics
+
+
+@dataclass(frozen=True)
+class _BlockContext:
+    """What every block reads: the inputs, the bootstrap's clip weights (R, n_clips) and reference totals, the segments."""
+
+    scores: Mapping[str, np.ndarray]
+    reference: GroundTruth
+    clip_ids: tuple[str, ...]
+    duration_s: np.ndarray
+    settings: EvaluationSettings
+    times_s: Mapping[str, np.ndarray] | None
+    psds_only: bool
+    weights: np.ndarray | None
+    resampled_reference: tuple[np.ndarray, np.ndarray] | None
+    segments: Segments | None
+
+
+#: The context of the blocks a forked worker evaluates (set in the parent just before the fork).
+_WORKER_CONTEXT: _BlockContext | None = None
+
+
+def _map_blocks(context: _BlockContext, blocks: list[np.ndarray], jobs: int) -> Iterator[dict]:
+    """Each block's results (:func:`_evaluate_block`), in block order; ``jobs`` > 1 forked processes."""
+    global _WORKER_CONTEXT
+    if jobs <= 1 or len(blocks) <= 1:
+        yield from (_evaluate_block(context, block) for block in blocks)
+        return
+    _WORKER_CONTEXT = context
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(blocks))) as pool:
+            yield from pool.imap(_evaluate_block_in_worker, blocks)
+    finally:
+        _WORKER_CONTEXT = None
+
+
+def _evaluate_block_in_worker(block: np.ndarray) -> dict:
+    return _evaluate_block(_WORKER_CONTEXT, block)
+
+
+def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
+    """The small results of one block of classes (what :func:`_gather` adds to the totals)."""
+    c, s = context, context.settings
+    n_classes, n_clips = len(s.classes), len(c.clip_ids)
+    scenarios = {"psds1": s.psds1, "psds2": s.psds2}
+    point_sets = (np.asarray(s.thresholds, dtype=np.float64), None)
+    total_s = float(c.duration_s.sum())
+    grid = block_grid(c.scores, c.clip_ids, block, s, c.times_s)
+    result: dict = {"rocs": {}, "resampled_rocs": {}}
+    if not c.psds_only:
+        result["clip_scores"] = clip_scores(grid)
+        if c.segments is not None:
+            result["segment_scores"] = c.segments.scores(grid)
+    psds_runs_floor = psds_floor(grid, c.reference, block, c.duration_s, s, c.weights)
+    f1_floor = np.full(len(block), np.inf if c.psds_only else swept_thresholds(s)[0])
+    intervals = detection_intervals(grid, c.duration_s, time_decimals=s.time_decimals, floor=np.minimum(psds_runs_floor, f1_floor))
+    del grid
+    if not c.psds_only:
+        result.update(_f1_counts(s, block, intervals.above(f1_floor), c.reference, n_clips, c.weights))
+    runs = intervals.above(psds_runs_floor).in_class_set(int(block[0]), n_classes)
+    del intervals
+    for name, scenario in scenarios.items():
+        changes = intersection_changes(
+            runs, c.reference, s.classes, dtc=scenario.dtc, gtc=scenario.gtc,
+            cttc=scenario.cttc if scenario.alpha_ct > 0 else None, time_decimals=s.time_decimals,
+        )
+        curves = changes.accumulate(classes=block)
+        options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
+        for suffix, points in zip(_POINT_SETS, point_sets):
+            result["rocs"][name + suffix] = class_rocs(curves, total_s, thresholds=points, **options)
+        if c.weights is not None:
+            resampled, _ = resampled_rocs(changes, c.duration_s, c.weights, scenario, point_sets, block, reference=c.resampled_reference)
+            for suffix, per_resample in zip(_POINT_SETS, resampled):
+                result["resampled_rocs"][name + suffix] = per_resample
+        del changes, curves  # before the next scenario's
+    return result
+
+
+def _gather(metrics: BlockMetrics, block: np.ndarray, result: dict) -> None:
+    """Add one block's results (:func:`_evaluate_block`) to the totals of all classes."""
+    first, stop = int(block[0]), int(block[-1]) + 1
+    for name, rocs in result["rocs"].items():
+        metrics.rocs[name] += rocs
+    for name, per_resample in result["resampled_rocs"].items():
+        for gathered, block_rocs in zip(metrics.resampled["rocs"][name], per_resample):
+            gathered += block_rocs
+    if "clip_scores" not in result:
+        return
+    metrics.clip_scores[:, first:stop] = result["clip_scores"]
+    if "segment_scores" in result:
+        metrics.segment_scores[:, first:stop] = result["segment_scores"]
+    metrics.collar_tp[:, first:stop], metrics.collar_n_sys[:, first:stop] = result["collar_tp"], result["collar_n_sys"]
+    metrics.intersection_tp[first:stop], metrics.intersection_fp[first:stop] = result["intersection_tp"], result["intersection_fp"]
+    if metrics.resampled is not None:
+        r = metrics.resampled
+        for name in ("collar_tp", "collar_n_sys"):
+            r[name][:, :, first:stop] = result["resampled_" + name]
+        for name in ("intersection_tp", "intersection_fp"):
+            r[name][:, first:stop] = result["resampled_" + name]
+
+
+def _check_bootstrap_memory(n_resamples: int, n_swept: int, n_classes: int, n_events: int, n_clips: int) -> None:
+    """Refuse a bootstrap whose kept results exceed the machine's memory; warn above :data:`BOOTSTRAP_WARN_BYTES`."""
+    kept = bootstrap_bytes(n_resamples, n_swept, n_classes, n_events)
+    needed, memory = kept + 8 * n_resamples * n_clips, physical_memory_bytes()  # and the (R, clips) draws
+    if needed > memory:
+        raise ValueError(
+            f"--bootstrap {n_resamples} would keep up to {needed / 2**30:.1f} GB of resample draws, counts and "
+            f"ROCs ({n_clips} clips, {n_classes} classes, {n_events} reference events), more than this "
+            f"machine's {memory / 2**30:.1f} GB of memory; at most {int(n_resamples * memory / needed)} resamples fit"
+        )
+    if kept > BOOTSTRAP_WARN_BYTES:
+        warnings.warn(
+            f"bootstrap={n_resamples} keeps each resample's counts and PSDS ROCs of {n_classes} classes "
+            f"({n_events} reference events) until the end: up to {kept / 2**30:.1f} GB on top of a "
+            "block; fewer resamples need proportionally less", UserWarning, stacklevel=5,
+        )
 
 
 def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int, names) -> dict:
@@ -302,6 +390,8 @@ def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int,
     return {
         "rocs": {name: [[] for _ in range(n_resamples)] for name in names},
         "n_ref": resampled_counts(np.diff(reference.row_start).reshape(n_clips, n_classes), weights),
+        "ref_length_s": np.asarray(weights, dtype=np.float64) @ np.bincount(
+            reference.row, weights=reference.length_s, minlength=n_clips * n_classes).reshape(n_clips, n_classes),
         "collar_tp": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),
@@ -310,41 +400,27 @@ def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int,
     }
 
 
-def _add_item_scores(metrics: BlockMetrics, block: np.ndarray, grid: ScoreGrid, duration_s: np.ndarray,
-                     n_frames: np.ndarray) -> None:
-    """The block's clip scores and, with a segment length, segment scores (the segments are laid out on the first block)."""
-    s = metrics.settings
-    metrics.clip_scores[:, block] = clip_scores(grid)
-    if s.segment_length_s is None:
-        return
-    if metrics.segments is None:
-        metrics.segments = Segments.of(grid, n_frames, duration_s, metrics.reference, s.segment_length_s, s.time_decimals)
-        metrics.segment_scores = np.zeros((len(metrics.segments.clip), len(s.classes)))
-    metrics.segment_scores[:, block] = metrics.segments.scores(grid)
-
-
-def _add_f1(metrics: BlockMetrics, block: np.ndarray, runs, reference: GroundTruth, n_clips: int, swept: np.ndarray,
-            weights: np.ndarray | None) -> None:
+def _f1_counts(s: EvaluationSettings, block: np.ndarray, runs, reference: GroundTruth, n_clips: int,
+               weights: np.ndarray | None) -> dict[str, np.ndarray]:
     """The block's collar counts at the swept thresholds and intersection counts at the F1 threshold (and per resample)."""
-    s = metrics.settings
     first, stop = int(block[0]), int(block[-1]) + 1
     local = reference.class_block(first, stop)
     block_classes = s.classes[first:stop]
     collar = collar_clip_counts(
-        runs, local, block_classes, swept, onset_collar_s=s.onset_collar_s, offset_collar_s=s.offset_collar_s,
+        runs, local, block_classes, swept_thresholds(s), onset_collar_s=s.onset_collar_s, offset_collar_s=s.offset_collar_s,
         offset_collar_rate=s.offset_collar_rate, time_decimals=s.time_decimals,
     )
     sweep = collar.accumulate()
-    metrics.collar_tp[:, first:stop], metrics.collar_n_sys[:, first:stop] = sweep.tp, sweep.n_sys
-    r = metrics.resampled
+    counts = {"collar_tp": sweep.tp, "collar_n_sys": sweep.n_sys}
     if weights is not None:
-        r["collar_tp"][:, :, first:stop] = resampled_counts(collar.tp, weights)
-        r["collar_n_sys"][:, :, first:stop] = resampled_counts(collar.n_sys, weights)
+        counts["resampled_collar_tp"] = resampled_counts(collar.tp, weights)
+        counts["resampled_collar_n_sys"] = resampled_counts(collar.n_sys, weights)
     del collar
     tp, fp = intersection_changes(
         runs, local, block_classes, dtc=s.intersection_dtc, gtc=s.intersection_gtc, time_decimals=s.time_decimals,
     ).clip_counts(s.f1_threshold, n_clips)
-    metrics.intersection_tp[first:stop], metrics.intersection_fp[first:stop] = tp.sum(axis=0), fp.sum(axis=0)
+    counts["intersection_tp"], counts["intersection_fp"] = tp.sum(axis=0), fp.sum(axis=0)
     if weights is not None:
-        r["intersection_tp"][:, first:stop] = resampled_counts(tp, weights)
-        r["intersection_fp"][:, first:stop] = resampled_counts(fp, weights)
+        counts["resampled_intersection_tp"] = resampled_counts(tp, weights)
+        counts["resampled_intersection_fp"] = resampled_counts(fp, weights)
+    return counts

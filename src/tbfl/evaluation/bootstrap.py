@@ -16,7 +16,7 @@ import numpy as np
 
 from tbfl.evaluation.metrics.collar_based import CollarClipCounts
 from tbfl.evaluation.metrics.fscore import FScore, FScoreSweep
-from tbfl.evaluation.metrics.intersection_based import IntersectionChanges, class_rocs, psds_from_rocs
+from tbfl.evaluation.metrics.intersection_based import IntersectionChanges, psds_from_rocs, resampled_class_rocs
 from tbfl.evaluation.settings import PsdsSettings
 
 
@@ -55,25 +55,36 @@ def resampled_counts(clip_counts: np.ndarray, clip_weights: np.ndarray) -> np.nd
     return np.rint(summed).astype(np.int64).reshape(len(clip_weights), *clip_counts.shape[1:])
 
 
+def resampled_reference(changes: IntersectionChanges, clip_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each resample's reference event counts (R, C) int and summed event lengths (R, C) in seconds."""
+    n_clips, n_classes = np.shape(clip_weights)[1], len(changes.classes)
+    cell = changes.ref_clip * n_classes + changes.ref_label
+    per_clip_count = np.bincount(cell, minlength=n_clips * n_classes).reshape(n_clips, n_classes)
+    per_clip_length_s = np.bincount(cell, weights=changes.ref_length_s, minlength=n_clips * n_classes).reshape(n_clips, n_classes)
+    return resampled_counts(per_clip_count, clip_weights), np.asarray(clip_weights, dtype=np.float64) @ per_clip_length_s
+
+
 def resampled_rocs(
     changes: IntersectionChanges, duration_s: np.ndarray, clip_weights: np.ndarray, scenario: PsdsSettings,
     point_sets: tuple[np.ndarray | None, ...] = (None,), classes: np.ndarray | None = None,
+    reference: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[list[list[list]], np.ndarray]:
     """Each resample's class ROCs (:func:`class_rocs`) of ``classes`` (indices, default all), for each point set
     (thresholds, or None: threshold-free). Returns ``rocs[point set][resample]`` and ``n_ref`` (n_resamples, n_classes).
 
-    The ROCs of one resample can be gathered class block by class block and combined by :func:`psds_of_resamples`.
+    ``reference``: :func:`resampled_reference` of these weights, if the caller has it (it is the same for every
+    class block). The ROCs of one resample can be gathered class block by class block and combined by
+    :func:`psds_of_resamples`.
     """
     options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
-    rocs: list[list[list]] = [[] for _ in point_sets]
-    n_ref = []
-    for weights in clip_weights:
-        curves = changes.accumulate(weights, classes)
-        total_s = float(np.dot(weights, duration_s))
-        for resample_rocs, thresholds in zip(rocs, point_sets):
-            resample_rocs.append(class_rocs(curves, total_s, thresholds=thresholds, **options))
-        n_ref.append(curves.n_ref)
-    return rocs, np.array(n_ref).reshape(len(clip_weights), -1)
+    n_ref, ref_length_s = resampled_reference(changes, clip_weights) if reference is None else reference
+    total_s = np.asarray(clip_weights, dtype=np.float64) @ duration_s
+    curves = changes.accumulate_resamples(clip_weights, n_ref, ref_length_s, classes)
+    # rocs[point set][resample]: the classes' ROCs in order (each class computed for all resamples at once).
+    rocs = [[list(per_class) for per_class in zip(*(resampled_class_rocs(curve, total_s, thresholds=thresholds, **options)
+                                                   for curve in curves))] for thresholds in point_sets]
+    which = np.arange(len(changes.classes)) if classes is None else np.asarray(classes)
+    return rocs, n_ref[:, which]
 
 
 def psds_of_resamples(classes: tuple[str, ...], rocs: list[list], n_ref: np.ndarray, scenario: PsdsSettings) -> np.ndarray:

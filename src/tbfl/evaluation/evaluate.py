@@ -75,6 +75,7 @@ def evaluate_scores(
     segment_length_s: float | None = None,
     auroc_max_fpr: float | None = None,
     pipsds_filters_s: tuple[float, ...] | None = None,
+    jobs: int = 1,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
 
@@ -113,6 +114,8 @@ def evaluate_scores(
         auroc_max_fpr: the segment- and clip-based AUROC up to this FPR (partial AUROC; None: the full area).
         pipsds_filters_s: also the post-processing independent PSDS1/2 over median filters of these lengths
             (e.g. :data:`~tbfl.evaluation.settings.DEFAULT_PIPSDS_FILTERS_S`): one PSDS pass per length.
+        jobs: processes evaluating class blocks at once (forked; they share the scores; about one block's memory
+            each); the numbers do not depend on it.
     """
     classes = tuple(classes)
     if bootstrap < 0 or bootstrap == 1:
@@ -133,7 +136,8 @@ def evaluate_scores(
     )
     if postprocess is not None:
         postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set, frame_hop_s=frame_hop_s)
-    return evaluate(arrays, events, durations, settings, times_s=times, frames_per_block=frames_per_block, progress=progress)
+    return evaluate(arrays, events, durations, settings, times_s=times, frames_per_block=frames_per_block, progress=progress,
+                    jobs=jobs)
 
 
 def evaluate(
@@ -145,6 +149,7 @@ def evaluate(
     times_s: Mapping[str, np.ndarray] | None = None,
     frames_per_block: int = FRAMES_PER_BLOCK,
     progress: bool = False,
+    jobs: int = 1,
 ) -> EvaluationResult:
     """Every metric of validated inputs (see :mod:`~tbfl.evaluation.validation`), classes a block at a time.
 
@@ -155,7 +160,7 @@ def evaluate(
         durations: clip id -> duration in seconds; the evaluation set.
         settings: thresholds, collars, PSDS scenarios, median filter(s), SEBBs, per-class thresholds.
         times_s: clip id -> (n_frames + 1,) frame boundaries (seconds); default ``i * settings.frame_hop_s``.
-        frames_per_block, progress: as :func:`evaluate_scores`.
+        frames_per_block, progress, jobs: as :func:`evaluate_scores`.
     """
     classes = settings.classes
     thresholds = np.asarray(settings.thresholds, dtype=np.float64)
@@ -163,7 +168,7 @@ def evaluate(
     duration_s = np.array([durations[c] for c in clip_ids])
     reference = GroundTruth.from_events(events, clip_ids, classes)
     metrics = evaluate_blocks(scores, reference, clip_ids, duration_s, settings, times_s=times_s,
-                              frames_per_block=frames_per_block, progress=progress)
+                              frames_per_block=frames_per_block, progress=progress, jobs=jobs)
     psds = metrics.psds()
     sweep = metrics.event_f1_sweep()
     on_grid = np.isin(sweep.thresholds, thresholds)
@@ -184,11 +189,11 @@ def evaluate(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
         **metrics.more_metrics(),
-        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block),
+        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs),
     )
 
 
-def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block) -> dict[str, Psds]:
+def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs) -> dict[str, Psds]:
     """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without)."""
     if settings.pipsds_filters_s is None:
         return {}
@@ -197,7 +202,7 @@ def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_p
         filtered = replace(settings, median_filter_s=length_s, median_filter_frames=median_filter_frames(length_s, settings.frame_hop_s),
                            median_filter_frames_per_class=None, sebb=None, bootstrap=0)
         metrics = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s,
-                                  frames_per_block=frames_per_block, psds_only=True)
+                                  frames_per_block=frames_per_block, psds_only=True, jobs=jobs)
         for name in rocs:
             rocs[name].append(metrics.rocs[f"{name}_threshold_free"])
     scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
@@ -221,13 +226,14 @@ def evaluate_psds(
     frames_per_block: int = 1 << 24,
     time_decimals: int = 6,
     progress: bool = False,
+    jobs: int = 1,
 ) -> dict[str, Psds]:
     """PSDS1 and PSDS2 of a large set, at ``thresholds`` and threshold-free: the values of :func:`evaluate_scores`.
 
     Returns ``{"psds1", "psds2", "psds1_threshold_free", "psds2_threshold_free"}``.
     Arguments as :func:`evaluate_scores`, but ``scores`` must be arrays (clip id ->
     (C, n_frames), any real dtype; views into one (n_clips, C, n_frames) array
-    are never copied whole). No F1, no bootstrap.
+    are never copied whole). No F1, no bootstrap. ``jobs``: as :func:`evaluate_scores`.
 
     Classes are taken a block at a time by the loop of :func:`evaluate_scores`
     (:func:`~tbfl.evaluation.blocks.evaluate_blocks`), with larger blocks (about
@@ -250,7 +256,7 @@ def evaluate_psds(
     duration_s = np.array([durations[c] for c in clip_ids])
     reference = GroundTruth.from_events(events, clip_ids, classes)
     return evaluate_blocks(arrays, reference, clip_ids, duration_s, settings, times_s=times,
-                           frames_per_block=frames_per_block, psds_only=True, progress=progress).psds()
+                           frames_per_block=frames_per_block, psds_only=True, progress=progress, jobs=jobs).psds()
 
 
 def _prepare(

@@ -39,15 +39,19 @@ class Auroc:
                 "per_class": {name: None if np.isnan(v) else float(v) for name, v in zip(self.classes, self.per_class)}}
 
 
-def staircase_auroc(tp: np.ndarray, fp: np.ndarray, n_pos: float, n_neg: float, max_fpr: float | None = None) -> float:
-    """AUROC from the (m,) cumulative TP and FP counts at descending thresholds (each including the all-off
-    point 0, 0 and ending at every item: ``tp[-1] == n_pos``, ``fp[-1] == n_neg``); NaN without positives or negatives."""
-    if n_pos <= 0 or n_neg <= 0:
-        return float("nan")
-    tpr, fpr = np.asarray(tp, np.float64) / n_pos, np.asarray(fp, np.float64) / n_neg
-    order = np.lexsort((tpr, fpr))
-    tpr, fpr = tpr[order], fpr[order]
+def staircase_auroc(tp: np.ndarray, fp: np.ndarray, max_fpr: float | None = None) -> np.ndarray:
+    """AUROC of each row of the (R, m) cumulative TP and FP counts at descending thresholds (each row starts at the
+    all-off point 0, 0 and ends at every item: its last entries are N_pos and N_neg); (R,), NaN for a row without
+    positives or negatives.
+
+    The counts only grow along a row, so the points are already sorted by FPR, then TPR; the area is the sum of
+    each point's TPR times the FPR step to the next point (the last to ``max_fpr``), with FPRs cut at ``max_fpr``.
+    """
+    tp, fp = np.asarray(tp, np.float64), np.asarray(fp, np.float64)
+    n_pos, n_neg = tp[:, -1:], fp[:, -1:]
+    defined = (n_pos[:, 0] > 0) & (n_neg[:, 0] > 0)
+    tpr, fpr = tp / np.where(n_pos > 0, n_pos, 1), fp / np.where(n_neg > 0, n_neg, 1)
     end = 1.0 if max_fpr is None else max_fpr
-    inside = fpr <= end
-    widths = np.diff(np.append(fpr[inside], end))
-    return float(np.sum(tpr[inside] * widths) / end)
+    cut = np.minimum(fpr, end)
+    widths = np.diff(cut, axis=1, append=end)
+    return np.where(defined, np.sum(tpr * widths, axis=1) / end, np.nan)

@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scipy import sparse
+
 from tbfl.evaluation.metrics.detections import Intervals, range_chunks
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
 
@@ -87,6 +89,22 @@ class IntersectionCurves:
 
 
 @dataclass(frozen=True)
+class ResampledCurve:
+    """One class's counts on each of R resamples, as :class:`IntersectionCurves` holds them for one clip set.
+
+    ``change_points`` (m,) ascending scores (shared by the resamples; values may repeat between them);
+    ``tp``, ``fp`` (R, m + 1) int and ``ct_rate`` (R, m + 1); ``n_ref`` (R,); ``floor`` as :attr:`IntersectionCurves.floor`.
+    """
+
+    change_points: np.ndarray
+    tp: np.ndarray
+    fp: np.ndarray
+    ct_rate: np.ndarray
+    n_ref: np.ndarray
+    floor: float
+
+
+@dataclass(frozen=True)
 class IntersectionChanges:
     """Every count change of :func:`intersection_curves` before summing, with the clip it comes from.
 
@@ -112,6 +130,18 @@ class IntersectionChanges:
     def accumulate(self, clip_weights: np.ndarray | None = None, classes: np.ndarray | None = None) -> IntersectionCurves:
         """The curves of ``classes`` (indices, default all) with each clip counted ``clip_weights[clip]`` times (default once)."""
         return _accumulate(self, clip_weights, classes)
+
+    def accumulate_resamples(
+        self, clip_weights: np.ndarray, n_ref: np.ndarray, ref_length_s: np.ndarray, classes: np.ndarray | None = None,
+    ) -> list[ResampledCurve]:
+        """:meth:`accumulate` for every row of ``clip_weights`` (R, n_clips) at once: one curve per class of ``classes``.
+
+        ``n_ref`` and ``ref_length_s`` (R, C) are each resample's reference counts and summed lengths (of all
+        classes: the cross-trigger rate reads the other classes'), computed once for all blocks by the caller.
+        Each class's changes are summed for all resamples in one sparse product; a curve keeps every score
+        where some change lies (values may repeat between them: the same step function).
+        """
+        return _accumulate_resamples(self, clip_weights, n_ref, ref_length_s, classes)
 
     def clip_counts(self, threshold: float, n_clips: int) -> tuple[np.ndarray, np.ndarray]:
         """TP and FP of each clip and class at ``threshold`` (score > threshold): two (n_clips, C) int arrays.
@@ -325,3 +355,47 @@ def _accumulate(changes: IntersectionChanges, clip_weights: np.ndarray | None, w
         tuple(changes.classes[c] for c in which), tuple(change_points), tuple(tp), tuple(fp), tuple(ct_rate),
         n_ref[which], ref_length_s[which], np.asarray(changes.floor, dtype=np.float64)[which],
     )
+
+
+#: (clip and other class, resample) weights of the cross-trigger sums built at once (bounds memory: 8 bytes each).
+VALUES_PER_CHUNK = 1 << 22
+
+
+def _accumulate_resamples(changes, clip_weights, n_ref, ref_length_s, which) -> list[ResampledCurve]:
+    """The resampled curve of each of the ``which`` classes (see :meth:`IntersectionChanges.accumulate_resamples`)."""
+    n_resamples, n_clips = np.shape(clip_weights)
+    n_classes = len(changes.classes)
+    which = np.arange(n_classes) if which is None else np.asarray(which, dtype=np.int64)
+    weights_t = np.ascontiguousarray(np.asarray(clip_weights, dtype=np.float64).T)  # (n_clips, R)
+    has_ref = n_ref > 0
+    inverse_length_t = np.ascontiguousarray(np.where(has_ref, 1.0 / np.where(has_ref, ref_length_s, 1.0), 0.0).T)  # (C, R)
+    order = np.argsort(changes.label.astype(np.int32), kind="stable")
+    bounds = np.searchsorted(changes.label[order], np.arange(n_classes + 1))
+    floor = np.asarray(changes.floor, dtype=np.float64)
+    per_class = []
+    for c in which:
+        mine = order[bounds[c] : bounds[c + 1]]
+        points, position = np.unique(changes.rank[mine], return_inverse=True)
+        stat, clip, delta = changes.stat[mine], changes.clip[mine], changes.delta[mine].astype(np.float64)
+        m = len(points)
+        counts = stat < _CT
+        # table[stat, point, resample]: the weighted sum of the changes of that statistic at that score.
+        table = np.zeros((3, m, n_resamples))
+        by_point = sparse.csr_matrix((delta[counts], (stat[counts] * m + position[counts], clip[counts])), shape=(2 * m, n_clips))
+        table[:_CT] = (by_point @ weights_t).reshape(2, m, n_resamples)
+        # A cross-trigger on class j in a clip weighs w[clip] / T_j on a resample: one weight row per (clip, j) pair.
+        cross = ~counts
+        pair, pair_of = np.unique(clip[cross] * n_classes + (stat[cross] - _CT), return_inverse=True)
+        for start in range(0, len(pair), max(1, VALUES_PER_CHUNK // n_resamples)):
+            part = slice(start, start + max(1, VALUES_PER_CHUNK // n_resamples))
+            pair_weights = weights_t[pair[part] // n_classes] * inverse_length_t[pair[part] % n_classes]  # (pairs, R)
+            inside = (pair_of >= start) & (pair_of < start + len(pair_weights))
+            to_point = sparse.csr_matrix((delta[cross][inside], (position[cross][inside], pair_of[inside] - start)),
+                                         shape=(m, len(pair_weights)))
+            table[_CT] += to_point @ pair_weights
+        table[_CT] /= np.maximum(has_ref.sum(axis=1) - has_ref[:, c], 1)  # the other classes with events
+        summed = np.zeros((3, n_resamples, m + 1))
+        summed[:, :, :-1] = np.cumsum(table[:, ::-1], axis=1)[:, ::-1].transpose(0, 2, 1)
+        per_class.append(ResampledCurve(changes.levels[c][points], np.rint(summed[_TP]).astype(np.int64),
+                                        np.rint(summed[_FP]).astype(np.int64), summed[_CT], n_ref[:, c], float(floor[c])))
+    return per_class

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import IntersectionCurves
+from tbfl.evaluation.metrics.intersection_based.intermediate_statistics import IntersectionCurves, ResampledCurve
 
 SECONDS_PER_HOUR = 3600.0
 #: eFPR points of the PSD-ROC handled at once when the class ROCs are combined (bounds memory).
@@ -176,12 +176,40 @@ def staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.nd
     Only the points where the TPR rises are kept (the same step function).
     Always starts at eFPR 0 (the all-off point is among the inputs).
     """
-    order = np.lexsort((tpr, efpr))
-    tpr, efpr = np.maximum.accumulate(tpr[order]), efpr[order]
-    last = np.append(efpr[1:] != efpr[:-1], True)
-    tpr, efpr = tpr[last & (efpr <= max_efpr)], efpr[last & (efpr <= max_efpr)]
-    rises = np.append(True, tpr[1:] > tpr[:-1])
-    return efpr[rises], tpr[rises]
+    return staircases(np.asarray(tpr)[None], np.asarray(efpr)[None], max_efpr)[0]
+
+
+def staircases(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`staircase` of each row of ``tpr`` and ``efpr`` (R, n): R ROCs, sorted row by row at once."""
+    order = np.argsort(efpr, axis=1, kind="stable")
+    efpr = np.take_along_axis(efpr, order, axis=1)
+    tpr = np.maximum.accumulate(np.take_along_axis(tpr, order, axis=1), axis=1)
+    # Each eFPR keeps the best TPR of its group (its last, after the running maximum), if it rises above the
+    # previous group's (the point just before the group starts).
+    new = np.ones(efpr.shape, dtype=bool)
+    new[:, 1:] = efpr[:, 1:] != efpr[:, :-1]
+    last = np.ones(efpr.shape, dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    start = np.maximum.accumulate(np.where(new, np.arange(efpr.shape[1]), 0), axis=1)
+    before = np.where(start > 0, np.take_along_axis(tpr, np.maximum(start - 1, 0), axis=1), -np.inf)
+    keep = last & (efpr <= max_efpr) & (tpr > before)
+    ends = np.cumsum(keep.sum(axis=1))[:-1]
+    return list(zip(np.split(efpr[keep], ends), np.split(tpr[keep], ends)))
+
+
+def resampled_class_rocs(
+    curve: ResampledCurve, dataset_duration_s: np.ndarray, *, alpha_ct: float, max_efpr: float,
+    thresholds: np.ndarray | None = None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One class's ROC staircase on each resample (:func:`class_rocs` of its curve; ``dataset_duration_s`` (R,))."""
+    tp, fp, ct_rate = curve.tp, curve.fp, curve.ct_rate
+    if thresholds is not None:
+        thresholds = np.asarray(thresholds, dtype=np.float64)
+        at = np.searchsorted(curve.change_points, thresholds[thresholds >= curve.floor], side="right")
+        tp, fp, ct_rate = (np.concatenate([values[:, at], np.zeros((len(values), 1), values.dtype)], axis=1)
+                           for values in (tp, fp, ct_rate))
+    efpr = (fp / dataset_duration_s[:, None] + alpha_ct * ct_rate) * SECONDS_PER_HOUR
+    return staircases(tp / np.maximum(curve.n_ref, 1)[:, None], efpr, max_efpr)
 
 
 def _area(y: np.ndarray, x: np.ndarray, max_x: float) -> float:
