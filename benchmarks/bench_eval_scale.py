@@ -61,11 +61,49 @@ def peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its ended children (the workers of ``jobs``)."""
+    return sum(sum(resource.getrusage(who)[:2]) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
 def make_case(size):
     from tbfl.evaluation.simulate import simulate_array_case
 
     n_clips, n_classes, n_frames, seed = size
     return simulate_array_case(n_clips, n_classes, n_frames=n_frames, seed=seed)
+
+
+class ProcessTreeMemory:
+    """The peak, over time, of the summed proportional set size (PSS: shared pages split between their sharers) of this
+    process and its children (the forked workers of ``jobs``), sampled every 0.2 s from /proc/PID/smaps_rollup."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.peak_gb, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "ProcessTreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import os
+
+        me = os.getpid()
+        while not self._stop.wait(0.2):
+            total_kb = 0
+            children = open(f"/proc/{me}/task/{me}/children").read().split()
+            for pid in [me, *children]:
+                try:
+                    total_kb += next(int(line.split()[1]) for line in open(f"/proc/{pid}/smaps_rollup") if line.startswith("Pss:"))
+                except (OSError, StopIteration):
+                    pass  # a worker that just ended
+            self.peak_gb = max(self.peak_gb, total_kb * 1024 / 1e9)
 
 
 def limit_memory(limit_gb: float) -> None:
@@ -123,15 +161,19 @@ def suite_child(size, limit_gb, options, queue) -> None:
         gc.collect()
         scores, times_s, classes = read_score_store(path)
         stages.append(("write the score store, drop the case, map the store", time.perf_counter() - start, peak_gb()))
-    start, cpu_start_s = time.perf_counter(), sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+    start, cpu_start_s = time.perf_counter(), cpu_seconds()
     try:
-        result = evaluate_scores(scores, events, durations, classes, frame_hop_s=hop_s, median_filter_s=0.0,
-                                 times_s=times_s, **options)
+        with ProcessTreeMemory() as tree:
+            result = evaluate_scores(scores, events, durations, classes, frame_hop_s=hop_s, median_filter_s=0.0,
+                                     times_s=times_s, **options)
     except MemoryError:
         queue.put({"stages": stages, "error": f"MemoryError at the {limit_gb:g} GB limit"})
         return
-    cpu_s = sum(resource.getrusage(resource.RUSAGE_SELF)[:2]) - cpu_start_s
-    stages.append((f"tbfl evaluate_scores: the full suite (CPU {cpu_s:.0f} s)", time.perf_counter() - start, peak_gb()))
+    cpu_s = cpu_seconds() - cpu_start_s
+    jobs = options.get("jobs", 1)
+    stages.append((f"tbfl evaluate_scores: the full suite, jobs {jobs} (CPU {cpu_s:.0f} s)", time.perf_counter() - start, peak_gb()))
+    if jobs > 1:
+        stages.append(("  the same, peak PSS of the process and its workers together", time.perf_counter() - start, tree.peak_gb))
     queue.put({"stages": stages, "result": result.to_dict(), "n_events": len(events)})
 
 

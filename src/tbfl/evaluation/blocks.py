@@ -43,6 +43,7 @@ from tbfl.evaluation.bootstrap import (
     event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
     resampled_counts, resampled_rocs,
 )
+from tbfl.evaluation.metrics.auroc import Auroc
 from tbfl.evaluation.metrics.clip_based import clip_scores, clip_statistics
 from tbfl.evaluation.metrics.collar_based import collar_clip_counts
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
@@ -212,7 +213,8 @@ class BlockMetrics:
             values[f"{name}_f1"] = np.array([FScore.from_counts(s.classes, s.f1_threshold, *c).f1_macro for c in counts])
             values[f"{name}_error_rate"] = np.array([
                 ErrorRate.from_counts(s.classes, s.f1_threshold, *c).error_rate_macro for c in counts])
-            values[f"{name}_auroc"] = np.array([a.mean for a in items.auroc(s.auroc_max_fpr, clip_weights=r["weights"])])
+            values[f"{name}_auroc"] = np.array([Auroc.from_values(s.classes, s.auroc_max_fpr, per_class).mean
+                                                for per_class in r[f"{name}_auroc"]])
         return values
 
 
@@ -323,6 +325,8 @@ def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
     del grid
     if not c.psds_only:
         result.update(_f1_counts(s, block, intervals.above(f1_floor), c.reference, n_clips, c.weights))
+        if c.weights is not None:
+            result.update(_resampled_aurocs(c, block, result))
     runs = intervals.above(psds_runs_floor).in_class_set(int(block[0]), n_classes)
     del intervals
     for name, scenario in scenarios.items():
@@ -340,6 +344,20 @@ def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
                 result["resampled_rocs"][name + suffix] = per_resample
         del changes, curves  # before the next scenario's
     return result
+
+
+def _resampled_aurocs(context: _BlockContext, block: np.ndarray, result: dict) -> dict[str, np.ndarray]:
+    """"resampled_clip_auroc" (and "resampled_segment_auroc"): (R, len(block)) each resample's AUROC of the block's classes."""
+    s = context.settings
+    first, stop = int(block[0]), int(block[-1]) + 1
+    classes = s.classes[first:stop]
+    items = {"clip": clip_statistics(classes, result["clip_scores"], context.reference.class_block(first, stop))}
+    if context.segments is not None:
+        segments = context.segments
+        items["segment"] = ItemStatistics(classes, result["segment_scores"], segments.positive[:, first:stop], segments.clip,
+                                          len(context.clip_ids))
+    return {f"resampled_{name}_auroc": np.array([a.per_class for a in family.auroc(s.auroc_max_fpr, clip_weights=context.weights)])
+            for name, family in items.items()}
 
 
 def _gather(metrics: BlockMetrics, block: np.ndarray, result: dict) -> None:
@@ -361,8 +379,9 @@ def _gather(metrics: BlockMetrics, block: np.ndarray, result: dict) -> None:
         r = metrics.resampled
         for name in ("collar_tp", "collar_n_sys"):
             r[name][:, :, first:stop] = result["resampled_" + name]
-        for name in ("intersection_tp", "intersection_fp"):
-            r[name][:, first:stop] = result["resampled_" + name]
+        for name in ("intersection_tp", "intersection_fp", "clip_auroc", "segment_auroc"):
+            if "resampled_" + name in result:
+                r[name][:, first:stop] = result["resampled_" + name]
 
 
 def _check_bootstrap_memory(n_resamples: int, n_swept: int, n_classes: int, n_events: int, n_clips: int) -> None:
@@ -396,6 +415,8 @@ def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int,
         "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),
         "intersection_fp": np.zeros((n_resamples, n_classes), dtype=np.int64),
+        "clip_auroc": np.full((n_resamples, n_classes), np.nan),
+        "segment_auroc": np.full((n_resamples, n_classes), np.nan),
         "weights": weights,
     }
 

@@ -40,18 +40,20 @@ class Auroc:
 
 
 def staircase_auroc(tp: np.ndarray, fp: np.ndarray, max_fpr: float | None = None) -> np.ndarray:
-    """AUROC of each row of the (R, m) cumulative TP and FP counts at descending thresholds (each row starts at the
-    all-off point 0, 0 and ends at every item: its last entries are N_pos and N_neg); (R,), NaN for a row without
-    positives or negatives.
+    """AUROC of each column of the (m, R) cumulative TP and FP counts at descending thresholds (each column starts at
+    the all-off point 0, 0 and ends at every item: its last entries are N_pos and N_neg); (R,), NaN for a column
+    without positives or negatives.
 
-    The counts only grow along a row, so the points are already sorted by FPR, then TPR; the area is the sum of
+    The counts only grow down a column, so the points are already sorted by FPR, then TPR; the area is the sum of
     each point's TPR times the FPR step to the next point (the last to ``max_fpr``), with FPRs cut at ``max_fpr``.
     """
     tp, fp = np.asarray(tp, np.float64), np.asarray(fp, np.float64)
-    n_pos, n_neg = tp[:, -1:], fp[:, -1:]
-    defined = (n_pos[:, 0] > 0) & (n_neg[:, 0] > 0)
-    tpr, fpr = tp / np.where(n_pos > 0, n_pos, 1), fp / np.where(n_neg > 0, n_neg, 1)
+    n_pos, n_neg = tp[-1], fp[-1]
+    defined = (n_pos > 0) & (n_neg > 0)
     end = 1.0 if max_fpr is None else max_fpr
-    cut = np.minimum(fpr, end)
-    widths = np.diff(cut, axis=1, append=end)
-    return np.where(defined, np.sum(tpr * widths, axis=1) / end, np.nan)
+    fpr = fp / np.where(defined, n_neg, 1)
+    # Points past the first one at or beyond max_fpr in every column add nothing.
+    stop = int(np.argmax((fpr >= end).all(axis=1))) + 1 if (fpr >= end).all(axis=1).any() else len(fpr)
+    tpr, cut = tp[:stop] / np.where(defined, n_pos, 1), np.minimum(fpr[:stop], end)
+    widths = np.diff(cut, axis=0, append=np.full((1, cut.shape[1]), end))
+    return np.where(defined, np.sum(tpr * widths, axis=0) / end, np.nan)

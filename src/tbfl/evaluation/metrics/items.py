@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from tbfl.evaluation.metrics.auroc import Auroc, staircase_auroc
 from tbfl.evaluation.metrics.error_rate import ErrorRate
@@ -76,21 +77,15 @@ class ItemMetrics:
         return {"f1": self.fscore.to_dict(), "error_rate": self.error_rate.to_dict(), "auroc": self.auroc.to_dict()}
 
 
-#: (item, resample) weights summed at once by the AUROC (bounds memory: 8 bytes each).
-_VALUES_PER_CHUNK = 1 << 22
-
-
 def _class_auroc(score, positive, clip, clip_weights, max_fpr):
     """(R,) AUROC of one class's items, each counted ``clip_weights[r, clip]`` times on resample r."""
     order = np.argsort(-score, kind="stable")
     score, positive, clip = score[order], positive[order], clip[order]
-    # The statistics change only after the last item of each distinct score.
-    last = np.append(score[1:] != score[:-1], True)
-    aurocs = []
-    for start in range(0, len(clip_weights), max(1, _VALUES_PER_CHUNK // max(len(score), 1))):
-        weights = clip_weights[start : start + max(1, _VALUES_PER_CHUNK // max(len(score), 1))][:, clip]  # (R, n_items)
-        tp = np.cumsum(np.where(positive, weights, 0.0), axis=1)[:, last]
-        fp = np.cumsum(np.where(positive, 0.0, weights), axis=1)[:, last]
-        zero = np.zeros((len(weights), 1))
-        aurocs.append(staircase_auroc(np.hstack([zero, tp]), np.hstack([zero, fp]), max_fpr))
-    return np.concatenate(aurocs)
+    # The statistics change only after the last item of each distinct score: one point per distinct score.
+    point = np.cumsum(np.append(True, score[1:] != score[:-1])) - 1
+    n_points, weights_t = int(point[-1]) + 1 if len(point) else 0, np.ascontiguousarray(clip_weights.T)  # (n_clips, R)
+    counts = []
+    for kind in (positive, ~positive):
+        per_point = sparse.csr_matrix((np.ones(kind.sum()), (point[kind], clip[kind])), shape=(n_points, len(weights_t)))
+        counts.append(np.cumsum(np.vstack([np.zeros((1, len(clip_weights))), per_point @ weights_t]), axis=0))
+    return staircase_auroc(*counts, max_fpr)
