@@ -63,6 +63,26 @@ def test_bootstrap_intervals_cover_the_new_metrics(random_cases):
         assert low <= mean <= high and low < high, name
 
 
+def test_auroc_in_chunks_of_points_stopping_past_max_fpr_equals_one_pass(monkeypatch):
+    """Summing a few scores at a time and stopping once every resample's FPR reached max_fpr changes no value."""
+    from tbfl.evaluation.metrics import items as items_module
+
+    rng = np.random.default_rng(3)
+    n_clips, per_clip = 40, 5
+    clip = np.repeat(np.arange(n_clips), per_clip)
+    scores = np.round(rng.uniform(0, 1, (len(clip), 4)), 2)
+    positive = rng.uniform(0, 1, (len(clip), 4)) < 0.3
+    items = ItemStatistics(("a", "b", "c", "d"), scores, positive, clip, n_clips)
+    weights = rng.integers(0, 3, (5, n_clips))
+    whole = {max_fpr: (items.auroc(max_fpr), items.auroc(max_fpr, clip_weights=weights)) for max_fpr in (None, 0.05, 0.3)}
+    monkeypatch.setattr(items_module, "_POINTS_PER_CHUNK", 3)
+    for max_fpr, (one, resampled) in whole.items():
+        assert 0 < one.mean < 1
+        np.testing.assert_allclose(items.auroc(max_fpr).per_class, one.per_class, atol=1e-12)
+        for chunked, single in zip(items.auroc(max_fpr, clip_weights=weights), resampled):
+            np.testing.assert_allclose(chunked.per_class, single.per_class, atol=1e-12)
+
+
 def test_a_resample_counts_each_item_as_often_as_its_clip_is_drawn():
     rng = np.random.default_rng(0)
     n_clips, per_clip = 7, 4
@@ -87,6 +107,25 @@ def test_settings_are_checked(random_cases):
         evaluate(case, segment_length_s=0.0)
     with pytest.raises(ValueError, match="max_fpr"):
         evaluate(case, auroc_max_fpr=1.5)
+
+
+def test_pipsds_reuses_the_main_filter_s_rocs_and_equals_separate_passes_under_the_bootstrap(random_cases):
+    """The filter length of the main evaluation is not evaluated again; the bootstrap's lower eFPR floor changes nothing."""
+    from tbfl.evaluation.metrics.intersection_based import postprocessing_independent_psds
+
+    case = random_cases[1]
+    lengths_s = (0.0, 0.45, 1.0)
+    result = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                             median_filter_s=0.45, bootstrap=5, pipsds_filters_s=lengths_s)
+    separate = [evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                                median_filter_s=length_s) for length_s in lengths_s]
+    n_ref = case.events["event_label"].value_counts().reindex(case.classes, fill_value=0).to_numpy()
+    for name, scenario in (("psds1", PSDS1), ("psds2", PSDS2)):
+        expected = postprocessing_independent_psds(
+            case.classes, [getattr(r, f"{name}_threshold_free").class_rocs for r in separate], n_ref,
+            alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr)
+        assert getattr(result, f"pi{name}").value == pytest.approx(expected.value, abs=1e-12)
+        assert getattr(result, f"pi{name}").value > max(getattr(r, f"{name}_threshold_free").value for r in separate) - 1e-12
 
 
 @pytest.mark.parametrize("case_index", range(2))

@@ -189,22 +189,29 @@ def evaluate(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
         **metrics.more_metrics(),
-        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs),
+        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, metrics.rocs),
     )
 
 
-def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs) -> dict[str, Psds]:
-    """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without)."""
+def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, main_rocs) -> dict[str, Psds]:
+    """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without).
+
+    A length that is the main evaluation's one median filter takes its class ROCs (``main_rocs``) instead of a pass.
+    """
     if settings.pipsds_filters_s is None:
         return {}
     rocs: dict[str, list] = {"psds1": [], "psds2": []}
     for length_s in settings.pipsds_filters_s:
-        filtered = replace(settings, median_filter_s=length_s, median_filter_frames=median_filter_frames(length_s, settings.frame_hop_s),
-                           median_filter_frames_per_class=None, sebb=None, bootstrap=0)
-        metrics = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s,
-                                  frames_per_block=frames_per_block, psds_only=True, jobs=jobs)
+        frames = median_filter_frames(length_s, settings.frame_hop_s)
+        if settings.median_filter_frames_per_class is None and settings.sebb is None and frames == settings.median_filter_frames:
+            class_rocs = main_rocs
+        else:
+            filtered = replace(settings, median_filter_s=length_s, median_filter_frames=frames,
+                               median_filter_frames_per_class=None, sebb=None, bootstrap=0)
+            class_rocs = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s,
+                                         frames_per_block=frames_per_block, psds_only=True, jobs=jobs).rocs
         for name in rocs:
-            rocs[name].append(metrics.rocs[f"{name}_threshold_free"])
+            rocs[name].append(class_rocs[f"{name}_threshold_free"])
     scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
     return {f"pi{name}": postprocessing_independent_psds(settings.classes, per_filter, reference.counts(),
                                                          alpha_st=scenarios[name].alpha_st, max_efpr=scenarios[name].max_efpr)

@@ -39,21 +39,19 @@ class Auroc:
                 "per_class": {name: None if np.isnan(v) else float(v) for name, v in zip(self.classes, self.per_class)}}
 
 
-def staircase_auroc(tp: np.ndarray, fp: np.ndarray, max_fpr: float | None = None) -> np.ndarray:
-    """AUROC of each column of the (m, R) cumulative TP and FP counts at descending thresholds (each column starts at
-    the all-off point 0, 0 and ends at every item: its last entries are N_pos and N_neg); (R,), NaN for a column
-    without positives or negatives.
+def staircase_auroc(tp: np.ndarray, fp: np.ndarray, n_pos: np.ndarray, n_neg: np.ndarray, max_fpr: float | None = None) -> np.ndarray:
+    """AUROC of each column of the (m, R) cumulative TP and FP counts at descending thresholds, with (R,) ``n_pos`` and
+    ``n_neg`` positives and negatives; (R,), NaN for a column without positives or negatives.
 
     The counts only grow down a column, so the points are already sorted by FPR, then TPR; the area is the sum of
     each point's TPR times the FPR step to the next point (the last to ``max_fpr``), with FPRs cut at ``max_fpr``.
+    The all-off point (0, 0) adds nothing and is not needed, nor are the points after the first one at or beyond
+    ``max_fpr`` in every column (the rows may stop there).
     """
-    tp, fp = np.asarray(tp, np.float64), np.asarray(fp, np.float64)
-    n_pos, n_neg = tp[-1], fp[-1]
+    n_pos, n_neg = np.asarray(n_pos, np.float64), np.asarray(n_neg, np.float64)
     defined = (n_pos > 0) & (n_neg > 0)
     end = 1.0 if max_fpr is None else max_fpr
-    fpr = fp / np.where(defined, n_neg, 1)
-    # Points past the first one at or beyond max_fpr in every column add nothing.
-    stop = int(np.argmax((fpr >= end).all(axis=1))) + 1 if (fpr >= end).all(axis=1).any() else len(fpr)
-    tpr, cut = tp[:stop] / np.where(defined, n_pos, 1), np.minimum(fpr[:stop], end)
+    tpr = np.asarray(tp, np.float64) / np.where(defined, n_pos, 1)
+    cut = np.minimum(np.asarray(fp, np.float64) / np.where(defined, n_neg, 1), end)
     widths = np.diff(cut, axis=0, append=np.full((1, cut.shape[1]), end))
     return np.where(defined, np.sum(tpr * widths, axis=0) / end, np.nan)

@@ -50,7 +50,8 @@ class ItemStatistics:
     def auroc(self, max_fpr: float | None = None, clip_weights: np.ndarray | None = None) -> Auroc | list[Auroc]:
         """AUROC of every class (partial up to ``max_fpr``); with ``clip_weights`` (R, n_clips), one per resample."""
         weights = np.ones((1, self.n_clips)) if clip_weights is None else np.asarray(clip_weights, dtype=np.float64)
-        per_class = np.column_stack([_class_auroc(self.scores[:, c], self.positive[:, c], self.clip, weights, max_fpr)
+        weights_t = np.ascontiguousarray(weights.T)
+        per_class = np.column_stack([_class_auroc(self.scores[:, c], self.positive[:, c], self.clip, weights_t, max_fpr)
                                      for c in range(len(self.classes))]) if len(self.classes) else np.zeros((len(weights), 0))
         aurocs = [Auroc.from_values(self.classes, max_fpr, values) for values in per_class]
         return aurocs[0] if clip_weights is None else aurocs
@@ -77,15 +78,30 @@ class ItemMetrics:
         return {"f1": self.fscore.to_dict(), "error_rate": self.error_rate.to_dict(), "auroc": self.auroc.to_dict()}
 
 
-def _class_auroc(score, positive, clip, clip_weights, max_fpr):
-    """(R,) AUROC of one class's items, each counted ``clip_weights[r, clip]`` times on resample r."""
+#: Distinct scores whose (score, resample) counts are summed at once by :func:`_class_auroc`.
+_POINTS_PER_CHUNK = 1 << 13
+
+
+def _class_auroc(score, positive, clip, weights_t, max_fpr):
+    """(R,) AUROC of one class's items, each counted ``weights_t[clip, r]`` times on resample r.
+
+    One point per distinct score (the statistics change after its last item), summed by clip in sparse products a
+    chunk of points at a time, from the highest score down until every resample's FPR has reached ``max_fpr``.
+    """
     order = np.argsort(-score, kind="stable")
     score, positive, clip = score[order], positive[order], clip[order]
-    # The statistics change only after the last item of each distinct score: one point per distinct score.
-    point = np.cumsum(np.append(True, score[1:] != score[:-1])) - 1
-    n_points, weights_t = int(point[-1]) + 1 if len(point) else 0, np.ascontiguousarray(clip_weights.T)  # (n_clips, R)
-    counts = []
+    point = np.cumsum(np.append(True, score[1:] != score[:-1])) - 1 if len(score) else np.zeros(0, np.int64)
+    n_points, (n_clips, n_resamples) = (int(point[-1]) + 1 if len(point) else 0), weights_t.shape
+    totals, per_point = [], []
     for kind in (positive, ~positive):
-        per_point = sparse.csr_matrix((np.ones(kind.sum()), (point[kind], clip[kind])), shape=(n_points, len(weights_t)))
-        counts.append(np.cumsum(np.vstack([np.zeros((1, len(clip_weights))), per_point @ weights_t]), axis=0))
-    return staircase_auroc(*counts, max_fpr)
+        totals.append(np.bincount(clip[kind], minlength=n_clips) @ weights_t)
+        per_point.append(sparse.csr_matrix((np.ones(kind.sum()), (point[kind], clip[kind])), shape=(n_points, n_clips)))
+    end = 1.0 if max_fpr is None else max_fpr
+    tp, fp, carry = [np.zeros((0, n_resamples))], [np.zeros((0, n_resamples))], np.zeros((2, n_resamples))
+    for start in range(0, n_points, _POINTS_PER_CHUNK):
+        for counts, matrix, k in ((tp, per_point[0], 0), (fp, per_point[1], 1)):
+            counts.append(np.cumsum(matrix[start : start + _POINTS_PER_CHUNK] @ weights_t, axis=0) + carry[k])
+            carry[k] = counts[-1][-1]
+        if np.all(np.where(totals[1] > 0, carry[1] / np.where(totals[1] > 0, totals[1], 1) >= end, True)):
+            break
+    return staircase_auroc(np.vstack(tp), np.vstack(fp), *totals, max_fpr)

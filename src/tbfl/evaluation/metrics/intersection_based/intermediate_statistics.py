@@ -93,7 +93,8 @@ class ResampledCurve:
     """One class's counts on each of R resamples, as :class:`IntersectionCurves` holds them for one clip set.
 
     ``change_points`` (m,) ascending scores (shared by the resamples; values may repeat between them);
-    ``tp``, ``fp`` (R, m + 1) int and ``ct_rate`` (R, m + 1); ``n_ref`` (R,); ``floor`` as :attr:`IntersectionCurves.floor`.
+    ``tp``, ``fp`` (R, m + 1) whole numbers as float64 and ``ct_rate`` (R, m + 1); ``n_ref`` (R,); ``floor`` as
+    :attr:`IntersectionCurves.floor`.
     """
 
     change_points: np.ndarray
@@ -379,23 +380,25 @@ def _accumulate_resamples(changes, clip_weights, n_ref, ref_length_s, which) -> 
         stat, clip, delta = changes.stat[mine], changes.clip[mine], changes.delta[mine].astype(np.float64)
         m = len(points)
         counts = stat < _CT
-        # table[stat, point, resample]: the weighted sum of the changes of that statistic at that score.
-        table = np.zeros((3, m, n_resamples))
+        # table[stat, resample, point]: the weighted sum of the changes of that statistic at that score.
+        table = np.empty((3, n_resamples, m))
         by_point = sparse.csr_matrix((delta[counts], (stat[counts] * m + position[counts], clip[counts])), shape=(2 * m, n_clips))
-        table[:_CT] = (by_point @ weights_t).reshape(2, m, n_resamples)
+        table[:_CT] = (by_point @ weights_t).reshape(2, m, n_resamples).transpose(0, 2, 1)
         # A cross-trigger on class j in a clip weighs w[clip] / T_j on a resample: one weight row per (clip, j) pair.
         cross = ~counts
         pair, pair_of = np.unique(clip[cross] * n_classes + (stat[cross] - _CT), return_inverse=True)
+        ct = np.zeros((m, n_resamples))
         for start in range(0, len(pair), max(1, VALUES_PER_CHUNK // n_resamples)):
             part = slice(start, start + max(1, VALUES_PER_CHUNK // n_resamples))
             pair_weights = weights_t[pair[part] // n_classes] * inverse_length_t[pair[part] % n_classes]  # (pairs, R)
             inside = (pair_of >= start) & (pair_of < start + len(pair_weights))
             to_point = sparse.csr_matrix((delta[cross][inside], (position[cross][inside], pair_of[inside] - start)),
                                          shape=(m, len(pair_weights)))
-            table[_CT] += to_point @ pair_weights
-        table[_CT] /= np.maximum(has_ref.sum(axis=1) - has_ref[:, c], 1)  # the other classes with events
+            ct += to_point @ pair_weights
+        table[_CT] = ct.T / np.maximum(has_ref.sum(axis=1) - has_ref[:, c], 1)[:, None]  # the other classes with events
+        # Summed from the highest score down; the last column (threshold above every score) stays 0. TP and FP
+        # are sums of whole numbers, exact in float64.
         summed = np.zeros((3, n_resamples, m + 1))
-        summed[:, :, :-1] = np.cumsum(table[:, ::-1], axis=1)[:, ::-1].transpose(0, 2, 1)
-        per_class.append(ResampledCurve(changes.levels[c][points], np.rint(summed[_TP]).astype(np.int64),
-                                        np.rint(summed[_FP]).astype(np.int64), summed[_CT], n_ref[:, c], float(floor[c])))
+        np.cumsum(table[:, :, ::-1], axis=2, out=summed[:, :, -2::-1])
+        per_class.append(ResampledCurve(changes.levels[c][points], summed[_TP], summed[_FP], summed[_CT], n_ref[:, c], float(floor[c])))
     return per_class

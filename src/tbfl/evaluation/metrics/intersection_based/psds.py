@@ -180,8 +180,16 @@ def staircase(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> tuple[np.nd
 
 
 def staircases(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> list[tuple[np.ndarray, np.ndarray]]:
-    """:func:`staircase` of each row of ``tpr`` and ``efpr`` (R, n): R ROCs, sorted row by row at once."""
-    order = np.argsort(efpr, axis=1, kind="stable")
+    """:func:`staircase` of each row of ``tpr`` and ``efpr`` (R, n): R ROCs, sorted row by row at once.
+
+    Any order of the points gives the same ROC; rows in ascending-threshold order (eFPR mostly falling, as the
+    curves hold them) sort fastest: they are sorted from their end, where the merge sort finds long runs.
+    """
+    # Points beyond max_efpr in every row change no ROC (they sort after every kept point): left out before sorting.
+    useful = (efpr <= max_efpr).any(axis=0)
+    efpr, tpr = efpr[:, useful], tpr[:, useful]
+    n = efpr.shape[1]
+    order = n - 1 - np.argsort(efpr[:, ::-1], axis=1, kind="stable")
     efpr = np.take_along_axis(efpr, order, axis=1)
     tpr = np.maximum.accumulate(np.take_along_axis(tpr, order, axis=1), axis=1)
     # Each eFPR keeps the best TPR of its group (its last, after the running maximum), if it rises above the
@@ -190,7 +198,7 @@ def staircases(tpr: np.ndarray, efpr: np.ndarray, max_efpr: float) -> list[tuple
     new[:, 1:] = efpr[:, 1:] != efpr[:, :-1]
     last = np.ones(efpr.shape, dtype=bool)
     last[:, :-1] = new[:, 1:]
-    start = np.maximum.accumulate(np.where(new, np.arange(efpr.shape[1]), 0), axis=1)
+    start = np.maximum.accumulate(np.where(new, np.arange(n), 0), axis=1)
     before = np.where(start > 0, np.take_along_axis(tpr, np.maximum(start - 1, 0), axis=1), -np.inf)
     keep = last & (efpr <= max_efpr) & (tpr > before)
     ends = np.cumsum(keep.sum(axis=1))[:-1]
