@@ -98,6 +98,21 @@ def test_bad_psds_option_exit_2(files, capsys):
     assert exit_.value.code == 2 and "PSDS dtc must be in [0, 1], got 2.0" in capsys.readouterr().err
 
 
+def test_jobs_give_the_same_json_and_zero_jobs_exit_2(files, capsys):
+    """--jobs reaches the evaluation (this small case is one block of classes: the forked workers themselves are
+    tested in test_eval_blocks); same JSON, and a job count below 1 is refused."""
+    case, tmp_path = files
+    common = ("--bootstrap", "4", "--segment-length-s", "1", "--pipsds", "0,0.45")
+    assert run(tmp_path, *common, "--out", str(tmp_path / "one.json")) == 0
+    assert run(tmp_path, *common, "--jobs", "2", "--out", str(tmp_path / "two.json")) == 0
+    assert (tmp_path / "one.json").read_text() == (tmp_path / "two.json").read_text()
+    assert run(tmp_path, "--psds-only", "--jobs", "2", "--out", str(tmp_path / "psds.json")) == 0
+    assert json.loads((tmp_path / "psds.json").read_text())["psds1"] == json.loads((tmp_path / "one.json").read_text())["psds1"]
+    capsys.readouterr()
+    assert run(tmp_path, "--jobs", "0") == 2
+    assert "jobs must be at least 1, got 0" in capsys.readouterr().err
+
+
 def test_psds_only_gives_the_full_evaluation_s_psds(files, capsys):
     """--psds-only (the block-wise path for large sets) equals the PSDS values of the full evaluation."""
     case, tmp_path = files
