@@ -21,8 +21,10 @@ def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0
     folder = archive / f"{dataset}-{configuration}_s{seed}"
     folder.mkdir(parents=True)
     (folder / "config.yaml").write_text(yaml.safe_dump({"data": {"root": f"data/study2/{dataset}"}}))
+    loss = configuration.split("_")[0]  # the configurations are named after their loss
     (folder / "class_weights.json").write_text(json.dumps({
-        "k": {"auto": True, "chosen": k, "target": 1.0},
+        "loss": {"name": loss, "k": "auto"},  # every run records the recipe's k, used or not
+        **({"k": {"auto": True, "chosen": k, "target": 1.0}} if loss == "tbfl" else {}),
         "statistics": {"classes": list(CLASSES), "avg_event_duration_s": list(DURATIONS_S)},
     }))
     f1 = {name: {"f1": value} for name, value in zip(CLASSES, per_class)}
@@ -221,3 +223,10 @@ def test_report_has_h3_between_h2_and_h4(tmp_path):
     assert "| 1 | 4 | tbfl_kauto4_g2 | 2 | 401: 4000, 402: 4400 | 4200 | 401: 0.690, 402: 0.694 | 0.692 | best |" in text
     assert "larger at scale 1.0: **yes**" in text and "interval\" (confirmed when" in text and text.rstrip().endswith("|")
     assert "best k's interval\" (confirmed when no other target is confirmed above target 1, refuted when one is): **confirmed**" in text
+
+
+def test_only_tbfl_runs_carry_a_k(h1_archive):
+    """A BCE run's class_weights.json records the recipe's k: auto too; it is not a k that run used."""
+    runs = study2.load_runs(h1_archive).set_index("run")
+    assert runs.loc[f"{PAPER[0]}-{TBFL}_s1", "k"] == 290
+    assert pd.isna(runs.loc[f"{PAPER[0]}-{BCE}_s1", "k"])

@@ -87,7 +87,8 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
         statistics = weights["statistics"]
         short = [c for c, duration_s in zip(statistics["classes"], statistics["avg_event_duration_s"]) if duration_s < SHORT_EVENT_S]
         long = [c for c in statistics["classes"] if c not in short]
-        k = weights.get("k", weights.get("loss", {}).get("k"))
+        # k is TBFL's; other losses record the recipe's unused default, which is left out.
+        k = weights.get("k", weights.get("loss", {}).get("k")) if weights.get("loss", {}).get("name") == "tbfl" else None
         rows.append({
             "run": folder.path.name, "dataset": dataset.name, "d": dataset.d, "v": dataset.v, "scale": dataset.scale,
             "configuration": folder.path.name[len(prefix): match.start()], "seed": int(match.group(1)),
