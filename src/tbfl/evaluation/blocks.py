@@ -59,6 +59,9 @@ from tbfl.evaluation.validation import check_finite_block
 
 #: Default block of the full suite: about 0.5 GB at its peak (runs, matches, intersection changes), on top of the scores.
 FRAMES_PER_BLOCK = 1 << 21
+#: Default block of a PSDS-only pass (``evaluate_psds``, piPSDS): about the same memory, as it searches only the frames
+#: above the eFPR floor and keeps no F1 counts.
+PSDS_FRAMES_PER_BLOCK = 1 << 24
 #: The two point sets of each PSDS scenario: the operating points (suffix "") and every threshold.
 _POINT_SETS = ("", "_threshold_free")
 #: A bootstrap whose per-resample results may exceed this many bytes is warned about (:func:`bootstrap_bytes`).

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from tbfl.constants import DESED_CLASSES, FRAME_HOP_S
-from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, evaluate_blocks
+from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, PSDS_FRAMES_PER_BLOCK, evaluate_blocks
 from tbfl.evaluation.bootstrap import confidence_interval
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
@@ -196,7 +196,9 @@ def evaluate(
 def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, main_rocs) -> dict[str, Psds]:
     """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without).
 
-    A length that is the main evaluation's one median filter takes its class ROCs (``main_rocs``) instead of a pass.
+    A length that is the main evaluation's one median filter takes its class ROCs (``main_rocs``) instead of a pass;
+    the other passes are PSDS-only, in blocks as many times larger as :data:`~tbfl.evaluation.blocks.PSDS_FRAMES_PER_BLOCK`
+    is to the suite's default (about the same memory).
     """
     if settings.pipsds_filters_s is None:
         return {}
@@ -208,8 +210,8 @@ def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_p
         else:
             filtered = replace(settings, median_filter_s=length_s, median_filter_frames=frames,
                                median_filter_frames_per_class=None, sebb=None, bootstrap=0)
-            class_rocs = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s,
-                                         frames_per_block=frames_per_block, psds_only=True, jobs=jobs).rocs
+            class_rocs = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s, psds_only=True, jobs=jobs,
+                                         frames_per_block=frames_per_block * (PSDS_FRAMES_PER_BLOCK // FRAMES_PER_BLOCK)).rocs
         for name in rocs:
             rocs[name].append(class_rocs[f"{name}_threshold_free"])
     scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
@@ -230,7 +232,7 @@ def evaluate_psds(
     thresholds: np.ndarray = DEFAULT_THRESHOLDS,
     psds1: PsdsSettings = PSDS1,
     psds2: PsdsSettings = PSDS2,
-    frames_per_block: int = 1 << 24,
+    frames_per_block: int = PSDS_FRAMES_PER_BLOCK,
     time_decimals: int = 6,
     progress: bool = False,
     jobs: int = 1,
