@@ -230,3 +230,21 @@ def test_only_tbfl_runs_carry_a_k(h1_archive):
     runs = study2.load_runs(h1_archive).set_index("run")
     assert runs.loc[f"{PAPER[0]}-{TBFL}_s1", "k"] == 290
     assert pd.isna(runs.loc[f"{PAPER[0]}-{BCE}_s1", "k"])
+
+
+def test_learning_curves_gather_every_run_of_a_configuration_and_the_report_draws_them(h1_archive, tmp_path):
+    """Each run's learning_curve.csv, grouped by configuration over datasets and seeds; runs without one are left out."""
+    first = h1_archive / f"{PAPER[0]}-{TBFL}_s1"
+    (first / "learning_curve.csv").write_text(
+        "epoch,step,student_objective,teacher_objective,monitor\n1,75,0.1,0.2,0.1\n2,150,0.3,0.4,0.3\n")
+    (h1_archive / f"{PAPER[1]}-{TBFL}_s2" / "learning_curve.csv").write_text(
+        "epoch,step,student_objective,teacher_objective,monitor\n1,75,0.15,0.25,0.15\n")
+    (h1_archive / f"{PAPER[0]}-{BCE}_s1" / "learning_curve.csv").write_text(
+        "epoch,step,student_objective,teacher_objective,monitor\n1,75,0.5,0.6,0.5\n")
+    curves = study2.learning_curves(study2.load_runs(h1_archive), h1_archive)
+    assert sorted(curves) == [BCE, TBFL] and len(curves[TBFL]) == 2 and len(curves[BCE]) == 1
+    assert any(np.array_equal(c, [[0.1, 0.2], [0.3, 0.4]]) for c in curves[TBFL])
+    text = study2.write_report(h1_archive, tmp_path / "report").read_text()
+    assert "## Learning curves" in text and "![learning curves](figures/learning_curves.png)" in text
+    assert (tmp_path / "report" / "figures" / "learning_curves.png").stat().st_size > 10_000
+    assert "## Learning curves" not in study2.write_report(write_h3(tmp_path / "h3"), tmp_path / "h3_report").read_text()

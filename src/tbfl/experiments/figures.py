@@ -142,11 +142,12 @@ def figure_logit_histograms(
     return _save(figure, out_png)
 
 
-def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: str | Path) -> Path:
-    """Validation objective per epoch, student and teacher: mean and min..max band over seeds.
+def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: str | Path, *, unit: str = "seed") -> Path:
+    """Validation objective per epoch, student and teacher: mean and min..max band over runs.
 
     Args:
-        curves: configuration -> one (n_epochs, 2) array per seed (student, teacher objective).
+        curves: configuration -> one (n_epochs, 2) array per run (student, teacher objective).
+        unit: what the runs of a configuration differ by, for the legend ("seed"; "run" where datasets differ too).
     """
     figure, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True)
     for ax, column, network in zip(axes, (0, 1), ("student", "teacher")):
@@ -159,7 +160,7 @@ def figure_learning_curves(curves: Mapping[str, Sequence[np.ndarray]], out_png: 
             epochs = np.arange(1, length + 1)
             with np.errstate(all="ignore"):
                 mean = np.nanmean(padded, axis=0)
-            ax.plot(epochs, mean, color=color, label=f"{name} ({len(runs)} seed{'' if len(runs) == 1 else 's'})")
+            ax.plot(epochs, mean, color=color, label=f"{name} ({len(runs)} {unit}{'' if len(runs) == 1 else 's'})")
             ax.fill_between(epochs, np.nanmin(padded, axis=0), np.nanmax(padded, axis=0), color=color, alpha=0.15)
             for run in runs:  # where each seed stopped
                 ax.plot(len(run), run[-1, column], marker="|", color=color, markersize=8)

@@ -17,13 +17,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from tbfl.experiments.figures import plot_gain_against_level
+from tbfl.experiments.figures import figure_learning_curves, plot_gain_against_level
 from tbfl.experiments.runs import SEED_SUFFIX, SHORT_EVENT_S, run_name, runs_table
 from tbfl.experiments.runs import load_runs as load_configurations
 from tbfl.experiments.sections import markdown_table
 from tbfl.experiments.statistics import equivalence_interval, holm_adjusted, paired_difference, protocol_verdict, slope_test
 from tbfl.io import atomic_write_text, read_yaml
-from tbfl.run_folder import METRICS_FILE, RunFolder
+from tbfl.run_folder import METRICS_FILE, RunFolder, read_learning_curve
 
 DATASET = re.compile(r"^d(?P<d>\d+)v(?P<v>\d+)s(?P<scale>[0-9.]+)-(?P<seed>\d+)$")
 BCE = run_name({"loss.name": "bce"})
@@ -333,9 +333,21 @@ def gains_by_level(runs: pd.DataFrame, metric: str = "psds2") -> dict[str, dict[
     return by_axis
 
 
+def learning_curves(runs: pd.DataFrame, runs_dir: str | Path) -> dict[str, list[np.ndarray]]:
+    """Configuration -> one (n_epochs, 2) array (student, teacher validation objective) per run of it, every dataset
+    and seed, in the order of ``runs``; runs without a learning curve are left out."""
+    curves: dict[str, list[np.ndarray]] = {}
+    for run, configuration in zip(runs["run"], runs["configuration"]) if len(runs) else ():
+        path = RunFolder(Path(runs_dir) / run).learning_curve
+        if path.is_file():
+            curves.setdefault(configuration, []).append(
+                read_learning_curve(path)[["student_objective", "teacher_objective"]].to_numpy())
+    return curves
+
+
 def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | None = None) -> Path:
-    """``report.md`` (progress, H1, H2, H3, H4 and the exploratory per-class table), ``runs.csv`` and
-    ``figures/gain_vs_imbalance.png`` from the archive ``runs_dir``; returns the Markdown path."""
+    """``report.md`` (progress, H1, H2, H3, H4, the exploratory per-class table and the learning curves), ``runs.csv``,
+    ``figures/gain_vs_imbalance.png`` and ``figures/learning_curves.png`` from the archive ``runs_dir``; returns the Markdown path."""
     out_dir = Path(out_dir)
     runs = load_runs(runs_dir)
     if len(runs):
@@ -355,7 +367,19 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
         "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
+        *_learning_curve_sections(learning_curves(runs, runs_dir), out_dir),
     ]
     report = out_dir / "report.md"
     atomic_write_text(report, "\n\n".join(sections) + "\n")
     return report
+
+
+def _learning_curve_sections(curves: dict[str, list[np.ndarray]], out_dir: Path) -> list[str]:
+    """The learning-curves section: the figure of every configuration's runs (none before the first run)."""
+    if not curves:
+        return []
+    figure = figure_learning_curves(curves, out_dir / "figures" / "learning_curves.png", unit="run")
+    return ["## Learning curves",
+            "Validation objective (weak F1 + synthetic intersection-F1) per epoch of each configuration's runs, every "
+            "dataset and seed together: the mean and the min-max band; a tick marks where each run stopped.",
+            f"![learning curves]({figure.relative_to(out_dir).as_posix()})"]
