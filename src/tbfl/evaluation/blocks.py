@@ -33,7 +33,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
 import numpy as np
@@ -152,6 +152,8 @@ class BlockMetrics:
     clip_scores: np.ndarray | None = None
     segments: Segments | None = None
     segment_scores: np.ndarray | None = None
+    #: "clip" (and "segment") -> (1 + R, C) AUROC per class on the evaluated clips (row 0) and each resample.
+    aurocs: dict[str, np.ndarray] = field(default_factory=dict)
 
     def item_statistics(self) -> dict[str, ItemStatistics]:
         """"clip" (tagging) and, with a segment length, "segment" -> the items of all classes."""
@@ -171,7 +173,8 @@ class BlockMetrics:
         return {
             "collar_error_rate": ErrorRate.from_counts(s.classes, s.f1_threshold, sweep.tp[k], sweep.n_sys[k], self.n_ref),
             "intersection_error_rate": ErrorRate.from_counts(s.classes, s.f1_threshold, tp, tp + fp, self.n_ref),
-            **{f"{name}_based": ItemMetrics.of(items, s.f1_threshold, s.auroc_max_fpr)
+            **{f"{name}_based": ItemMetrics(items.fscore(s.f1_threshold), items.error_rate(s.f1_threshold),
+                                            Auroc.from_values(s.classes, s.auroc_max_fpr, self.aurocs[name][0]))
                for name, items in self.item_statistics().items()},
         }
 
@@ -190,15 +193,16 @@ class BlockMetrics:
         tp, fp = self.intersection_tp, self.intersection_fp
         return FScore.from_counts(self.settings.classes, self.settings.f1_threshold, tp, tp + fp, self.n_ref)
 
-    def resampled_values(self) -> dict[str, np.ndarray]:
-        """Metric -> (R,) its value on each resample, in the order of the clip weights (empty without bootstrap)."""
+    def resampled_values(self, jobs: int = 1) -> dict[str, np.ndarray]:
+        """Metric -> (R,) its value on each resample, in the order of the clip weights (empty without bootstrap);
+        the PSDS of the resamples in ``jobs`` forked processes."""
         if self.resampled is None:
             return {}
         s, r = self.settings, self.resampled
-        values = {}
-        for name, scenario in (("psds1", s.psds1), ("psds2", s.psds2)):
-            for suffix in _POINT_SETS:
-                values[name + suffix] = psds_of_resamples(s.classes, r["rocs"][name + suffix], r["n_ref"], scenario)
+        n_resamples = len(r["n_ref"])
+        tasks = [(name + suffix, i) for name in ("psds1", "psds2") for suffix in _POINT_SETS for i in range(n_resamples)]
+        psds = np.array(list(fork_map(_resample_psds, self, tasks, jobs, chunksize=max(1, len(tasks) // (4 * jobs)))))
+        values = {name: psds[[i for i, (key, _) in enumerate(tasks) if key == name]] for name in dict(tasks)}
         values["intersection_f1"] = intersection_f1_of_resamples(
             s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"])
         at_threshold, best = event_f1_of_resamples(s.classes, swept_thresholds(s), r["collar_tp"], r["collar_n_sys"], r["n_ref"],
@@ -217,7 +221,7 @@ class BlockMetrics:
             values[f"{name}_error_rate"] = np.array([
                 ErrorRate.from_counts(s.classes, s.f1_threshold, *c).error_rate_macro for c in counts])
             values[f"{name}_auroc"] = np.array([Auroc.from_values(s.classes, s.auroc_max_fpr, per_class).mean
-                                                for per_class in r[f"{name}_auroc"]])
+                                                for per_class in self.aurocs[name][1:]])
         return values
 
 
@@ -265,7 +269,7 @@ def evaluate_blocks(
                             None if weights is None else (metrics.resampled["n_ref"], metrics.resampled["ref_length_s"]),
                             metrics.segments)
     blocks = class_blocks(scores, clip_ids, n_classes, frames_per_block)
-    for block, result in tqdm(zip(blocks, _map_blocks(context, blocks, jobs)), total=len(blocks), desc="classes by block",
+    for block, result in tqdm(zip(blocks, fork_map(_evaluate_block, context, blocks, jobs)), total=len(blocks), desc="classes by block",
                               disable=not progress):
         _gather(metrics, block, result)
     return metrics
@@ -287,26 +291,28 @@ class _BlockContext:
     segments: Segments | None
 
 
-#: The context of the blocks a forked worker evaluates (set in the parent just before the fork).
-_WORKER_CONTEXT: _BlockContext | None = None
+#: What a forked worker calls: (function, context), set in the parent just before the fork.
+_WORKER_TASK: tuple | None = None
 
 
-def _map_blocks(context: _BlockContext, blocks: list[np.ndarray], jobs: int) -> Iterator[dict]:
-    """Each block's results (:func:`_evaluate_block`), in block order; ``jobs`` > 1 forked processes."""
-    global _WORKER_CONTEXT
-    if jobs <= 1 or len(blocks) <= 1:
-        yield from (_evaluate_block(context, block) for block in blocks)
+def fork_map(function, context, items: list, jobs: int, chunksize: int = 1) -> Iterator:
+    """``function(context, item)`` for each of ``items``, in order; ``jobs`` > 1 forked processes, which inherit
+    ``context`` (nothing large is pickled on the way there) and send back only the results."""
+    global _WORKER_TASK
+    if jobs <= 1 or len(items) <= 1:
+        yield from (function(context, item) for item in items)
         return
-    _WORKER_CONTEXT = context
+    _WORKER_TASK = (function, context)
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(blocks))) as pool:
-            yield from pool.imap(_evaluate_block_in_worker, blocks)
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+            yield from pool.imap(_call_in_worker, items, chunksize)
     finally:
-        _WORKER_CONTEXT = None
+        _WORKER_TASK = None
 
 
-def _evaluate_block_in_worker(block: np.ndarray) -> dict:
-    return _evaluate_block(_WORKER_CONTEXT, block)
+def _call_in_worker(item):
+    function, context = _WORKER_TASK
+    return function(context, item)
 
 
 def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
@@ -328,8 +334,7 @@ def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
     del grid
     if not c.psds_only:
         result.update(_f1_counts(s, block, intervals.above(f1_floor), c.reference, n_clips, c.weights))
-        if c.weights is not None:
-            result.update(_resampled_aurocs(c, block, result))
+        result["aurocs"] = _block_aurocs(c, block, result)
     runs = intervals.above(psds_runs_floor).in_class_set(int(block[0]), n_classes)
     del intervals
     for name, scenario in scenarios.items():
@@ -349,8 +354,9 @@ def _evaluate_block(context: _BlockContext, block: np.ndarray) -> dict:
     return result
 
 
-def _resampled_aurocs(context: _BlockContext, block: np.ndarray, result: dict) -> dict[str, np.ndarray]:
-    """"resampled_clip_auroc" (and "resampled_segment_auroc"): (R, len(block)) each resample's AUROC of the block's classes."""
+def _block_aurocs(context: _BlockContext, block: np.ndarray, result: dict) -> dict[str, np.ndarray]:
+    """"clip" (and "segment") -> (1 + R, len(block)) AUROC of the block's classes: on the evaluated clips (row 0),
+    then on each resample."""
     s = context.settings
     first, stop = int(block[0]), int(block[-1]) + 1
     classes = s.classes[first:stop]
@@ -359,7 +365,10 @@ def _resampled_aurocs(context: _BlockContext, block: np.ndarray, result: dict) -
         segments = context.segments
         items["segment"] = ItemStatistics(classes, result["segment_scores"], segments.positive[:, first:stop], segments.clip,
                                           len(context.clip_ids))
-    return {f"resampled_{name}_auroc": np.array([a.per_class for a in family.auroc(s.auroc_max_fpr, clip_weights=context.weights)])
+    weights = np.ones((1, len(context.clip_ids)))
+    if context.weights is not None:
+        weights = np.vstack([weights, context.weights])
+    return {name: np.array([a.per_class for a in family.auroc(s.auroc_max_fpr, clip_weights=weights)])
             for name, family in items.items()}
 
 
@@ -374,6 +383,8 @@ def _gather(metrics: BlockMetrics, block: np.ndarray, result: dict) -> None:
     if "clip_scores" not in result:
         return
     metrics.clip_scores[:, first:stop] = result["clip_scores"]
+    for name, aurocs in result["aurocs"].items():
+        metrics.aurocs.setdefault(name, np.full((len(aurocs), len(metrics.settings.classes)), np.nan))[:, first:stop] = aurocs
     if "segment_scores" in result:
         metrics.segment_scores[:, first:stop] = result["segment_scores"]
     metrics.collar_tp[:, first:stop], metrics.collar_n_sys[:, first:stop] = result["collar_tp"], result["collar_n_sys"]
@@ -382,9 +393,8 @@ def _gather(metrics: BlockMetrics, block: np.ndarray, result: dict) -> None:
         r = metrics.resampled
         for name in ("collar_tp", "collar_n_sys"):
             r[name][:, :, first:stop] = result["resampled_" + name]
-        for name in ("intersection_tp", "intersection_fp", "clip_auroc", "segment_auroc"):
-            if "resampled_" + name in result:
-                r[name][:, first:stop] = result["resampled_" + name]
+        for name in ("intersection_tp", "intersection_fp"):
+            r[name][:, first:stop] = result["resampled_" + name]
 
 
 def _check_bootstrap_memory(n_resamples: int, n_swept: int, n_classes: int, n_events: int, n_clips: int) -> None:
@@ -405,6 +415,14 @@ def _check_bootstrap_memory(n_resamples: int, n_swept: int, n_classes: int, n_ev
         )
 
 
+def _resample_psds(metrics: BlockMetrics, task: tuple[str, int]) -> float:
+    """The PSDS ``task = (name, i)`` ("psds1", "psds2_threshold_free", ...) of resample i, from its class ROCs."""
+    name, i = task
+    scenario = metrics.settings.psds1 if name.startswith("psds1") else metrics.settings.psds2
+    r = metrics.resampled
+    return float(psds_of_resamples(metrics.settings.classes, [r["rocs"][name][i]], r["n_ref"][i : i + 1], scenario)[0])
+
+
 def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int, names) -> dict:
     """Empty per-resample results of all classes, and each resample's reference counts (R, C)."""
     n_resamples, n_clips = weights.shape
@@ -418,8 +436,6 @@ def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int,
         "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),
         "intersection_fp": np.zeros((n_resamples, n_classes), dtype=np.int64),
-        "clip_auroc": np.full((n_resamples, n_classes), np.nan),
-        "segment_auroc": np.full((n_resamples, n_classes), np.nan),
         "weights": weights,
     }
 

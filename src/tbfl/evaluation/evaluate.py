@@ -174,7 +174,7 @@ def evaluate(
     on_grid = np.isin(sweep.thresholds, thresholds)
     grid_sweep = FScoreSweep(classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
     per_class_thresholds = settings.per_class_thresholds
-    resampled = metrics.resampled_values()
+    resampled = metrics.resampled_values(jobs)
     return EvaluationResult(
         psds1=psds["psds1"], psds1_threshold_free=psds["psds1_threshold_free"],
         psds2=psds["psds2"], psds2_threshold_free=psds["psds2_threshold_free"],

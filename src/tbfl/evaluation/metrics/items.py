@@ -70,10 +70,6 @@ class ItemMetrics:
     error_rate: ErrorRate
     auroc: Auroc
 
-    @classmethod
-    def of(cls, items: ItemStatistics, threshold: float, max_fpr: float | None) -> "ItemMetrics":
-        return cls(items.fscore(threshold), items.error_rate(threshold), items.auroc(max_fpr))
-
     def to_dict(self) -> dict:
         return {"f1": self.fscore.to_dict(), "error_rate": self.error_rate.to_dict(), "auroc": self.auroc.to_dict()}
 
