@@ -14,7 +14,8 @@ never their scores. So the classes are taken a block at a time, about
    then :meth:`~.metrics.detections.Intervals.above` its own floor);
 3. the small results of the block's classes, kept: collar counts per
    threshold (K, C), intersection TP/FP at the F1 threshold, the class ROCs
-   of PSDS1/2 (threshold-free and at the operating points).
+   of PSDS1/2 (threshold-free and at the operating points), the clip and
+   segment scores and their AUROCs.
 
 With ``bootstrap > 0`` each block also leaves, per resample, its counts
 (collar counts summed with the clip weights, (R, K, C); intersection counts,
@@ -25,7 +26,9 @@ false positives: :func:`~.metrics.intersection_based.efpr_floor`).
 The numbers are those of one pass over all classes: every count is an
 integer sum, and each class's curves sum the same changes in the same order.
 :func:`evaluate_blocks` returns :class:`BlockMetrics`; ``evaluate`` and
-``evaluate_psds`` build their results from it.
+``evaluate_psds`` build their results from it. With ``jobs`` > 1 the blocks, and
+then each resample's PSDS, are computed by forked processes (:func:`fork_map`)
+and gathered in order: the same numbers.
 """
 
 from __future__ import annotations
@@ -250,7 +253,7 @@ def evaluate_blocks(
     n_classes, n_clips = len(settings.classes), len(clip_ids)
     n_ref = reference.counts()
     metrics = BlockMetrics(settings, n_ref, {name + suffix: [] for name in ("psds1", "psds2") for suffix in _POINT_SETS})
-    weights, segments = None, None
+    weights = None
     if not psds_only:
         swept = swept_thresholds(settings)
         metrics.collar_tp, metrics.collar_n_sys = (np.zeros((len(swept), n_classes), dtype=np.int64) for _ in range(2))
