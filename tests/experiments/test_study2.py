@@ -241,7 +241,7 @@ def test_learning_curves_gather_every_run_of_a_configuration_and_the_report_draw
         "epoch,step,student_objective,teacher_objective,monitor\n1,75,0.15,0.25,0.15\n")
     (h1_archive / f"{PAPER[0]}-{BCE}_s1" / "learning_curve.csv").write_text(
         "epoch,step,student_objective,teacher_objective,monitor\n1,75,0.5,0.6,0.5\n")
-    curves = study2.learning_curves(study2.load_runs(h1_archive), h1_archive)
+    curves = study2.learning_curves(study2.load_runs(h1_archive), study2.load_configurations(h1_archive))
     assert sorted(curves) == [BCE, TBFL] and len(curves[TBFL]) == 2 and len(curves[BCE]) == 1
     assert any(np.array_equal(c, [[0.1, 0.2], [0.3, 0.4]]) for c in curves[TBFL])
     text = study2.write_report(h1_archive, tmp_path / "report").read_text()

@@ -12,18 +12,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from tbfl.experiments.figures import figure_learning_curves, plot_gain_against_level
-from tbfl.experiments.runs import SEED_SUFFIX, SHORT_EVENT_S, run_name, runs_table
+from tbfl.experiments.runs import SEED_SUFFIX, SHORT_EVENT_S, Configuration, run_name, runs_table
 from tbfl.experiments.runs import load_runs as load_configurations
 from tbfl.experiments.sections import markdown_table
 from tbfl.experiments.statistics import equivalence_interval, holm_adjusted, paired_difference, protocol_verdict, slope_test
+from tbfl.experiments.tables import learning_curves as configuration_learning_curves
 from tbfl.io import atomic_write_text, read_yaml
-from tbfl.run_folder import METRICS_FILE, RunFolder, read_learning_curve
+from tbfl.run_folder import METRICS_FILE, RunFolder
 
 DATASET = re.compile(r"^d(?P<d>\d+)v(?P<v>\d+)s(?P<scale>[0-9.]+)-(?P<seed>\d+)$")
 BCE = run_name({"loss.name": "bce"})
@@ -333,16 +334,14 @@ def gains_by_level(runs: pd.DataFrame, metric: str = "psds2") -> dict[str, dict[
     return by_axis
 
 
-def learning_curves(runs: pd.DataFrame, runs_dir: str | Path) -> dict[str, list[np.ndarray]]:
-    """Configuration -> one (n_epochs, 2) array (student, teacher validation objective) per run of it, every dataset
-    and seed, in the order of ``runs``; runs without a learning curve are left out."""
+def learning_curves(runs: pd.DataFrame, configurations: Mapping[str, Configuration]) -> dict[str, list[np.ndarray]]:
+    """Configuration (``bce``, ``tbfl_kauto_g2``, ...) -> one (n_epochs, 2) array (student, teacher validation
+    objective) per run of it, every dataset and seed (:func:`~tbfl.experiments.tables.learning_curves` of each
+    dataset's configuration in ``configurations``, the archive grouped by :func:`load_configurations`)."""
     curves: dict[str, list[np.ndarray]] = {}
-    for run, configuration in zip(runs["run"], runs["configuration"]) if len(runs) else ():
-        path = RunFolder(Path(runs_dir) / run).learning_curve
-        if path.is_file():
-            curves.setdefault(configuration, []).append(
-                read_learning_curve(path)[["student_objective", "teacher_objective"]].to_numpy())
-    return curves
+    for dataset, configuration in dict.fromkeys(zip(runs["dataset"], runs["configuration"])):
+        curves.setdefault(configuration, []).extend(configuration_learning_curves(configurations[f"{dataset}-{configuration}"]))
+    return {name: arrays for name, arrays in curves.items() if arrays}
 
 
 def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | None = None) -> Path:
@@ -350,8 +349,9 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
     ``figures/gain_vs_imbalance.png`` and ``figures/learning_curves.png`` from the archive ``runs_dir``; returns the Markdown path."""
     out_dir = Path(out_dir)
     runs = load_runs(runs_dir)
+    configurations = load_configurations(runs_dir) if len(runs) else {}
     if len(runs):
-        atomic_write_text(out_dir / "runs.csv", runs_table(load_configurations(runs_dir)).to_csv(index=False, float_format="%.4f"))
+        atomic_write_text(out_dir / "runs.csv", runs_table(configurations).to_csv(index=False, float_format="%.4f"))
     figure = plot_gain_against_level(gains_by_level(runs), ylabel=f"{TBFL} - {FOCAL}: PSDS2", out_png=out_dir / "figures" / "gain_vs_imbalance.png")
     league, against_tbfl = h4(runs)
     sections = [
@@ -367,7 +367,7 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
         "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
-        *_learning_curve_sections(learning_curves(runs, runs_dir), out_dir),
+        *_learning_curve_sections(learning_curves(runs, configurations), out_dir),
     ]
     report = out_dir / "report.md"
     atomic_write_text(report, "\n\n".join(sections) + "\n")
