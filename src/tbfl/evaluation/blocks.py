@@ -44,7 +44,7 @@ from tqdm import tqdm
 
 from tbfl.evaluation.bootstrap import (
     event_f1_of_resamples, intersection_f1_of_resamples, psds_of_resamples, resampled_clip_weights,
-    resampled_counts, resampled_rocs,
+    resampled_counts, resampled_reference, resampled_rocs,
 )
 from tbfl.evaluation.metrics.auroc import Auroc
 from tbfl.evaluation.metrics.clip_based import clip_scores, clip_statistics
@@ -203,9 +203,10 @@ class BlockMetrics:
             return {}
         s, r = self.settings, self.resampled
         n_resamples = len(r["n_ref"])
-        tasks = [(name + suffix, i) for name in ("psds1", "psds2") for suffix in _POINT_SETS for i in range(n_resamples)]
+        names = [name + suffix for name in ("psds1", "psds2") for suffix in _POINT_SETS]
+        tasks = [(name, i) for name in names for i in range(n_resamples)]
         psds = np.array(list(fork_map(_resample_psds, self, tasks, jobs, chunksize=max(1, len(tasks) // (4 * jobs)))))
-        values = {name: psds[[i for i, (key, _) in enumerate(tasks) if key == name]] for name in dict(tasks)}
+        values = dict(zip(names, psds.reshape(len(names), n_resamples)))
         values["intersection_f1"] = intersection_f1_of_resamples(
             s.classes, s.f1_threshold, r["intersection_tp"], r["intersection_fp"], r["n_ref"])
         at_threshold, best = event_f1_of_resamples(s.classes, swept_thresholds(s), r["collar_tp"], r["collar_n_sys"], r["n_ref"],
@@ -428,13 +429,13 @@ def _resample_psds(metrics: BlockMetrics, task: tuple[str, int]) -> float:
 
 def _resampled_totals(reference: GroundTruth, weights: np.ndarray, n_swept: int, names) -> dict:
     """Empty per-resample results of all classes, and each resample's reference counts (R, C)."""
-    n_resamples, n_clips = weights.shape
+    n_resamples = len(weights)
     n_classes = reference.n_classes
+    n_ref, ref_length_s = resampled_reference(reference.row, reference.length_s, n_classes, weights)
     return {
         "rocs": {name: [[] for _ in range(n_resamples)] for name in names},
-        "n_ref": resampled_counts(np.diff(reference.row_start).reshape(n_clips, n_classes), weights),
-        "ref_length_s": np.asarray(weights, dtype=np.float64) @ np.bincount(
-            reference.row, weights=reference.length_s, minlength=n_clips * n_classes).reshape(n_clips, n_classes),
+        "n_ref": n_ref,
+        "ref_length_s": ref_length_s,
         "collar_tp": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "collar_n_sys": np.zeros((n_resamples, n_swept, n_classes), dtype=np.int64),
         "intersection_tp": np.zeros((n_resamples, n_classes), dtype=np.int64),

@@ -55,12 +55,13 @@ def resampled_counts(clip_counts: np.ndarray, clip_weights: np.ndarray) -> np.nd
     return np.rint(summed).astype(np.int64).reshape(len(clip_weights), *clip_counts.shape[1:])
 
 
-def resampled_reference(changes: IntersectionChanges, clip_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each resample's reference event counts (R, C) int and summed event lengths (R, C) in seconds."""
-    n_clips, n_classes = np.shape(clip_weights)[1], len(changes.classes)
-    cell = changes.ref_clip * n_classes + changes.ref_label
-    per_clip_count = np.bincount(cell, minlength=n_clips * n_classes).reshape(n_clips, n_classes)
-    per_clip_length_s = np.bincount(cell, weights=changes.ref_length_s, minlength=n_clips * n_classes).reshape(n_clips, n_classes)
+def resampled_reference(event_cell: np.ndarray, event_length_s: np.ndarray, n_classes: int,
+                        clip_weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each resample's reference event counts (R, C) int and summed event lengths (R, C) in seconds, from each
+    reference event's cell ``clip * n_classes + class`` and length."""
+    n_cells = np.shape(clip_weights)[1] * n_classes
+    per_clip_count = np.bincount(event_cell, minlength=n_cells).reshape(-1, n_classes)
+    per_clip_length_s = np.bincount(event_cell, weights=event_length_s, minlength=n_cells).reshape(-1, n_classes)
     return resampled_counts(per_clip_count, clip_weights), np.asarray(clip_weights, dtype=np.float64) @ per_clip_length_s
 
 
@@ -77,13 +78,16 @@ def resampled_rocs(
     :func:`psds_of_resamples`.
     """
     options = dict(alpha_ct=scenario.alpha_ct, max_efpr=scenario.max_efpr)
-    n_ref, ref_length_s = resampled_reference(changes, clip_weights) if reference is None else reference
+    n_classes = len(changes.classes)
+    if reference is None:
+        reference = resampled_reference(changes.ref_clip * n_classes + changes.ref_label, changes.ref_length_s, n_classes, clip_weights)
+    n_ref, ref_length_s = reference
     total_s = np.asarray(clip_weights, dtype=np.float64) @ duration_s
     curves = changes.accumulate_resamples(clip_weights, n_ref, ref_length_s, classes)
     # rocs[point set][resample]: the classes' ROCs in order (each class computed for all resamples at once).
     rocs = [[list(per_class) for per_class in zip(*(resampled_class_rocs(curve, total_s, thresholds=thresholds, **options)
                                                    for curve in curves))] for thresholds in point_sets]
-    which = np.arange(len(changes.classes)) if classes is None else np.asarray(classes)
+    which = np.arange(n_classes) if classes is None else np.asarray(classes)
     return rocs, n_ref[:, which]
 
 

@@ -387,13 +387,15 @@ def _accumulate_resamples(changes, clip_weights, n_ref, ref_length_s, which) -> 
         # A cross-trigger on class j in a clip weighs w[clip] / T_j on a resample: one weight row per (clip, j) pair.
         cross = ~counts
         pair, pair_of = np.unique(clip[cross] * n_classes + (stat[cross] - _CT), return_inverse=True)
+        cross_delta, cross_position = delta[cross], position[cross]
         ct = np.zeros((m, n_resamples))
-        for start in range(0, len(pair), max(1, VALUES_PER_CHUNK // n_resamples)):
-            part = slice(start, start + max(1, VALUES_PER_CHUNK // n_resamples))
-            pair_weights = weights_t[pair[part] // n_classes] * inverse_length_t[pair[part] % n_classes]  # (pairs, R)
-            inside = (pair_of >= start) & (pair_of < start + len(pair_weights))
-            to_point = sparse.csr_matrix((delta[cross][inside], (position[cross][inside], pair_of[inside] - start)),
-                                         shape=(m, len(pair_weights)))
+        pairs_per_chunk = max(1, VALUES_PER_CHUNK // n_resamples)
+        for start in range(0, len(pair), pairs_per_chunk):
+            part = pair[start : start + pairs_per_chunk]
+            pair_weights = weights_t[part // n_classes] * inverse_length_t[part % n_classes]  # (pairs, R)
+            inside = (pair_of >= start) & (pair_of < start + len(part))
+            to_point = sparse.csr_matrix((cross_delta[inside], (cross_position[inside], pair_of[inside] - start)),
+                                         shape=(m, len(part)))
             ct += to_point @ pair_weights
         table[_CT] = ct.T / np.maximum(has_ref.sum(axis=1) - has_ref[:, c], 1)[:, None]  # the other classes with events
         # Summed from the highest score down; the last column (threshold above every score) stays 0. TP and FP
