@@ -41,7 +41,10 @@ writes each result's ``to_dict()`` there (to compare two versions of tbfl);
 ``--skip-full --subsets '' --suite 100,300,1500``. ``--every-metric`` adds
 the segment-based family (1 s), the partial AUROC (max_fpr 0.1) and piPSDS
 (``--pipsds-filters-s``); ``--store DIR`` writes each suite case to a score
-store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``). ``--items 300x100``
+store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``); ``--jobs N`` evaluates
+with N forked workers (``tbfl evaluate --jobs N``) and adds the peak PSS of the process and its workers
+together. The AudioSet-strong figure: ``--skip-full --subsets '' --suite 15000 --every-metric
+--bootstrap 100 --jobs 2 --store DIR --suite-limit-gb 20``. ``--items 300x100``
 compares the segment-based (1 s) and clip-based F1 and partial AUROC (max_fpr 0.1) with
 sed_scores_eval on that case (tbfl's time is that of the whole suite).
 """
@@ -93,14 +96,16 @@ class ProcessTreeMemory:
 
     def _sample(self) -> None:
         import os
+        from pathlib import Path
 
         me = os.getpid()
         while not self._stop.wait(0.2):
             total_kb = 0
-            children = open(f"/proc/{me}/task/{me}/children").read().split()
+            children = Path(f"/proc/{me}/task/{me}/children").read_text().split()
             for pid in [me, *children]:
                 try:
-                    total_kb += next(int(line.split()[1]) for line in open(f"/proc/{pid}/smaps_rollup") if line.startswith("Pss:"))
+                    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                    total_kb += next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
                 except (OSError, StopIteration):
                     pass  # a worker that just ended
             self.peak_gb = max(self.peak_gb, total_kb * 1024 / 1e9)
