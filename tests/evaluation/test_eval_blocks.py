@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from tbfl.evaluation.bootstrap import resampled_clip_weights
+from tbfl.evaluation.bootstrap import resampled_clip_weights, resampled_reference
 from tbfl.evaluation.evaluate import evaluate_scores
 from tbfl.evaluation.metrics.detections import ScoreGrid, detection_intervals
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
@@ -130,11 +130,10 @@ def test_the_resample_floor_prunes_only_points_beyond_max_efpr_in_every_resample
     floor = efpr_floor(row_max, has_events, duration_s.sum(), 100.0, clip_weights=weights, clip_duration_s=duration_s)
     assert np.isfinite(floor).all() and (floor <= plain).all() and (floor < plain).any()
     changes = intersection_changes(detection_intervals(grid), reference, a.classes, dtc=PSDS2.dtc, gtc=PSDS2.gtc, cttc=PSDS2.cttc)
-    for w in weights:
-        curves = changes.accumulate(w)
-        for c in range(n_classes):
-            below = np.append(curves.change_points[c], np.inf) <= floor[c]  # rows for thresholds below the floor
-            assert np.all(curves.fp[c][below] / (w @ duration_s) * 3600 > 100.0)
+    reference_counts = resampled_reference(changes.ref_clip * n_classes + changes.ref_label, changes.ref_length_s, n_classes, weights)
+    for c, curve in enumerate(changes.accumulate_resamples(weights, *reference_counts)):
+        below = np.append(curve.change_points, np.inf) <= floor[c]  # rows for thresholds below the floor
+        assert np.all(curve.fp[:, below] / (weights @ duration_s)[:, None] * 3600 > 100.0)
 
 
 def test_runs_above_a_floor_are_those_searched_above_it():
@@ -165,12 +164,17 @@ def test_clip_counts_sum_to_the_curves(random_cases):
     grid = ScoreGrid.from_scores(case.scores, clip_ids, case.frame_hop_s)
     reference = GroundTruth.from_events(reference_events(case.events, case.classes), clip_ids, case.classes)
     changes = intersection_changes(detection_intervals(grid), reference, case.classes, dtc=0.5, gtc=0.5)
-    weights = resampled_clip_weights(len(clip_ids), 2, seed=1)
-    for threshold in (0.1, 0.5, 0.83):
+    n_classes = len(case.classes)
+    weights = np.vstack([np.ones(len(clip_ids), dtype=np.int64), resampled_clip_weights(len(clip_ids), 2, seed=1)])
+    curves = changes.accumulate_resamples(
+        weights, *resampled_reference(changes.ref_clip * n_classes + changes.ref_label, changes.ref_length_s, n_classes, weights))
+    whole_tp, whole_fp, _ = changes.accumulate().at(np.array([0.1, 0.5, 0.83]))
+    for k, threshold in enumerate((0.1, 0.5, 0.83)):
         tp, fp = changes.clip_counts(threshold, len(clip_ids))
-        for w in (np.ones(len(clip_ids), dtype=np.int64), *weights):
-            curve_tp, curve_fp, _ = changes.accumulate(w).at(np.array([threshold]))
-            assert np.array_equal(w @ tp, curve_tp[0]) and np.array_equal(w @ fp, curve_fp[0])
+        assert np.array_equal(tp.sum(axis=0), whole_tp[k]) and np.array_equal(fp.sum(axis=0), whole_fp[k])
+        for c, curve in enumerate(curves):
+            row = np.searchsorted(curve.change_points, threshold, side="right")
+            assert np.array_equal(weights @ tp[:, c], curve.tp[:, row]) and np.array_equal(weights @ fp[:, c], curve.fp[:, row])
 
 
 def test_a_large_bootstrap_names_the_memory_it_keeps(random_cases, monkeypatch):

@@ -2,7 +2,7 @@
 
 Each resample is a vector of clip weights (how often each clip is drawn);
 the intersection counts of a resample are the same changes summed with
-those weights (:meth:`~tbfl.evaluation.metrics.intersection_based.IntersectionChanges.accumulate`),
+those weights (:meth:`~tbfl.evaluation.metrics.intersection_based.IntersectionChanges.accumulate_resamples`),
 so a resample costs one weighted sum and one PSDS, not an evaluation. Counts
 that add over clips (collar-based TP and outputs, intersection TP and FP at one
 threshold) are kept per clip and summed for all resamples at once

@@ -35,7 +35,8 @@ class CollarClipCounts:
     """Collar-based counts kept per clip: ``tp``, ``n_sys`` (n_clips, K, C), ``n_ref`` (n_clips, C).
 
     A matching never joins two clips, so a clip's TP is its own; a resample of
-    clips sums these counts with its clip weights (:meth:`accumulate`).
+    clips sums these counts with its clip weights
+    (:func:`~tbfl.evaluation.bootstrap.resampled_counts`).
     """
 
     classes: tuple[str, ...]
@@ -44,11 +45,9 @@ class CollarClipCounts:
     n_sys: np.ndarray
     n_ref: np.ndarray
 
-    def accumulate(self, clip_weights: np.ndarray | None = None) -> FScoreSweep:
-        """The sweep with each clip counted ``clip_weights[clip]`` times (default once)."""
-        weights = np.ones(len(self.n_ref), dtype=np.int64) if clip_weights is None else np.asarray(clip_weights)
-        return FScoreSweep(self.classes, self.thresholds, np.einsum("n,nkc->kc", weights, self.tp),
-                           np.einsum("n,nkc->kc", weights, self.n_sys), weights @ self.n_ref)
+    def accumulate(self) -> FScoreSweep:
+        """The sweep of all clips: the counts summed over clips."""
+        return FScoreSweep(self.classes, self.thresholds, self.tp.sum(axis=0), self.n_sys.sum(axis=0), self.n_ref.sum(axis=0))
 
 
 def collar_clip_counts(

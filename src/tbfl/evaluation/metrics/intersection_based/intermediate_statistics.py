@@ -112,8 +112,8 @@ class IntersectionChanges:
     ``label, stat, rank, delta, clip`` (n,): class, statistic (TP, FP, CT + other
     class), score rank, +-1 and clip index of each change; ``ref_label, ref_clip,
     ref_length_s`` (n_events,) describe the reference events (of every class).
-    Summing with clip weights (:meth:`accumulate`) gives the counts of a
-    resampled clip set. ``floor`` (C,) as :attr:`IntersectionCurves.floor`.
+    Summing them gives the curves (:meth:`accumulate`); summing with clip
+    weights gives those of resampled clip sets (:meth:`accumulate_resamples`). ``floor`` (C,) as :attr:`IntersectionCurves.floor`.
     """
 
     classes: tuple[str, ...]
@@ -128,14 +128,15 @@ class IntersectionChanges:
     ref_clip: np.ndarray
     ref_length_s: np.ndarray
 
-    def accumulate(self, clip_weights: np.ndarray | None = None, classes: np.ndarray | None = None) -> IntersectionCurves:
-        """The curves of ``classes`` (indices, default all) with each clip counted ``clip_weights[clip]`` times (default once)."""
-        return _accumulate(self, clip_weights, classes)
+    def accumulate(self, classes: np.ndarray | None = None) -> IntersectionCurves:
+        """The curves of ``classes`` (indices, default all), each clip counted once."""
+        return _accumulate(self, classes)
 
     def accumulate_resamples(
         self, clip_weights: np.ndarray, n_ref: np.ndarray, ref_length_s: np.ndarray, classes: np.ndarray | None = None,
     ) -> list[ResampledCurve]:
-        """:meth:`accumulate` for every row of ``clip_weights`` (R, n_clips) at once: one curve per class of ``classes``.
+        """:meth:`accumulate` with each clip counted ``clip_weights[r, clip]`` times, for every row r of
+        ``clip_weights`` (R, n_clips) at once: one curve per class of ``classes``.
 
         ``n_ref`` and ``ref_length_s`` (R, C) are each resample's reference counts and summed lengths (of all
         classes: the cross-trigger rate reads the other classes'), computed once for all blocks by the caller.
@@ -148,7 +149,7 @@ class IntersectionChanges:
         """TP and FP of each clip and class at ``threshold`` (score > threshold): two (n_clips, C) int arrays.
 
         Counts add over clips: a resample's counts are ``clip_weights @ counts``, the
-        values :meth:`accumulate` gives at ``threshold``, without summing every change again.
+        values :meth:`accumulate_resamples` gives at ``threshold``, without summing every change again.
         """
         if np.any(threshold < np.asarray(self.floor)):
             raise ValueError("counts below the floor of the changes (they were computed for PSDS only)")
@@ -314,17 +315,15 @@ def _coverage_events(run, event, overlap, intervals, ground_truth, gtc, decimals
     return label, np.full(changed.sum(), _TP), rank[changed], delta[changed], clip
 
 
-def _accumulate(changes: IntersectionChanges, clip_weights: np.ndarray | None, which: np.ndarray | None) -> IntersectionCurves:
+def _accumulate(changes: IntersectionChanges, which: np.ndarray | None) -> IntersectionCurves:
     """Sum the (class, statistic, score rank, delta) changes from the highest score down, per class."""
     n_classes = len(changes.classes)
     which = np.arange(n_classes) if which is None else np.asarray(which, dtype=np.int64)
-    weight = np.ones(len(changes.label)) if clip_weights is None else clip_weights[changes.clip].astype(np.float64)
-    ref_weight = np.ones(len(changes.ref_label)) if clip_weights is None else clip_weights[changes.ref_clip].astype(np.float64)
-    n_ref = np.rint(np.bincount(changes.ref_label, weights=ref_weight, minlength=n_classes)).astype(np.int64)
-    ref_length_s = np.bincount(changes.ref_label, weights=changes.ref_length_s * ref_weight, minlength=n_classes)
+    n_ref = np.bincount(changes.ref_label, minlength=n_classes)
+    ref_length_s = np.bincount(changes.ref_label, weights=changes.ref_length_s, minlength=n_classes)
 
     # A cross-trigger on class j adds 1 / (T_j * number of other classes with events) to the rate.
-    value = changes.delta * weight
+    value = changes.delta.astype(np.float64)
     cross = changes.stat >= _CT
     other = changes.stat[cross] - _CT
     has_ref = n_ref > 0
