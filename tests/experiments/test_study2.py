@@ -210,6 +210,8 @@ def test_a_single_dataset_is_labelled_1_dataset_not_1_seed(h1_archive):
     assert study2.h1(one)["mean [95% CI]"].iloc[0] == "+0.050 (1 dataset)"  # seeds 1 and 2 (+0.04, +0.06) averaged first
     league, against = study2.h4(one[one["seed"] == 1])
     assert league.set_index("loss").loc[BCE, "PSDS2"] == "+0.500 (1 dataset)" and against["mean [95% CI]"].iloc[0] == "-0.040 (1 dataset)"
+    ranks = league.set_index("loss")["mean rank (PSDS2)"]
+    assert ranks[TBFL] == "1.00" and ranks[BCE] == "2.00" and ranks[FOCAL] == ""  # a loss without runs has no rank
     assert study2.per_class_table(one, TBFL, BCE, PAPER)["mean [95% CI]"].iloc[0] == "+0.000 (1 dataset)"
     single = paired_difference({1: 0.1}, {1: 0.0})
     assert single.format() == "+0.100 (1 seed)" and single.format(unit="dataset") == "+0.100 (1 dataset)"  # study 1 unchanged

@@ -282,7 +282,7 @@ def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     league = []
     for config in LEAGUE:
         rows = seed1[seed1["configuration"] == config]
-        entry = {"loss": config, "datasets": len(rows), "mean rank (PSDS2)": f"{ranks.get(config, np.nan):.2f}"}
+        entry = {"loss": config, "datasets": len(rows), "mean rank (PSDS2)": f"{ranks[config]:.2f}" if config in ranks else ""}
         for metric, label in METRICS.items():
             values = dict(zip(rows["dataset"], rows[metric]))
             entry[label] = paired_difference(values, {k: 0.0 for k in values}).format(unit=UNIT) if values else ""
