@@ -40,7 +40,7 @@ writes each result's ``to_dict()`` there (to compare two versions of tbfl);
 ``--frames-per-block N`` passes that block size. E.g.
 ``--skip-full --subsets '' --suite 100,300,1500``. ``--every-metric`` adds
 the segment-based family (1 s), the partial AUROC (max_fpr 0.1) and piPSDS
-(``--pipsds-filters-s``); ``--store DIR`` writes each suite case to a score
+(``--pipsds-filters-s``; with ``--pipsds-intervals`` and ``--bootstrap``, piPSDS resampled too); ``--store DIR`` writes each suite case to a score
 store and evaluates it memory-mapped (as ``tbfl evaluate --scores x.npz``); ``--jobs N`` evaluates
 with N forked workers (``tbfl evaluate --jobs N``) and adds the peak PSS of the process and its workers
 together. The AudioSet-strong figure: ``--skip-full --subsets '' --suite 15000 --every-metric
@@ -302,6 +302,8 @@ def main() -> None:
                         help="suite runs add segment-based metrics (1 s), partial AUROC (max_fpr 0.1) and piPSDS "
                         "(--pipsds-filters-s)")
     parser.add_argument("--pipsds-filters-s", default="0,0.45,1", help="piPSDS median filters of --every-metric (default 0,0.45,1)")
+    parser.add_argument("--pipsds-intervals", action="store_true",
+                        help="--every-metric with --bootstrap also resamples piPSDS (evaluate_scores' pipsds_intervals)")
     parser.add_argument("--items", default="", metavar="CLIPSxCLASSES,...",
                         help="cases where segment- and clip-based F1 and partial AUROC are compared with sed_scores_eval")
     parser.add_argument("--store", default=None, metavar="DIR",
@@ -313,7 +315,8 @@ def main() -> None:
         options = {"bootstrap": args.bootstrap}
         if args.every_metric:
             options.update(segment_length_s=1.0, auroc_max_fpr=0.1,
-                           pipsds_filters_s=tuple(float(x) for x in args.pipsds_filters_s.split(",")))
+                           pipsds_filters_s=tuple(float(x) for x in args.pipsds_filters_s.split(",")),
+                           pipsds_intervals=args.pipsds_intervals)
         if args.store is not None:
             options["store"] = args.store
         if args.frames_per_block is not None:

@@ -87,10 +87,11 @@ def test_blocks_give_the_bootstrap_intervals_of_one_block(random_cases):
 def test_blocks_in_two_processes_give_every_value_of_one_process(random_cases):
     """jobs=2 forks two workers that evaluate the blocks; gathered in block order, every value is the same."""
     case = random_cases[2]
-    options = dict(bootstrap=6, bootstrap_seed=2, segment_length_s=1.0, auroc_max_fpr=0.2, pipsds_filters_s=(0.0, 0.45))
+    options = dict(bootstrap=6, bootstrap_seed=2, segment_length_s=1.0, auroc_max_fpr=0.2, pipsds_filters_s=(0.0, 0.45),
+                   pipsds_intervals=True)
     one = evaluated(case, blocks_of(case, 2), **options)
     two = evaluated(case, blocks_of(case, 2), jobs=2, **options)
-    assert len(one["confidence_intervals"]) == 15  # every resampled metric, the segment-based family included
+    assert len(one["confidence_intervals"]) == 17  # every resampled metric, the segment-based family and piPSDS included
     assert one["pipsds2"] > 0
     assert two == one
 

@@ -149,6 +149,55 @@ def test_pipsds_matches_sed_scores_eval_on_the_same_filtered_scores(random_cases
     assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["pipsds2"] == pytest.approx(result.pipsds2.value)
 
 
+@pytest.mark.parametrize("main_filter_s", [0.45, 0.2], ids=["main-filter-reused", "main-filter-not-in-the-set"])
+def test_pipsds_resamples_match_sed_scores_eval_s_bootstrap(random_cases, monkeypatch, main_filter_s):
+    """With sed_scores_eval's resamples (5 folds x 4 iterations) drawn, each resample's piPSDS is its value."""
+    from sed_scores_eval import intersection_based
+
+    from tbfl.evaluation import blocks
+    from tbfl.evaluation.bootstrap import sed_scores_eval_clip_weights
+    from tbfl.evaluation.metrics.intersection_based.reference import sed_scores_eval_inputs
+
+    case = random_cases[0]
+    monkeypatch.setattr(blocks, "resampled_clip_weights", lambda n_clips, n_resamples, seed: sed_scores_eval_clip_weights(n_clips, 5, 4))
+    filters_s = (0.0, 0.45, 1.0)
+    result = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                             median_filter_s=main_filter_s, bootstrap=20, pipsds_filters_s=filters_s, pipsds_intervals=True, jobs=2)
+    weights = sed_scores_eval_clip_weights(len(case.durations), 5, 4)
+    clip_ids = sorted(case.durations)
+    labels = case.events["event_label"].to_numpy()
+    clips = np.array([clip_ids.index(f[:-4]) for f in case.events["filename"]])
+    # A resample where a class has no event: tbfl leaves the class out (as for the point value), sed_scores_eval
+    # averages it in with a TPR of 0; every other resample is equal.
+    all_classes = np.array([all((w[clips] * (labels == c)).sum() > 0 for c in case.classes) for w in weights])
+    assert all_classes.sum() >= 12
+    tables = [sed_scores_eval_inputs(median_filter_clips(case.scores, median_filter_frames(length_s, case.frame_hop_s)),
+                                     case.events, case.classes, case.frame_hop_s)[0] for length_s in filters_s]
+    reference = sed_scores_eval_inputs(case.scores, case.events, case.classes, case.frame_hop_s)[1]
+    for name, scenario in (("pipsds1", PSDS1), ("pipsds2", PSDS2)):
+        theirs = np.array(intersection_based.bootstrapped_postprocessing_independent_psds(
+            None, reference, case.durations, postprocessing_functions=[None] * len(filters_s), scores_processed=tables,
+            dtc_threshold=scenario.dtc, gtc_threshold=scenario.gtc, cttc_threshold=scenario.cttc if scenario.alpha_ct > 0 else None,
+            alpha_ct=scenario.alpha_ct, alpha_st=scenario.alpha_st, max_efpr=scenario.max_efpr, n_folds=5, n_iterations=4,
+        )[0], dtype=float)
+        ours = result.resampled_values[name]
+        assert np.allclose(ours[all_classes], theirs[all_classes], atol=1e-9, rtol=0)
+        assert (ours[~all_classes] > theirs[~all_classes]).all()
+        assert np.ptp(ours) > 0.01  # the resamples differ
+        assert result.confidence_intervals[name][1] < getattr(result, name).value < result.confidence_intervals[name][2]
+
+
+def test_pipsds_intervals_are_asked_for_and_need_filters_and_a_bootstrap(random_cases):
+    case = random_cases[1]
+    plain = evaluate(case, bootstrap=4, pipsds_filters_s=(0.0, 1.0))
+    assert plain.pipsds2 is not None and "pipsds2" not in plain.confidence_intervals  # a resampled pass per filter costs
+    resampled = evaluate(case, bootstrap=4, pipsds_filters_s=(0.0, 1.0), pipsds_intervals=True)
+    assert resampled.pipsds2.value == plain.pipsds2.value and len(resampled.resampled_values["pipsds2"]) == 4
+    for options in ({"pipsds_filters_s": (0.0,)}, {"bootstrap": 4}):
+        with pytest.raises(ValueError, match="piPSDS intervals need"):
+            evaluate(case, pipsds_intervals=True, **options)
+
+
 def test_cli_reports_the_new_metrics_in_the_table_and_the_json(tmp_path, random_cases, capsys):
     case = random_cases[2]
     write_scores(tmp_path / "scores", case.scores, case.classes, case.frame_hop_s)
@@ -160,16 +209,19 @@ def test_cli_reports_the_new_metrics_in_the_table_and_the_json(tmp_path, random_
     common = ["evaluate", "--scores", str(tmp_path / "scores"), "--ground-truth", str(tmp_path / "gt.tsv"),
               "--durations", str(tmp_path / "durations.tsv"), "--no-progress", "--median-filter-s", "0"]
     assert main([*common, "--segment-length-s", "1", "--auroc-max-fpr", "0.1", "--pipsds", "0,0.45",
-                 "--bootstrap", "20", "--out", str(tmp_path / "m.json")]) == 0
+                 "--bootstrap", "20", "--pipsds-intervals", "--out", str(tmp_path / "m.json")]) == 0
     written = json.loads((tmp_path / "m.json").read_text())
-    expected = evaluate(case, segment_length_s=1.0, auroc_max_fpr=0.1, pipsds_filters_s=(0.0, 0.45), bootstrap=20)
+    expected = evaluate(case, segment_length_s=1.0, auroc_max_fpr=0.1, pipsds_filters_s=(0.0, 0.45), bootstrap=20,
+                        pipsds_intervals=True)
     for key in ("segment_f1", "segment_error_rate", "segment_auroc", "clip_f1", "clip_auroc", "collar_error_rate",
                 "intersection_error_rate", "pipsds1", "pipsds2"):
         assert written[key] == pytest.approx(expected.to_dict()[key], abs=1e-9), key
     assert "segment_auroc" in written["confidence_intervals"]
+    assert written["confidence_intervals"]["pipsds2"] == pytest.approx(expected.to_dict()["confidence_intervals"]["pipsds2"], abs=1e-12)
     table = capsys.readouterr().out
     assert "piPSDS1" in table and "partial AUROC up to FPR 0.1" in table and "segment_auroc" in table
-    for bad, word in ((["--segment-length-s", "0"], "segment length"), (["--auroc-max-fpr", "2"], "max_fpr")):
+    for bad, word in ((["--segment-length-s", "0"], "segment length"), (["--auroc-max-fpr", "2"], "max_fpr"),
+                      (["--pipsds", "--pipsds-intervals"], "--pipsds-intervals needs --pipsds and --bootstrap N")):
         assert main([*common, *bad]) == 2
         message = capsys.readouterr().err.strip().splitlines()
         assert len(message) == 1 and word in message[0], message

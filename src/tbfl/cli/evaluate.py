@@ -42,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         parser.add_argument(f"--{name}", metavar="KEY=VALUE,...", type=_psds_settings(name),
                             help=f"{name.upper()} settings to change, of {', '.join(_PSDS_KEYS)} (default {default})")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="95%% intervals of every metric but piPSDS from N clip resamples (default 0: none)")
+                        help="95%% intervals of every metric from N clip resamples (piPSDS with --pipsds-intervals; default 0: none)")
     parser.add_argument("--segment-length-s", type=float, metavar="S",
                         help="also segment-based F1, error rate and AUROC over segments of S seconds (sed_scores_eval's)")
     parser.add_argument("--auroc-max-fpr", type=float, metavar="F",
@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--pipsds", nargs="?", const=(), type=_lengths, metavar="S,S,...",
                         help="also the post-processing independent PSDS1/2: each class's ROCs under median filters of "
                         "these lengths merged (arXiv 2306.15440; default 0,0.2,0.45,0.75,1,1.5,2 s); one PSDS pass per length")
+    parser.add_argument("--pipsds-intervals", action="store_true",
+                        help="also piPSDS's intervals (with --pipsds and --bootstrap N): each piPSDS pass is resampled "
+                        "too, about the cost of the main pass's PSDS bootstrap per filter length")
     parser.add_argument("--postprocess", metavar="JSON", help="per-class post-processing from tbfl tune-postprocess: "
                         "median filters (replace --median-filter-s), SEBBs if tuned, and per-class thresholds if tuned "
                         "(adds event_f1_tuned_thresholds); refused on clips of its tuning set")
@@ -166,7 +169,7 @@ def _run_psds_only(args: argparse.Namespace, classes, psds1, psds2) -> int:
     unsupported = [flag for flag, used in (("--bootstrap", args.bootstrap), ("--postprocess", args.postprocess), ("--plots", args.plots),
                                            ("--segment-length-s", args.segment_length_s is not None),
                                            ("--auroc-max-fpr", args.auroc_max_fpr is not None),
-                                           ("--pipsds", args.pipsds is not None)) if used]
+                                           ("--pipsds", args.pipsds is not None), ("--pipsds-intervals", args.pipsds_intervals)) if used]
     if unsupported:
         raise ValueError(f"--psds-only computes PSDS1 and PSDS2 only; drop {', '.join(unsupported)}")
     inputs = read_evaluation_files(args.scores[0], args.ground_truth, args.durations, classes, progress=not args.no_progress)
@@ -204,11 +207,14 @@ def _evaluation_options(args: argparse.Namespace, psds1, psds2) -> dict:
     from tbfl.evaluation.postprocessing.params import PostprocessParams
     from tbfl.evaluation.settings import DEFAULT_PIPSDS_FILTERS_S
 
+    if args.pipsds_intervals and (args.pipsds is None or not args.bootstrap):
+        raise ValueError("--pipsds-intervals needs --pipsds and --bootstrap N")
     return dict(
         median_filter_s=args.median_filter_s, progress=not args.no_progress, onset_collar_s=args.onset_collar_s,
         offset_collar_s=args.offset_collar_s, offset_collar_rate=args.offset_collar_rate, psds1=psds1, psds2=psds2,
         bootstrap=args.bootstrap, allow_tuning_set=args.allow_tuning_set,
         postprocess=None if args.postprocess is None else PostprocessParams.load(args.postprocess),
         segment_length_s=args.segment_length_s, auroc_max_fpr=args.auroc_max_fpr,
-        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds, jobs=args.jobs,
+        pipsds_filters_s=DEFAULT_PIPSDS_FILTERS_S if args.pipsds == () else args.pipsds, pipsds_intervals=args.pipsds_intervals,
+        jobs=args.jobs,
     )

@@ -242,7 +242,8 @@ def evaluate_blocks(
     progress: bool = False,
     jobs: int = 1,
 ) -> BlockMetrics:
-    """Every metric's per-class results (PSDS only with ``psds_only``), classes a block at a time.
+    """Every metric's per-class results (PSDS only with ``psds_only``: the class ROCs, and with
+    ``settings.bootstrap`` those of each resample), classes a block at a time.
 
     ``scores``: clip id -> (C, n_frames) real arrays (only a block of classes is read and
     converted at a time); ``reference`` and ``duration_s`` follow ``clip_ids``. ``jobs`` > 1:
@@ -254,15 +255,15 @@ def evaluate_blocks(
     n_classes, n_clips = len(settings.classes), len(clip_ids)
     n_ref = reference.counts()
     metrics = BlockMetrics(settings, n_ref, {name + suffix: [] for name in ("psds1", "psds2") for suffix in _POINT_SETS})
+    n_swept = 0 if psds_only else len(swept_thresholds(settings))
     weights = None
+    if settings.bootstrap:
+        _check_bootstrap_memory(settings.bootstrap, n_swept, n_classes, len(reference.row), n_clips)
+        weights = resampled_clip_weights(n_clips, settings.bootstrap, settings.bootstrap_seed)
+        metrics.resampled = _resampled_totals(reference, weights, n_swept, metrics.rocs)
     if not psds_only:
-        swept = swept_thresholds(settings)
-        metrics.collar_tp, metrics.collar_n_sys = (np.zeros((len(swept), n_classes), dtype=np.int64) for _ in range(2))
+        metrics.collar_tp, metrics.collar_n_sys = (np.zeros((n_swept, n_classes), dtype=np.int64) for _ in range(2))
         metrics.intersection_tp, metrics.intersection_fp = (np.zeros(n_classes, dtype=np.int64) for _ in range(2))
-        if settings.bootstrap:
-            _check_bootstrap_memory(settings.bootstrap, len(swept), n_classes, len(reference.row), n_clips)
-            weights = resampled_clip_weights(n_clips, settings.bootstrap, settings.bootstrap_seed)
-            metrics.resampled = _resampled_totals(reference, weights, len(swept), metrics.rocs)
         metrics.reference, metrics.clip_scores = reference, np.zeros((n_clips, n_classes))
         if settings.segment_length_s is not None:
             n_frames = np.array([np.shape(scores[clip])[1] for clip in clip_ids])

@@ -21,7 +21,6 @@ frames that can matter to PSDS searched; same values.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -33,7 +32,8 @@ from tbfl.evaluation.blocks import FRAMES_PER_BLOCK, PSDS_FRAMES_PER_BLOCK, eval
 from tbfl.evaluation.bootstrap import confidence_interval
 from tbfl.evaluation.metrics.fscore import FScoreSweep
 from tbfl.evaluation.metrics.ground_truth import GroundTruth
-from tbfl.evaluation.metrics.intersection_based import Psds, postprocessing_independent_psds
+from tbfl.evaluation.metrics.intersection_based import Psds
+from tbfl.evaluation.pipsds import pipsds
 from tbfl.evaluation.postprocessing.frames import median_filter_frames
 from tbfl.evaluation.result import EvaluationResult
 from tbfl.evaluation.inputs import read_evaluation_files
@@ -75,6 +75,7 @@ def evaluate_scores(
     segment_length_s: float | None = None,
     auroc_max_fpr: float | None = None,
     pipsds_filters_s: tuple[float, ...] | None = None,
+    pipsds_intervals: bool = False,
     jobs: int = 1,
 ) -> EvaluationResult:
     """Post-process frame scores and compute PSDS1/2, event-based and intersection-based F1.
@@ -114,6 +115,8 @@ def evaluate_scores(
         auroc_max_fpr: the segment- and clip-based AUROC up to this FPR (partial AUROC; None: the full area).
         pipsds_filters_s: also the post-processing independent PSDS1/2 over median filters of these lengths
             (e.g. :data:`~tbfl.evaluation.settings.DEFAULT_PIPSDS_FILTERS_S`): one PSDS pass per length.
+        pipsds_intervals: also piPSDS's intervals on the ``bootstrap`` resamples: each PSDS pass is resampled
+            too, which costs about as much again per length as the main pass's PSDS bootstrap.
         jobs: processes evaluating class blocks at once (forked; they share the scores; about one block's memory
             each); the numbers do not depend on it.
     """
@@ -133,6 +136,7 @@ def evaluate_scores(
         per_class_thresholds=None if postprocess is None else postprocess.thresholds,
         segment_length_s=segment_length_s, auroc_max_fpr=auroc_max_fpr,
         pipsds_filters_s=None if pipsds_filters_s is None else tuple(float(x) for x in pipsds_filters_s),
+        pipsds_intervals=pipsds_intervals,
     )
     if postprocess is not None:
         postprocess.check_applicable(classes, durations, allow_tuning_set=allow_tuning_set, frame_hop_s=frame_hop_s)
@@ -175,6 +179,8 @@ def evaluate(
     grid_sweep = FScoreSweep(classes, sweep.thresholds[on_grid], sweep.tp[on_grid], sweep.n_sys[on_grid], sweep.n_ref)
     per_class_thresholds = settings.per_class_thresholds
     resampled = metrics.resampled_values(jobs)
+    pipsds_values, pipsds_resampled = pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, metrics)
+    resampled.update(pipsds_resampled)
     return EvaluationResult(
         psds1=psds["psds1"], psds1_threshold_free=psds["psds1_threshold_free"],
         psds2=psds["psds2"], psds2_threshold_free=psds["psds2_threshold_free"],
@@ -189,35 +195,8 @@ def evaluate(
             np.array([sweep.index_of(t) for t in per_class_thresholds])),
         n_clips=len(clip_ids), n_events=len(events), settings=settings,
         **metrics.more_metrics(),
-        **_pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, metrics.rocs),
+        **pipsds_values,
     )
-
-
-def _pipsds(scores, reference, clip_ids, duration_s, settings, times_s, frames_per_block, jobs, main_rocs) -> dict[str, Psds]:
-    """"pipsds1", "pipsds2": the post-processing independent PSDS over ``settings.pipsds_filters_s`` (empty without).
-
-    A length that is the main evaluation's one median filter takes its class ROCs (``main_rocs``) instead of a pass;
-    the other passes are PSDS-only, in blocks as many times larger as :data:`~tbfl.evaluation.blocks.PSDS_FRAMES_PER_BLOCK`
-    is to the suite's default (about the same memory).
-    """
-    if settings.pipsds_filters_s is None:
-        return {}
-    rocs: dict[str, list] = {"psds1": [], "psds2": []}
-    for length_s in settings.pipsds_filters_s:
-        frames = median_filter_frames(length_s, settings.frame_hop_s)
-        if settings.median_filter_frames_per_class is None and settings.sebb is None and frames == settings.median_filter_frames:
-            class_rocs = main_rocs
-        else:
-            filtered = replace(settings, median_filter_s=length_s, median_filter_frames=frames,
-                               median_filter_frames_per_class=None, sebb=None, bootstrap=0)
-            class_rocs = evaluate_blocks(scores, reference, clip_ids, duration_s, filtered, times_s=times_s, psds_only=True, jobs=jobs,
-                                         frames_per_block=frames_per_block * (PSDS_FRAMES_PER_BLOCK // FRAMES_PER_BLOCK)).rocs
-        for name in rocs:
-            rocs[name].append(class_rocs[f"{name}_threshold_free"])
-    scenarios = {"psds1": settings.psds1, "psds2": settings.psds2}
-    return {f"pi{name}": postprocessing_independent_psds(settings.classes, per_filter, reference.counts(),
-                                                         alpha_st=scenarios[name].alpha_st, max_efpr=scenarios[name].max_efpr)
-            for name, per_filter in rocs.items()}
 
 
 def evaluate_psds(

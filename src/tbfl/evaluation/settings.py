@@ -77,6 +77,8 @@ class EvaluationSettings:
     auroc_max_fpr: float | None = None
     #: Median filter lengths (s) whose class ROCs the post-processing independent PSDS merges (None: not computed).
     pipsds_filters_s: tuple[float, ...] | None = None
+    #: Also bootstrap intervals of piPSDS: one resampled PSDS pass per filter length (needs both of the above).
+    pipsds_intervals: bool = False
 
     def __post_init__(self) -> None:
         if self.segment_length_s is not None and not self.segment_length_s > 0:
@@ -85,6 +87,8 @@ class EvaluationSettings:
             raise ValueError(f"the AUROC's max_fpr must be in (0, 1], got {self.auroc_max_fpr}")
         if self.pipsds_filters_s is not None and (not self.pipsds_filters_s or min(self.pipsds_filters_s) < 0):
             raise ValueError(f"piPSDS needs one or more median filter lengths >= 0 s, got {list(self.pipsds_filters_s)}")
+        if self.pipsds_intervals and (self.pipsds_filters_s is None or not self.bootstrap):
+            raise ValueError("piPSDS intervals need piPSDS filter lengths and a bootstrap (bootstrap >= 2)")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "classes": list(self.classes), "thresholds": list(self.thresholds),
