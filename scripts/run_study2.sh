@@ -7,6 +7,8 @@
 # docs/study2/runs/ with docs/study2/runs.csv (commit them); runs found there count as finished, so a fresh
 # clone continues where the archive stops.
 #
+# A block lists every dataset its runs use and makes those of its unfinished runs only.
+#
 # Each dataset's bytes are fingerprinted in docs/study2/data.sha256 (one line per dataset: the sha256 of the
 # sorted list of its files' sha256 sums, then its name and file count). The first generation writes the
 # line (commit it); later ones must match it or the script stops with exit 2.
@@ -61,16 +63,22 @@ dataset() {
   fi
 }
 
-# block GRID DATASET_SPEC...: make the block's datasets, then train its runs
+# block GRID DATASET_SPEC...: make the datasets that the block's unfinished runs train on, then train them. A
+# dataset whose runs are all finished (archived) is not made again: a fresh machine makes only what it trains on.
 block() {
-  local grid=$1
+  local grid=$1 spec plan unfinished
   shift
+  local sweep=("$python" -m tbfl sweep --config configs/cpu-small.yaml --grid "configs/study2/$grid.yaml" --out runs/study2
+               --archive "$root/docs/study2" --no-progress)
+  plan=$("${sweep[@]}" --dry-run)  # one line per run: name, state, overrides
+  unfinished=$(grep -Ev '^[^ ]+ +finished ' <<< "$plan" || true)
   for spec in "$@"; do
-    # shellcheck disable=SC2086
-    dataset $spec
+    if grep -qF "'data/study2/${spec%% *}'" <<< "$unfinished"; then
+      # shellcheck disable=SC2086
+      dataset $spec
+    fi
   done
-  "$python" -m tbfl sweep --config configs/cpu-small.yaml --grid "configs/study2/$grid.yaml" --out runs/study2 \
-    --archive "$root/docs/study2" --jobs "$jobs" --no-progress
+  "${sweep[@]}" --jobs "$jobs"
 }
 
 paper="d1v1s0.25-201 201 1 1 0.25;d1v1s0.25-202 202 1 1 0.25;d1v1s0.25-203 203 1 1 0.25;d1v1s0.25-204 204 1 1 0.25"
@@ -83,5 +91,5 @@ IFS=';' read -r -a world_specs <<< "$worlds"
 IFS=';' read -r -a full_specs <<< "$full"
 block h1 "${paper_specs[@]}"
 block h2 "${world_specs[@]}"
-block h4
-block h3 "${full_specs[@]}"
+block h4 "${paper_specs[@]:0:3}"
+block h3 "${paper_specs[@]:0:2}" "${full_specs[@]}"
