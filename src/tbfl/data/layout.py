@@ -83,13 +83,6 @@ class DesedLayout:
             return None
         return folder.with_name(folder.name[: -len(RESAMPLED_SUFFIX)])
 
-    def require(self, name: str) -> Path:
-        """``path(name)`` if it exists, else :class:`LayoutError` naming the path and the overriding key."""
-        path = self.path(name)
-        if not path.exists():
-            raise LayoutError(f"{path}: not found (layout entry {name!r}; {OVERRIDE_HINT.format(name=name)})")
-        return path
-
     @classmethod
     def relative_paths(cls) -> dict[str, str]:
         """Default relative path of every entry, by name."""

@@ -108,15 +108,6 @@ def bootstrap_psds(
     return psds_of_resamples(changes.classes, rocs, n_ref, scenario)
 
 
-def bootstrap_intersection_f1(changes: IntersectionChanges, clip_weights: np.ndarray, threshold: float) -> np.ndarray:
-    """(n_resamples,) intersection-based macro F1 at ``threshold`` of each resample."""
-    n_clips = np.shape(clip_weights)[1]
-    tp, fp = (resampled_counts(counts, clip_weights) for counts in changes.clip_counts(threshold, n_clips))
-    ref_counts = np.zeros((n_clips, len(changes.classes)), dtype=np.int64)
-    np.add.at(ref_counts, (changes.ref_clip, changes.ref_label), 1)
-    return intersection_f1_of_resamples(changes.classes, threshold, tp, fp, resampled_counts(ref_counts, clip_weights))
-
-
 def intersection_f1_of_resamples(
     classes: tuple[str, ...], threshold: float, tp: np.ndarray, fp: np.ndarray, n_ref: np.ndarray,
 ) -> np.ndarray:
