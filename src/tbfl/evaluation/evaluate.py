@@ -99,7 +99,7 @@ def evaluate_scores(
             grids that are not ``i * frame_hop_s`` (then ``frame_hop_s`` only
             sizes the median filter).
         onset_collar_s, offset_collar_s, offset_collar_rate: event-F1 collars (sed_eval).
-        bootstrap: number of clip resamples for 95% intervals of PSDS, intersection F1 and event F1 (0: none).
+        bootstrap: number of clip resamples for 95% intervals of every metric (piPSDS with ``pipsds_intervals``; 0: none).
             Computed block by block too, but each resample's per-class results (collar counts, class
             ROCs) are kept to the end: at most :func:`~tbfl.evaluation.blocks.bootstrap_bytes`
             (about 4 MB a resample for 400 classes and 100k events), with a warning above 4 GB.

@@ -28,7 +28,7 @@ class EvaluationResult:
     None when there are none).
     ``confidence_intervals`` maps a metric to (bootstrap mean, 2.5 %, 97.5 %)
     when ``settings.bootstrap`` resamples were drawn (PSDS, intersection F1, event F1 at 0.5 and best,
-    and the metrics below).
+    and the metrics below; piPSDS with ``settings.pipsds_intervals``).
     ``collar_error_rate`` and ``intersection_error_rate`` are at ``settings.f1_threshold`` (sed_scores_eval's
     per-class (FP + FN) / N_ref, macro); ``clip_based`` (tagging) and ``segment_based`` (with
     ``settings.segment_length_s``) hold F1 and error rate at that threshold and the AUROC (partial up to
