@@ -228,3 +228,28 @@ def test_cli_reports_the_new_metrics_in_the_table_and_the_json(tmp_path, random_
     with pytest.raises(SystemExit) as exit_info:  # argparse's usage line and error
         main([*common, "--pipsds", "0,-1"])
     assert exit_info.value.code == 2 and "lengths >= 0" in capsys.readouterr().err
+
+
+def test_merged_resampled_rocs_are_each_rows_upper_envelope():
+    """Rows of different lengths merged at once: at every eFPR up to max_efpr, the best TPR any input point reaches."""
+    from tbfl.evaluation.metrics.intersection_based import merge_class_rocs, merge_resampled_class_rocs
+
+    rng = np.random.default_rng(4)
+
+    def roc(n_points):
+        efpr = np.concatenate([[0.0], np.sort(rng.uniform(0, 150, n_points))])
+        return efpr, np.concatenate([[0.0], np.sort(rng.uniform(0, 1, n_points))])
+
+    max_efpr = 100.0
+    inputs = [[[roc(int(rng.integers(0, 30))) for _ in range(3)] for _ in range(5)] for _ in range(2)]  # [p][r][c]
+    merged = merge_resampled_class_rocs(inputs, max_efpr)
+    grid = np.linspace(0, max_efpr, 2001)
+    for r in range(5):
+        assert [tuple(map(list, m)) for m in merged[r]] == [tuple(map(list, m)) for m in merge_class_rocs([p[r] for p in inputs], max_efpr)]
+        for c in range(3):
+            efpr = np.concatenate([p[r][c][0] for p in inputs])
+            tpr = np.concatenate([p[r][c][1] for p in inputs])
+            best = np.array([tpr[efpr <= x].max() for x in grid])
+            got_efpr, got_tpr = merged[r][c]
+            assert got_efpr.max() <= max_efpr
+            assert np.array_equal(got_tpr[np.searchsorted(got_efpr, grid, side="right") - 1], best)
