@@ -60,6 +60,15 @@ def test_h1_tests_over_datasets_with_holm_over_its_two_contrasts(h1_archive):
     assert short["per-dataset differences"] == "+0.100 +0.100 +0.100 +0.100" and short["verdict"] == "confirmed"
 
 
+def test_h1_s_other_metrics_are_exploratory_without_holm_or_verdict(h1_archive):
+    table = study2.h1_exploratory(study2.load_runs(h1_archive)).set_index("contrast")
+    assert "verdict" not in table.columns and "Holm p" not in table.columns
+    psds1 = table.loc[f"{TBFL} - {BCE}: PSDS1"]  # the fixture's PSDS1 is half its PSDS2: half the gains
+    assert psds1["per-dataset differences"] == "+0.025 +0.030 +0.035 +0.040"
+    assert float(psds1["p"]) == pytest.approx(stats.ttest_1samp([0.025, 0.03, 0.035, 0.04], 0).pvalue, abs=5e-4)
+    assert table.loc[f"{TBFL} - {BCE}: long-event F1", "per-dataset differences"] == "+0.000 +0.000 +0.000 +0.000"
+
+
 def test_a_block_with_a_missing_or_capped_run_is_pending(h1_archive):
     runs = study2.load_runs(h1_archive)
     assert set(study2.h1(runs.iloc[1:])["verdict"]) == {"pending"}
