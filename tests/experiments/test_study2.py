@@ -16,7 +16,8 @@ CLASSES = ("Short_a", "Short_b", "Long_a")
 DURATIONS_S = (0.8, 1.5, 7.0)
 
 
-def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0.5, 0.5), stop="plateau (10 epochs)", k=290):
+def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0.5, 0.5), stop="plateau (10 epochs)", k=290,
+              weights=(0.5, 1.0, 2.0)):
     """A run summary as tbfl train archives it, with the values the analysis reads."""
     folder = archive / f"{dataset}-{configuration}_s{seed}"
     folder.mkdir(parents=True)
@@ -24,6 +25,7 @@ def write_run(archive, dataset, configuration, seed, *, psds2, per_class=(0.5, 0
     loss = configuration.split("_")[0]  # the configurations are named after their loss
     (folder / "class_weights.json").write_text(json.dumps({
         "loss": {"name": loss, "k": "auto"},  # every run records the recipe's k, used or not
+        "classes": list(CLASSES), "weights": list(weights),
         **({"k": {"auto": True, "chosen": k, "target": 1.0}} if loss == "tbfl" else {}),
         "statistics": {"classes": list(CLASSES), "avg_event_duration_s": list(DURATIONS_S)},
     }))
@@ -102,6 +104,22 @@ def test_h2_slopes_and_the_flat_world(tmp_path):
     assert (low, high) == pytest.approx((-stats.t.ppf(0.95, 1) * 0.001, stats.t.ppf(0.95, 1) * 0.001))
     assert flat["estimate [95% CI]"] == f"+0.000 [{low:+.3f}, {high:+.3f}] (90%)"
     assert flat["verdict"] == "confirmed"  # +-0.006, inside +-0.02
+
+
+def test_h2_datasets_show_each_world_s_k_weight_spread_and_psds2_difference(tmp_path):
+    archive = tmp_path / "runs"
+    flat = study2.H2_WORLDS["flat"][0]
+    write_run(archive, flat, FOCAL, 1, psds2=0.60)
+    write_run(archive, flat, TBFL, 1, psds2=0.62, k=400, weights=(0.9, 1.0, 1.1))
+    write_run(archive, PAPER[0], TBFL, 1, psds2=0.7)
+    table = study2.h2_datasets(study2.load_runs(archive)).set_index("dataset")
+    assert len(table) == 4 + 10  # the paper world and the 5 others, every dataset listed
+    row = table.loc[flat]
+    assert (row["world"], row["duration spread"], row["volume spread"]) == ("flat", 0, 0)
+    assert (row["k chosen"], row["weights max / min"], row["difference"]) == ("400", "1.22", "+0.020")
+    paper = table.loc[PAPER[0]]
+    assert (paper["weights max / min"], paper[f"PSDS2 {TBFL}"], paper["difference"]) == ("4.00", "0.700", "")  # no focal run yet
+    assert np.isnan(study2.load_runs(archive).set_index("configuration").loc[FOCAL, "weight_ratio"])  # the focal loss has no weights
 
 
 def test_report_writes_tables_runs_csv_with_datasets_and_the_figure(h1_archive, tmp_path):

@@ -68,12 +68,14 @@ class DatasetName:
         return cls(name, int(match["d"]), int(match["v"]), float(match["scale"]), int(match["seed"]))
 
 
-RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", *METRICS, "per_class")
+RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", "weight_ratio", *METRICS,
+               "per_class")
 
 
 def load_runs(runs_dir: str | Path) -> pd.DataFrame:
     """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
-    epochs, k (the k used), the metrics of :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
+    epochs, k (the k used) and weight_ratio (largest / smallest class weight; both TBFL's only), the metrics of
+    :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
     synthetic-validation threshold)."""
     rows = []
     for metrics_file in sorted(Path(runs_dir).glob(f"*/{METRICS_FILE}")):
@@ -96,6 +98,7 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
             "plateau": str(metrics.training.get("stop_reason", "")).startswith("plateau"),
             "epochs": metrics.training.get("epochs_trained"),
             "k": k["chosen"] if isinstance(k, dict) else k,
+            "weight_ratio": float(np.max(weights["weights"]) / np.min(weights["weights"])) if k is not None else np.nan,
             "psds1": metrics.psds1, "psds2": metrics.psds2, "event_f1": metrics.value("event_f1_synth_threshold"),
             "short_f1": float(np.mean([per_class[c] for c in short])) if short else np.nan,
             "long_f1": float(np.mean([per_class[c] for c in long])) if long else np.nan,
@@ -184,6 +187,28 @@ def h2(runs: pd.DataFrame, metric: str = "psds2") -> pd.DataFrame:
         interval, verdict = "", "pending"
     rows.append({"contrast": f"flat world: {TBFL} - {FOCAL} inside (-0.02, +0.02) ({METRICS[metric]})", "datasets": len(flat),
                  "estimate [95% CI]": interval, "p": "", "Holm p": "", "verdict": verdict if complete else "pending"})
+    return pd.DataFrame(rows)
+
+
+def h2_datasets(runs: pd.DataFrame) -> pd.DataFrame:
+    """Descriptive: each H2 dataset's world, the k TBFL chose and its class weights' spread (largest / smallest),
+    and seed 1's PSDS2 of the focal loss and TBFL with their difference (what the slopes and the figure read)."""
+    seed1 = runs[(runs["seed"] == 1) & runs["plateau"].astype(bool)]
+    worlds = {"paper": PAPER, **H2_WORLDS}
+    rows = []
+    for world, datasets in worlds.items():
+        for dataset in datasets:
+            name = DatasetName.parse(dataset)
+            here = seed1[seed1["dataset"] == dataset].set_index("configuration")
+            tbfl = here.loc[TBFL] if TBFL in here.index else None
+            psds2 = {config: f"{here.loc[config, 'psds2']:.3f}" if config in here.index else "" for config in (FOCAL, TBFL)}
+            rows.append({
+                "world": world, "dataset": dataset, "duration spread": name.d, "volume spread": name.v,
+                "k chosen": "" if tbfl is None else f"{tbfl['k']:g}",
+                "weights max / min": "" if tbfl is None else f"{tbfl['weight_ratio']:.2f}",
+                f"PSDS2 {FOCAL}": psds2[FOCAL], f"PSDS2 {TBFL}": psds2[TBFL],
+                "difference": f"{here.loc[TBFL, 'psds2'] - here.loc[FOCAL, 'psds2']:+.3f}" if "" not in psds2.values() else "",
+            })
     return pd.DataFrame(rows)
 
 
@@ -371,6 +396,7 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         "Exploratory (not in H1's family; p not adjusted):", markdown_table(h1_exploratory(runs), 3),
         "## H2: TBFL's gain over the focal loss against the imbalance", markdown_table(h2(runs), 3),
         f"![gain against imbalance]({figure.relative_to(out_dir).as_posix()})",
+        "Per dataset (descriptive; seed 1):", markdown_table(h2_datasets(runs), 3),
         *_h3_sections(h3(runs)),
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
