@@ -54,7 +54,7 @@ def pipsds(
                                       jobs=jobs, frames_per_block=block_frames)
         for name, rocs in _ROCS.items():
             rows = [metrics.rocs[rocs], *(metrics.resampled["rocs"][rocs] if resampling else [])]
-            merged[name] = merge_resampled_class_rocs([merged[name], rows] if name in merged else [rows], scenarios[name].max_efpr)
+            merged[name] = merge_resampled_class_rocs([merged[name], rows], scenarios[name].max_efpr) if name in merged else rows
         del metrics  # before the next pass: one pass's ROCs at a time
     n_ref = np.vstack([reference.counts(), *(main.resampled["n_ref"] if resampling else [])])
     context = (settings.classes, scenarios, merged, n_ref)
