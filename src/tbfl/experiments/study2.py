@@ -149,15 +149,18 @@ def _over_datasets(contrasts: list[tuple[str, dict[str, float]]], complete: bool
 def h1(runs: pd.DataFrame) -> pd.DataFrame:
     """H1 (primary): TBFL (k: auto) - BCE on PSDS2 and short-event F1 over the paper world's datasets; Holm over 2."""
     complete, _ = _complete(runs, _expected(PAPER, (BCE, TBFL), (1, 2)))
-    return _over_datasets([(f"{TBFL} - {BCE}: {METRICS[m]}", dataset_differences(runs, TBFL, BCE, m, PAPER)) for m in ("psds2", "short_f1")],
-                          complete)
+    return _over_datasets(_tbfl_against_bce(runs, ("psds2", "short_f1")), complete)
 
 
 def h1_exploratory(runs: pd.DataFrame) -> pd.DataFrame:
     """H1's other metrics (exploratory: no family, no verdict): TBFL - BCE on PSDS1, event-F1 and long-event F1 over the
     paper world's datasets, mean [95% CI] and the unadjusted p."""
-    contrasts = [(f"{TBFL} - {BCE}: {METRICS[m]}", dataset_differences(runs, TBFL, BCE, m, PAPER)) for m in ("psds1", "event_f1", "long_f1")]
-    return _over_datasets(contrasts, complete=False).drop(columns=["Holm p", "verdict"])
+    return _over_datasets(_tbfl_against_bce(runs, ("psds1", "event_f1", "long_f1")), complete=False).drop(columns=["Holm p", "verdict"])
+
+
+def _tbfl_against_bce(runs: pd.DataFrame, metrics: Sequence[str]) -> list[tuple[str, dict[str, float]]]:
+    """(label, dataset -> TBFL - BCE) of each metric over the paper world's datasets."""
+    return [(f"{TBFL} - {BCE}: {METRICS[m]}", dataset_differences(runs, TBFL, BCE, m, PAPER)) for m in metrics]
 
 
 def h2(runs: pd.DataFrame, metric: str = "psds2") -> pd.DataFrame:
