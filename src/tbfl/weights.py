@@ -142,9 +142,17 @@ def time_balanced_weights(
     return _normalise(1.0 / effective_number(exponents, betas))
 
 
-#: ``loss.k_auto_target``'s default: the median over classes of floor(k * r_c) / V_c on the paper's
-#: Table 1 at the paper's k = 1000 (1.0006), rounded.
+#: ``loss.k_auto_target``'s default: on the paper's Table 1 at the paper's k = 1000, the median over classes of
+#: floor(k * r_c) / V_c (1.0006), rounded; the geometric-mean rule measures relative to Table 1, so 1 there too.
 K_AUTO_TARGET = 1.0
+#: ``loss.k_auto_rule``: how ``k: auto`` summarises the classes' samples per recording, and the condition that
+#: picks k, to format with ``target`` (docs/k-auto.md).
+K_AUTO_RULES = {
+    "median": "median_c floor(k r_c) / V_c >= {target:g}",
+    "geomean": "geometric mean_c k r_c / V_c >= {target:g} x Table 1's at k = 1000",
+}
+#: The geometric mean over Table 1's classes of k * r_c / V_c at k = 1000 (pinned against Table 1 in the tests).
+PAPER_GEOMEAN_SAMPLE_RATIO = 0.7956595675795836
 
 
 def median_sample_ratio(volumes: Sequence[float], frame_ratios: Sequence[float], k: float | np.ndarray) -> np.ndarray:
@@ -167,26 +175,62 @@ def median_sample_ratio(volumes: Sequence[float], frame_ratios: Sequence[float],
 _K_CANDIDATES = np.array([m * 10.0**e for e in range(-1, 9) for m in range(10, 100)])
 
 
-def auto_k(volumes: Sequence[float], frame_ratios: Sequence[float], target: float = K_AUTO_TARGET, *, classes: Sequence[str] | None = None) -> float:
-    """``loss.k: auto``: the smallest k with two significant digits whose median ratio reaches ``target``.
+def geomean_sample_ratio(volumes: Sequence[float], frame_ratios: Sequence[float]) -> float:
+    """Geometric mean over the classes with r_c > 0 of r_c / V_c: k times it is a typical class's samples per recording.
 
-    The median ratio is :func:`median_sample_ratio`, median_c floor(k * r_c) / V_c: how many samples floor(k r_c)
-    a class gets per source recording, for a typical class. It is a step function of k, flat over ranges
-    (on Table 1 every k from 999 to 1007 gives 1.0006), so k is picked on the grid m * 10**e with m = 10..99
-    (steps of 1% to 10%): k = the smallest grid value with median_c floor(k r_c) / V_c >= ``target``.
-    Table 1 gives exactly 1000 (990 gives 0.993); the ``small`` preset (V_c = Table 1 / 4) gives 290
-    (250 gives 0.90). See docs/k-auto.md.
+    Args:
+        volumes, frame_ratios: (C,) V_c and r_c.
+    Returns:
+        the geometric mean (no floor: floor(k r_c) differs from k r_c by less than one sample). ValueError when every
+        r_c is 0.
+    """
+    volumes = np.asarray(volumes, dtype=np.float64)
+    frame_ratios = np.asarray(frame_ratios, dtype=np.float64)
+    present = frame_ratios > 0
+    if not present.any():
+        raise ValueError("k: auto (geomean): every class has r_c = 0")
+    return float(np.exp(np.mean(np.log(frame_ratios[present] / volumes[present]))))
+
+
+def auto_k(
+    volumes: Sequence[float],
+    frame_ratios: Sequence[float],
+    target: float = K_AUTO_TARGET,
+    *,
+    rule: str = "median",
+    classes: Sequence[str] | None = None,
+) -> float:
+    """``loss.k: auto``: the smallest k with two significant digits whose typical samples per recording reach ``target``.
+
+    Rule ``median`` (the default): median_c floor(k r_c) / V_c >= target (:func:`median_sample_ratio`). It is a step
+    function of k, flat over ranges (on Table 1 every k from 999 to 1007 gives 1.0006), so k is picked on the grid
+    m * 10**e with m = 10..99 (steps of 1% to 10%). Table 1 gives exactly 1000 (990 gives 0.993); the ``small``
+    preset (V_c = Table 1 / 4) gives 290 (250 gives 0.90).
+
+    Rule ``geomean``: k * :func:`geomean_sample_ratio` >= target * :data:`PAPER_GEOMEAN_SAMPLE_RATIO`, i.e. the
+    geometric-mean class gets ``target`` times the samples per recording it gets on Table 1 at k = 1000, rounded up
+    to the same grid. k is then proportional to the geometric mean of V_c / r_c: every class moves it a little,
+    where the median jumps when the classes form two groups. See docs/k-auto.md.
 
     Args:
         volumes, frame_ratios: (C,) V_c (>= 1) and r_c (in [0, 1]).
-        target: the median ratio to reach (> 0; default :data:`K_AUTO_TARGET`).
+        target: the ratio to reach (> 0; default :data:`K_AUTO_TARGET`).
+        rule: one of :data:`K_AUTO_RULES`.
     Returns:
-        k as a float. ValueError when no k up to 9.9e9 reaches the target (more than half the classes
-        with r_c = 0), or for invalid inputs (the rules of :func:`time_balanced_weights`).
+        k as a float. ValueError when no k up to 9.9e9 reaches the target (median: more than half the classes
+        with r_c = 0; geomean: every class), or for invalid inputs (the rules of :func:`time_balanced_weights`).
     """
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise ValueError(f"the k: auto target must be a finite number > 0, got {target!r}")
+    if rule not in K_AUTO_RULES:
+        raise ValueError(f"the k: auto rule must be one of {tuple(K_AUTO_RULES)}, got {rule!r}")
     _check_inputs(volumes, frame_ratios, classes)
+    if rule == "geomean":
+        exact_k = target * PAPER_GEOMEAN_SAMPLE_RATIO / geomean_sample_ratio(volumes, frame_ratios)
+        reached = np.flatnonzero(_K_CANDIDATES >= exact_k * (1 - 1e-12))  # float error must not skip Table 1's 1000
+        if reached.size == 0:
+            raise ValueError(f"k: auto (geomean): k = {exact_k:g} is above {_K_CANDIDATES[-1]:g}")
+        return float(_K_CANDIDATES[reached[0]])
     medians = median_sample_ratio(volumes, frame_ratios, _K_CANDIDATES)
     reached = np.flatnonzero(medians >= target)
     if reached.size == 0:

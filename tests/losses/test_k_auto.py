@@ -1,6 +1,8 @@
-"""``loss.k: auto``: k from the median over classes of floor(k r_c) / V_c (tbfl.weights.auto_k), and its plumbing."""
+"""``loss.k: auto``: k from the median over classes of floor(k r_c) / V_c, or from their geometric mean
+(tbfl.weights.auto_k), and its plumbing."""
 
 import json
+import statistics
 
 import numpy as np
 import pytest
@@ -10,12 +12,19 @@ from tbfl.data.layout import DesedLayout
 from tbfl.data.stats import measure_stats
 from tbfl.data.table1 import PAPER_TABLE1
 from tbfl.training.train import train_run
-from tbfl.weights import auto_k, median_sample_ratio, time_balanced_weights
+from tbfl.experiments.runs import run_name
+from tbfl.weights import PAPER_GEOMEAN_SAMPLE_RATIO, auto_k, median_sample_ratio, time_balanced_weights
 
 #: The ``small`` preset's V_c and r_c as study 1 measured them (docs/study/dataset_table.csv, seed 0).
 SMALL_VOLUMES = (48, 24, 22, 27, 34, 14, 16, 17, 32, 18)
 SMALL_RATIOS = (0.04331153092732162, 0.048723397191141805, 0.02958265546664896, 0.04103721903117633, 0.03758424914505794,
                 0.1031740761645473, 0.15719313390218798, 0.08820013944686078, 0.3083933729539493, 0.14280022577110793)
+
+#: Study 2's two duration-wide datasets (seeds 321 and 322; `tbfl stats --config cpu-small`, docs/k-auto.md): the
+#: same V_c, and r_c whose middle classes fall on either side of a gap.
+WIDE_VOLUMES = (48, 24, 22, 27, 34, 14, 16, 17, 32, 18)
+WIDE_RATIOS_321 = (0.007827, 0.053772, 0.006994, 0.011255, 0.005651, 0.096892, 0.132833, 0.052383, 0.539021, 0.093372)
+WIDE_RATIOS_322 = (0.008612, 0.013309, 0.007494, 0.007438, 0.009171, 0.05732, 0.11671, 0.02852, 0.619953, 0.131473)
 
 
 def smallest_integer_k(volumes, ratios, target=1.0):
@@ -59,6 +68,45 @@ def test_target_moves_k_monotonically_and_is_validated():
         auto_k([10, 10, 10], [0.0, 0.0, 1.0], classes=["a", "b", "c"])
 
 
+def two_digit_geomean_k(volumes, ratios, target=1.0):
+    """Independent: k = target x Table 1's geometric mean of 1000 r_c / V_c over this one's (r_c > 0), rounded up to
+    two significant digits with decimal arithmetic."""
+    from decimal import ROUND_CEILING, Decimal
+
+    def geomean(vs, rs):
+        return statistics.geometric_mean([r / v for v, r in zip(vs, rs) if r > 0])
+
+    exact = Decimal(repr(target * geomean(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios) * 1000 / geomean(volumes, ratios)))
+    step = Decimal(10) ** (exact.adjusted() - 1)
+    return float((exact / step).quantize(Decimal("1e-9")).to_integral_value(ROUND_CEILING) * step)
+
+
+def test_geomean_rule_is_pinned_to_table1_and_proportional_to_the_volumes():
+    assert PAPER_GEOMEAN_SAMPLE_RATIO == pytest.approx(1000 * statistics.geometric_mean(
+        [r / v for v, r in zip(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios)]), rel=1e-12)
+    assert auto_k(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios, rule="geomean") == 1000.0
+    quarter = [v / 4 for v in PAPER_TABLE1.volumes]  # V_c / 4 at the same r_c: exactly a quarter of k
+    assert auto_k(quarter, PAPER_TABLE1.frame_ratios, rule="geomean") == 250.0
+    for volumes, ratios in ((SMALL_VOLUMES, SMALL_RATIOS), (WIDE_VOLUMES, WIDE_RATIOS_321), (WIDE_VOLUMES, WIDE_RATIOS_322)):
+        for target in (0.25, 1.0, 4.0):
+            assert auto_k(volumes, ratios, target, rule="geomean") == two_digit_geomean_k(volumes, ratios, target)
+    # a class without positive frames is left out of the mean instead of sending it to 0
+    assert auto_k([*PAPER_TABLE1.volumes, 50], [*PAPER_TABLE1.frame_ratios, 0.0], rule="geomean", classes=[*PAPER_TABLE1.classes, "x"]) == 1000.0
+    with pytest.raises(ValueError, match="every class has r_c = 0"):
+        auto_k([10, 10], [0.0, 0.0], rule="geomean", classes=["a", "b"])
+    with pytest.raises(ValueError, match="rule must be one of \\('median', 'geomean'\\), got 'mean'"):
+        auto_k(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios, rule="mean")
+
+
+def test_geomean_rule_is_stable_where_the_median_jumps():
+    """Study 2's duration-wide datasets: the median's middle class (Blender) crosses the gap between the short and
+    the long classes, and the median's k more than doubles; the geometric mean moves by a fifth."""
+    medians = [auto_k(WIDE_VOLUMES, ratios) for ratios in (WIDE_RATIOS_321, WIDE_RATIOS_322)]
+    geomeans = [auto_k(WIDE_VOLUMES, ratios, rule="geomean") for ratios in (WIDE_RATIOS_321, WIDE_RATIOS_322)]
+    assert medians == [390.0, 920.0]
+    assert geomeans == [500.0, 600.0]
+
+
 def test_cli_weights_prints_the_chosen_k(capsys):
     assert main(["weights", "--k", "auto", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -66,7 +114,10 @@ def test_cli_weights_prints_the_chosen_k(capsys):
     expected = time_balanced_weights(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios, 1000)
     assert np.allclose([row["weight"] for row in out["classes"]], expected)
     assert main(["weights", "--k", "auto", "--volumes", *map(str, SMALL_VOLUMES), "--frame-ratios", *map(str, SMALL_RATIOS)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].startswith("TBFL weights, k = 290 (k: auto, target median floor(k r_c) / V_c >= 1)")
+    assert capsys.readouterr().out.splitlines()[0].startswith("TBFL weights, k = 290 (k: auto, median_c floor(k r_c) / V_c >= 1)")
+    assert main(["weights", "--k", "auto", "--k-auto-rule", "geomean", "--k-auto-target", "0.25", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["k"] == 250.0 and out["k_auto_rule"] == "geomean" and out["k_auto_target"] == 0.25
 
 
 def test_cli_stats_prints_the_chosen_k(tiny_root, capsys):
@@ -75,7 +126,10 @@ def test_cli_stats_prints_the_chosen_k(tiny_root, capsys):
     stats = measure_stats(DesedLayout(tiny_root))
     assert out["k"] == auto_k(stats.volumes, stats.frame_ratios) and out["k_auto_target"] == 1.0
     assert main(["stats", str(tiny_root), "--k", "auto", "--k-auto-target", "2"]) == 0
-    assert f"TBFL weights at k = {auto_k(stats.volumes, stats.frame_ratios, 2.0):g} (k: auto, target 2)" in capsys.readouterr().out
+    assert f"TBFL weights at k = {auto_k(stats.volumes, stats.frame_ratios, 2.0):g} (k: auto, median_c floor(k r_c) / V_c >= 2)" in capsys.readouterr().out
+    assert main(["stats", str(tiny_root), "--k", "auto", "--k-auto-rule", "geomean", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["k"] == auto_k(stats.volumes, stats.frame_ratios, rule="geomean") and out["k_auto_rule"] == "geomean"
 
 
 @pytest.mark.parametrize(
@@ -84,6 +138,7 @@ def test_cli_stats_prints_the_chosen_k(tiny_root, capsys):
         ("loss.k=autox", "loss.k must be a number > 0, 'inf' or 'auto', got 'autox'"),
         ("loss.k_auto_target=0", "loss.k_auto_target must be > 0, got 0"),
         ("loss.k_auto_target=abc", "loss.k_auto_target must be a number > 0, got 'abc'"),
+        ("loss.k_auto_rule=mean", "loss.k_auto_rule must be one of ('median', 'geomean'), got 'mean'"),
     ],
 )
 def test_bad_k_settings_exit_2_with_one_line(tiny_config, tmp_path, capsys, override, message):
@@ -100,7 +155,21 @@ def test_training_records_the_chosen_k(make_recipe, tiny_root, tmp_path, capsys)
     stats = measure_stats(DesedLayout(tiny_root), n_frames=recipe.frame_grid.n_frames, frame_hop_s=recipe.frame_grid.frame_hop_s)
     k = auto_k(stats.volumes, stats.frame_ratios, 0.5)
     saved = json.loads((result.run_dir / "class_weights.json").read_text())
-    assert saved["k"] == {"auto": True, "chosen": k, "target": 0.5}
+    assert saved["k"] == {"auto": True, "chosen": k, "target": 0.5, "rule": "median"}
     assert saved["loss"]["k"] == "auto" and saved["loss"]["k_auto_target"] == 0.5
     assert np.allclose(saved["weights"], time_balanced_weights(stats.volumes, stats.frame_ratios, k))
     assert f"k: auto -> k = {k:g}" in capsys.readouterr().out
+
+
+def test_geomean_rule_is_named_and_recorded_by_training(make_recipe, tiny_root, tmp_path, capsys):
+    assert run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.k_auto_rule": "geomean", "loss.gamma": 2}) == "tbfl_kauto-geomean_g2"
+    assert run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.k_auto_target": 0.5, "loss.k_auto_rule": "geomean"}) == "tbfl_kauto0.5-geomean_g2"
+    assert run_name({"loss.name": "tbfl", "loss.k": "auto", "loss.k_auto_rule": "median"}) == "tbfl_kauto_g2"
+    recipe = make_recipe(loss__k="auto", loss__k_auto_rule="geomean", training__max_epochs=1, training__limit_train_batches=1)
+    result = train_run(recipe, tmp_path / "run", progress=False)
+    stats = measure_stats(DesedLayout(tiny_root), n_frames=recipe.frame_grid.n_frames, frame_hop_s=recipe.frame_grid.frame_hop_s)
+    k = auto_k(stats.volumes, stats.frame_ratios, rule="geomean")
+    saved = json.loads((result.run_dir / "class_weights.json").read_text())
+    assert saved["k"] == {"auto": True, "chosen": k, "target": 1.0, "rule": "geomean"}
+    assert np.allclose(saved["weights"], time_balanced_weights(stats.volumes, stats.frame_ratios, k))
+    assert f"k: auto -> k = {k:g} (geometric mean_c k r_c / V_c >= 1 x Table 1's at k = 1000)" in capsys.readouterr().out

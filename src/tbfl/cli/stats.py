@@ -9,8 +9,8 @@ import math
 import sys
 from pathlib import Path
 
-from tbfl.cli.weights import k_value
-from tbfl.weights import K_AUTO_TARGET
+from tbfl.cli.weights import add_k_auto_arguments, k_value
+from tbfl.weights import K_AUTO_RULES
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "counts it (default: the DCASE2021 baseline's 156 frames of 64 ms, the paper's Table 1)",
     )
     parser.add_argument("--k", type=k_value, default=1000.0, help="k of the TBFL weights (default 1000; 'inf' for volumes only; 'auto': docs/k-auto.md)")
-    parser.add_argument("--k-auto-target", type=float, default=K_AUTO_TARGET, metavar="T", help=f"target of --k auto (default {K_AUTO_TARGET:g})")
+    add_k_auto_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", metavar="FILE", help="also write the JSON to FILE (readable by `tbfl weights --stats`)")
     parser.set_defaults(func=run)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         stats = measure_stats(dataset, n_frames=grid.n_frames, frame_hop_s=grid.frame_hop_s)  # warns about what it does not count
         try:
-            loss = LossConfig(name="tbfl", k=args.k, k_auto_target=args.k_auto_target)
+            loss = LossConfig(name="tbfl", k=args.k, k_auto_target=args.k_auto_target, k_auto_rule=args.k_auto_rule)
             k = resolve_k(loss, stats)
             weights = class_weights(loss, stats).tolist()
         except ValueError as error:
@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.k == "auto":
         report["k_auto_target"] = args.k_auto_target
+        report["k_auto_rule"] = args.k_auto_rule
     text = json.dumps(report, indent=2)
     if args.out:
         atomic_write_text(args.out, text + "\n")
@@ -102,7 +103,7 @@ def _table(report: dict) -> str:
     source = "soundbank files" if report.get("volumes_from", "soundbank") == "soundbank" else "clips with the class (no soundbank)"
     lines = [
         f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}"
-        + (f" (k: auto, target {report['k_auto_target']:g})" if "k_auto_target" in report else "") + "; "
+        + (f" (k: auto, {K_AUTO_RULES[report['k_auto_rule']].format(target=report['k_auto_target'])})" if "k_auto_rule" in report else "") + "; "
         f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms; "
         f"V_c = {source}",
         f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'clips':>6} {'w_c':>6}",

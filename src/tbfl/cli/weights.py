@@ -6,7 +6,14 @@ import argparse
 import json
 import math
 
-from tbfl.weights import K_AUTO_TARGET
+from tbfl.weights import K_AUTO_RULES, K_AUTO_TARGET
+
+
+def add_k_auto_arguments(parser: argparse.ArgumentParser) -> None:
+    """--k-auto-target and --k-auto-rule, the settings of --k auto (loss.k_auto_target, loss.k_auto_rule)."""
+    parser.add_argument("--k-auto-target", type=float, default=K_AUTO_TARGET, metavar="T", help=f"target of --k auto (default {K_AUTO_TARGET:g}, Table 1 at k = 1000)")
+    parser.add_argument("--k-auto-rule", choices=tuple(K_AUTO_RULES), default="median",
+                        help="how --k auto summarises the classes' samples per recording (default median; docs/k-auto.md)")
 
 
 def k_value(text: str) -> float | str:
@@ -31,8 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--classes", nargs="+", help="class names (default: the 10 DESED classes)")
     parser.add_argument("--stats", help="JSON or YAML file with 'volumes', 'frame_ratios' and optional 'classes' (e.g. from `tbfl stats --json`)")
     parser.add_argument("--k", type=k_value, default=1000.0, help="k, ratio-to-samples factor (default 1000; 'inf' for volumes only; "
-                        "'auto': the smallest two-digit k with median_c floor(k r_c) / V_c >= --k-auto-target, docs/k-auto.md)")
-    parser.add_argument("--k-auto-target", type=float, default=K_AUTO_TARGET, metavar="T", help=f"target of --k auto (default {K_AUTO_TARGET:g}, Table 1 at k = 1000)")
+                        "'auto': the smallest two-digit k whose --k-auto-rule reaches --k-auto-target, docs/k-auto.md)")
+    add_k_auto_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -52,17 +59,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         classes, volumes, ratios = PAPER_TABLE1.classes, PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios
     classes = class_names(len(volumes), classes)
-    k = auto_k(volumes, ratios, args.k_auto_target, classes=classes) if args.k == "auto" else args.k
+    k = auto_k(volumes, ratios, args.k_auto_target, rule=args.k_auto_rule, classes=classes) if args.k == "auto" else args.k
     weights = time_balanced_weights(volumes, ratios, k, classes=classes)
     rows = [
         {"class": name, "volume": float(v), "frame_ratio": float(r), "exponent": "inf" if math.isinf(n) else int(n), "weight": float(w)}
         for name, v, r, n, w in zip(classes, volumes, ratios, tbfl_exponents(ratios, k), weights)
     ]
-    auto = {"k_auto_target": args.k_auto_target} if args.k == "auto" else {}
+    auto = {"k_auto_target": args.k_auto_target, "k_auto_rule": args.k_auto_rule} if args.k == "auto" else {}
     if args.json:
         print(json.dumps({"k": "inf" if math.isinf(k) else k, **auto, "classes": rows}, indent=2))
         return 0
-    chosen = f" (k: auto, target median floor(k r_c) / V_c >= {args.k_auto_target:g})" if auto else ""
+    chosen = f" (k: auto, {K_AUTO_RULES[args.k_auto_rule].format(target=args.k_auto_target)})" if auto else ""
     print(f"TBFL weights, k = {k:g}{chosen} (sum = {sum(weights):.3f})")
     print(f"{'class':<28} {'V_c':>6} {'r_c':>8} {'floor(k r_c)':>13} {'w_c':>7}")
     for row in rows:

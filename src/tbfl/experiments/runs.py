@@ -70,6 +70,8 @@ def _loss_name(overrides: Mapping[str, Any]) -> str:
     k = _number(overrides.get("loss.k", 1000))
     if k == "auto" and float(overrides.get("loss.k_auto_target", 1.0)) != 1.0:
         k += _number(overrides["loss.k_auto_target"])  # e.g. tbfl_kauto0.5_g2
+    if k.startswith("auto") and overrides.get("loss.k_auto_rule", "median") != "median":
+        k += f"-{overrides['loss.k_auto_rule']}"  # e.g. tbfl_kauto-geomean_g2
     return f"tbfl_k{k}_{gamma}"
 
 

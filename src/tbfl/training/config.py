@@ -23,6 +23,7 @@ from tbfl.features import FeatureConfig
 from tbfl.model import CRNNConfig
 from tbfl.recipes import resolve_recipe
 from tbfl.training.loss import LOSSES, LossConfig
+from tbfl.weights import K_AUTO_RULES
 
 if TYPE_CHECKING:
     from tbfl.data.labels import FrameGrid
@@ -175,6 +176,8 @@ def recipe_from_dict(values: Mapping[str, Any], where: str = "config") -> Recipe
         raise ValueError(f"{where}: loss.name must be one of {LOSSES}, got {config.loss.name!r}")
     if len(config.training.batch_sizes) != 3 or min(config.training.batch_sizes) < 1:
         raise ValueError(f"{where}: training.batch_sizes must be three positive sizes (strong, weak, unlabeled)")
+    if config.loss.k_auto_rule not in K_AUTO_RULES:
+        raise ValueError(f"{where}: loss.k_auto_rule must be one of {tuple(K_AUTO_RULES)}, got {config.loss.k_auto_rule!r}")
     if config.training.epoch_mode not in ("min_size", "max_size_cycle"):
         raise ValueError(f"{where}: training.epoch_mode must be 'min_size' or 'max_size_cycle'")
     for name, rule in NUMERIC_RULES.items():

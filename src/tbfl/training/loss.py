@@ -45,6 +45,7 @@ class LossConfig:
     alpha: float | None = None  # focal only
     k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
     k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
+    k_auto_rule: str = "median"  # k: auto's summary over classes: median | geomean (tbfl.weights.auto_k, docs/k-auto.md)
     beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
     uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
     gamma_pos: float = 0.0  # asl: focusing of the positive term
@@ -57,9 +58,9 @@ class LossConfig:
 
 def resolve_k(config: LossConfig, stats: "DatasetStats") -> float:
     """The k the weights use: ``config.k``, or for ``k: auto`` :func:`tbfl.weights.auto_k` of the dataset's
-    V_c and r_c with ``config.k_auto_target``."""
+    V_c and r_c with ``config.k_auto_target`` and ``config.k_auto_rule``."""
     if config.k == "auto":
-        return auto_k(stats.volumes, stats.frame_ratios, config.k_auto_target, classes=stats.classes)
+        return auto_k(stats.volumes, stats.frame_ratios, config.k_auto_target, rule=config.k_auto_rule, classes=stats.classes)
     return float(config.k)
 
 

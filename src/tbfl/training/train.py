@@ -22,6 +22,7 @@ from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint, check_checkpoint_classes
 from tbfl.training.config import RecipeConfig, recipe_dataset, recipe_from_dict
 from tbfl.training.predict import predict_frames
+from tbfl.weights import K_AUTO_RULES
 
 
 @dataclass
@@ -48,8 +49,9 @@ def _measure_and_weigh(recipe: RecipeConfig, dataset: DatasetDescription) -> tup
     }
     if recipe.loss.name == "tbfl" and recipe.loss.k == "auto":
         k = resolve_k(recipe.loss, stats)
-        record["k"] = {"auto": True, "chosen": k, "target": recipe.loss.k_auto_target}
-        print(f"tbfl train: k: auto -> k = {k:g} (median over classes of floor(k r_c) / V_c >= {recipe.loss.k_auto_target:g})")
+        loss = recipe.loss
+        record["k"] = {"auto": True, "chosen": k, "target": loss.k_auto_target, "rule": loss.k_auto_rule}
+        print(f"tbfl train: k: auto -> k = {k:g} ({K_AUTO_RULES[loss.k_auto_rule].format(target=loss.k_auto_target)})")
     return weights, record
 
 
