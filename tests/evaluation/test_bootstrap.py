@@ -134,3 +134,28 @@ def test_event_f1_resamples_equal_a_recomputation_on_the_drawn_clips(random_case
         assert again.event_f1.f1_macro == pytest.approx(f1_half, abs=1e-12)
         assert again.event_f1_best.f1_macro == pytest.approx(f1_best, abs=1e-12)
     assert np.ptp(best) > 0  # the resamples differ
+
+
+def test_the_table_marks_the_intervals_that_miss_their_value():
+    """Rare classes bias PSDS and the error rates under resampling (docs/evaluation-metrics.md): there the point
+    value can lie outside its percentile interval, and the table says so, line by line."""
+    from tbfl.evaluation import evaluate_scores
+    from tbfl.evaluation.simulate import simulate_array_case
+
+    def table(n_clips, n_classes, events_per_clip):
+        case = simulate_array_case(n_clips, n_classes, events_per_clip=events_per_clip, seed=2)
+        result = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s,
+                                 median_filter_s=0.0, bootstrap=20, bootstrap_seed=1)
+        values = result.to_dict()
+        lines = result.format_table().split("95% intervals over 20 clip resamples")[1].splitlines()[1:]
+        rows = {line.split()[0]: line for line in lines if line.startswith("  ") and not line.startswith("  *")}
+        assert list(rows) == list(result.confidence_intervals)
+        missed = {name for name, (_, low, high) in result.confidence_intervals.items() if not low <= values[name] <= high}
+        for name, row in rows.items():
+            assert row.split()[1] == f"{values[name]:.3f}"
+            assert row.endswith(" *") == (name in missed)
+        assert any("the interval misses the value" in line for line in lines) == bool(missed)
+        return missed
+
+    assert {"psds1", "psds2", "collar_error_rate"} <= table(150, 40, 2.0)  # 40 classes, 2 events per clip: many rare
+    assert table(150, 4, 4.0) == set()  # 4 classes with about 150 events each

@@ -152,10 +152,25 @@ class EvaluationResult:
         ]
         lines += self._more_table()
         if self.confidence_intervals:
-            lines.append(f"95% intervals over {s.bootstrap} clip resamples:")
-            lines += [f"  {name:<24} [{low:.3f}, {high:.3f}] (mean {mean:.3f})"
-                      for name, (mean, low, high) in self.confidence_intervals.items()]
+            lines += self._interval_table()
         return "\n".join(lines)
+
+    def _interval_table(self) -> list[str]:
+        """Each metric's value, its 95 % percentile interval and the bootstrap mean; a mark where the interval
+        misses the value (resampling biases the metric there, docs/evaluation-metrics.md)."""
+        values = {key: value for key, value in self.to_dict().items() if isinstance(value, float)}
+        lines = [f"95% intervals over {self.settings.bootstrap} clip resamples: value [2.5%, 97.5%] (bootstrap mean)"]
+        missed = False
+        for name, (mean, low, high) in self.confidence_intervals.items():
+            value = values.get(name)
+            outside = value is not None and not low <= value <= high
+            missed |= outside
+            lines.append(f"  {name:<24} {'-' if value is None else format(value, '.3f'):>6} [{low:.3f}, {high:.3f}] "
+                         f"(mean {mean:.3f})" + (" *" if outside else ""))
+        if missed:
+            lines.append("  * the interval misses the value: resampling biases this metric on these clips (or the resamples are too few); "
+                         "see 'Bootstrap bias' in docs/evaluation-metrics.md")
+        return lines
 
 
     def _more_table(self) -> list[str]:
