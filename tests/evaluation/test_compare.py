@@ -74,3 +74,24 @@ def test_without_bootstrap_there_are_no_differences(random_cases):
     result = evaluate_scores(case.scores, case.events, case.durations, case.classes, frame_hop_s=case.frame_hop_s)
     comparison = Comparison.of(["x", "y"], [result, result])
     assert comparison.differences == {} and "differences" not in comparison.to_dict()
+
+
+def test_the_table_marks_the_difference_intervals_that_miss_the_observed_difference():
+    from tbfl.evaluation.compare import COLUMNS
+    from tbfl.evaluation.simulate import simulate_array_case
+
+    case = simulate_array_case(150, 40, events_per_clip=2.0, seed=2)  # many rare classes: biased under resampling
+    options = dict(frame_hop_s=case.frame_hop_s, median_filter_s=0.0, bootstrap=20, bootstrap_seed=1)
+    first = evaluate_scores(case.score_dict(), case.events, case.durations, case.classes, **options)
+    second = evaluate_scores({clip: scores**3 for clip, scores in case.score_dict().items()}, case.events, case.durations,
+                             case.classes, **options)
+    comparison = Comparison.of(["a", "b"], [first, second])
+    a, b = first.to_dict(), second.to_dict()
+    shown = [key for key, _ in COLUMNS if a.get(key) is not None]
+    missed = {key for key in shown if not comparison.differences["b"][key][1] <= b[key] - a[key] <= comparison.differences["b"][key][2]}
+    assert missed  # this case has some
+    lines = comparison.format_table().splitlines()
+    row = next(line for line in reversed(lines) if line.startswith("b "))
+    cells = row.split()[1:]
+    assert [cell.endswith("*") for cell in cells] == [key in missed for key in shown]
+    assert lines[-1].startswith("* the interval misses the observed difference")

@@ -70,12 +70,27 @@ class Comparison:
         for name, row in zip(self.names, rows):
             lines.append(f"{name:<{width}}" + "".join(f"{_cell(row.get(key)):>16}" for key, _ in columns))
         if self.differences:
-            lines += ["", f"paired 95% intervals of (system - {self.names[0]}) over {s.bootstrap} clip resamples:", header,
-                      "-" * len(header)]
-            for name, values in self.differences.items():
-                lines.append(f"{name:<{width}}" + "".join(
-                    f"{_interval(values.get(key)):>16}" for key, _ in columns))
+            lines += ["", f"paired 95% intervals of (system - {self.names[0]}) over {s.bootstrap} clip resamples:"]
+            lines += self._difference_rows(rows, columns, width)
         return "\n".join(lines)
+
+    def _difference_rows(self, rows: list[dict], columns: list[tuple[str, str]], width: int) -> list[str]:
+        """The header and one row of intervals per system after the first; ``*`` marks an interval that misses the
+        observed difference (``rows``: each system's ``to_dict()``)."""
+        header = f"{'system':<{width}}" + "".join(f"{h:>16} " for _, h in columns)  # a column for the marks
+        lines, missed = [header, "-" * len(header)], False
+        for name, row in zip(self.names[1:], rows[1:]):
+            intervals, cells = self.differences[name], []
+            for key, _ in columns:
+                first, this = rows[0].get(key), row.get(key)
+                outside = None not in (first, this) and key in intervals and not intervals[key][1] <= this - first <= intervals[key][2]
+                missed |= outside
+                cells.append(f"{_interval(intervals.get(key)):>16}" + ("*" if outside else " "))
+            lines.append(f"{name:<{width}}" + "".join(cells))
+        if missed:
+            lines.append("* the interval misses the observed difference: resampling biases the metric on these clips "
+                         "(or the resamples are too few); see 'Bootstrap bias' in docs/evaluation-metrics.md")
+        return lines
 
 
 def compare_files(
