@@ -12,7 +12,7 @@ _PSDS_KEYS = ("dtc", "gtc", "cttc", "alpha_ct", "alpha_st", "max_efpr")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "evaluate",
-        help="PSDS1/PSDS2, event-based and intersection-based F1 of frame scores",
+        help="PSDS1/PSDS2, event- and intersection-based F1 and error rates, clip- and segment-based metrics of frame scores",
         description="Median-filter the frame scores (one sed_scores_eval <clip id>.tsv per clip: any contiguous frame "
         "grid, any classes), then compute PSDS1 and PSDS2 (at 50 thresholds, as psds_eval, and threshold-free, as "
         "sed_scores_eval), the event-based F1 (collars) at 0.5 and over the 50 thresholds, and the intersection-based "

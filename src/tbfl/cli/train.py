@@ -19,7 +19,7 @@ def parse_overrides(pairs: list[str]) -> dict[str, object]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train the CRNN mean teacher (BCE / focal / CBFL / TBFL)")
+    parser = subparsers.add_parser("train", help="train the CRNN mean teacher (loss: BCE, focal, CBFL, TBFL, ASL, logit-adjusted BCE, OWBCE)")
     parser.add_argument(
         "--config",
         help="recipe: a shipped name (cpu-small, desed2021) or a YAML path, e.g. configs/cpu-small.yaml; "
