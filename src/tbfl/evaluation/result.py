@@ -172,7 +172,6 @@ class EvaluationResult:
                          "see 'Bootstrap bias' in docs/evaluation-metrics.md")
         return lines
 
-
     def _more_table(self) -> list[str]:
         """Per class: error rates at the F1 threshold, clip- and segment-based F1, ER and AUROC (where computed)."""
         columns = []  # (header, per-class values, macro value)

@@ -44,7 +44,7 @@ class LossConfig:
     gamma: float = 2.0
     alpha: float | None = None  # focal only
     k: float | str = 1000.0  # tbfl: ratio-to-samples factor ('inf' allowed), or 'auto' (tbfl.weights.auto_k)
-    k_auto_target: float = 1.0  # k: auto picks k so that median_c floor(k r_c) / V_c reaches this (Table 1 at k = 1000)
+    k_auto_target: float = 1.0  # k: auto picks k so that a typical class's samples per recording reach this (1: Table 1 at k = 1000)
     k_auto_rule: str = "median"  # k: auto's summary over classes: median | geomean (tbfl.weights.auto_k, docs/k-auto.md)
     beta: float = 0.999  # cbfl: Cui et al.'s beta, with the class volumes V_c as counts
     uniform_weights: bool = False  # tbfl with w_c = 1 (the paper's "no weighted TBFL")
