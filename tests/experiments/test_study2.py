@@ -277,3 +277,39 @@ def test_learning_curves_gather_every_run_of_a_configuration_and_the_report_draw
     assert "## Learning curves" in text and "![learning curves](figures/learning_curves.png)" in text
     assert (tmp_path / "report" / "figures" / "learning_curves.png").stat().st_size > 10_000
     assert "## Learning curves" not in study2.write_report(write_h3(tmp_path / "h3"), tmp_path / "h3_report").read_text()
+
+
+def test_h2_exploratory_repeats_the_slopes_on_short_event_f1_and_reads_the_gain_against_the_weights_spread(tmp_path):
+    """Short-event F1 gains grow by 0.05 per duration level; the PSDS2 gain is 0.01 per unit of ln(max / min w_c)."""
+    archive = tmp_path / "runs"
+    datasets = PAPER + tuple(d for pair in study2.H2_WORLDS.values() for d in pair)
+    ratios = {}
+    for i, name in enumerate(datasets):
+        d = study2.DatasetName.parse(name).d
+        ratios[name] = 1.5 + 0.5 * i  # weights (1, ratio) normalised to sum to 2 below
+        weights = (2 / (1 + ratios[name]), 2 * ratios[name] / (1 + ratios[name]), 1.0)
+        short = 0.5 + 0.05 * d
+        write_run(archive, name, FOCAL, 1, psds2=0.5)
+        write_run(archive, name, TBFL, 1, psds2=0.5 + 0.01 * np.log(ratios[name]), per_class=(short, short, 0.5), weights=weights)
+    table = study2.h2_exploratory(study2.load_runs(archive)).set_index("contrast")
+    assert "verdict" not in table.columns and "Holm p" not in table.columns
+    duration = table.loc[f"duration spread: slope of {TBFL} - {FOCAL} (short-event F1)"]
+    assert duration["datasets"] == 8 and duration["estimate [95% CI]"].startswith("+0.050 per level")
+    spread = table.loc[f"{TBFL} - {FOCAL} (PSDS2) against ln(weights max / min)"]
+    assert spread["datasets"] == 14 and spread["estimate [95% CI]"].startswith("+0.010 per unit")
+    assert spread["p"] == "0.000"  # an exact line
+    assert set(table.index) == {*(f"{axis} spread: slope of {TBFL} - {FOCAL} (short-event F1)" for axis in ("duration", "volume")),
+                                f"flat world: {TBFL} - {FOCAL} inside (-0.02, +0.02) (short-event F1)", spread.name}
+
+
+def test_h2_leaves_out_datasets_where_the_metric_is_undefined(tmp_path):
+    """No short class in the duration-flat world (every event about 4 s): its short-event F1 is NaN, left out."""
+    archive = tmp_path / "runs"
+    for name in PAPER + study2.H2_WORLDS["duration-flat"] + study2.H2_WORLDS["duration-wide"]:
+        d = study2.DatasetName.parse(name).d
+        write_run(archive, name, FOCAL, 1, psds2=0.5)
+        write_run(archive, name, TBFL, 1, psds2=0.5, per_class=(0.5 + 0.05 * d, 0.5 + 0.05 * d, 0.5))
+    runs = study2.load_runs(archive)
+    runs.loc[runs["d"] == 0, "short_f1"] = np.nan
+    duration = study2.h2(runs, "short_f1").iloc[0]
+    assert duration["datasets"] == 6 and duration["estimate [95% CI]"].startswith("+0.050 per level")

@@ -135,9 +135,9 @@ class Slope:
     p_value: float
     level: float = 0.95
 
-    def format(self, digits: int = 3) -> str:
-        """``+0.021 per level [-0.004, +0.046]``."""
-        return f"{self.estimate:+.{digits}f} per level [{self.ci_low:+.{digits}f}, {self.ci_high:+.{digits}f}]"
+    def format(self, digits: int = 3, unit: str = "level") -> str:
+        """``+0.021 per level [-0.004, +0.046]``: the change of y per ``unit`` of x."""
+        return f"{self.estimate:+.{digits}f} per {unit} [{self.ci_low:+.{digits}f}, {self.ci_high:+.{digits}f}]"
 
 
 def slope_test(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Slope:
