@@ -116,7 +116,7 @@ def test_h2_datasets_show_each_world_s_k_weight_spread_and_psds2_difference(tmp_
     assert len(table) == 4 + 10  # the paper world and the 5 others, every dataset listed
     row = table.loc[flat]
     assert (row["world"], row["duration spread"], row["volume spread"]) == ("flat", 0, 0)
-    assert (row["k chosen"], row["weights max / min"], row["difference"]) == ("400", "1.22", "+0.020")
+    assert (row["k chosen"], row["weights min-max"], row["weights max / min"], row["difference"]) == ("400", "0.90-1.10", "1.22", "+0.020")
     paper = table.loc[PAPER[0]]
     assert (paper["weights max / min"], paper[f"PSDS2 {TBFL}"], paper["difference"]) == ("4.00", "0.700", "")  # no focal run yet
     assert np.isnan(study2.load_runs(archive).set_index("configuration").loc[FOCAL, "weight_ratio"])  # the focal loss has no weights
