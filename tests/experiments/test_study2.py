@@ -313,3 +313,20 @@ def test_h2_leaves_out_datasets_where_the_metric_is_undefined(tmp_path):
     runs.loc[runs["d"] == 0, "short_f1"] = np.nan
     duration = study2.h2(runs, "short_f1").iloc[0]
     assert duration["datasets"] == 6 and duration["estimate [95% CI]"].startswith("+0.050 per level")
+
+
+def test_per_class_table_shows_each_class_s_weight_and_the_gain_s_slope_against_it(tmp_path):
+    """A class's TBFL - BCE difference is 0.1 * ln(w_c) on every dataset: the slope over the classes is 0.1."""
+    archive = tmp_path / "runs"
+    weights = (0.5, 1.0, 2.0)
+    for dataset in PAPER:
+        write_run(archive, dataset, BCE, 1, psds2=0.5)
+        write_run(archive, dataset, TBFL, 1, psds2=0.5, weights=weights, per_class=tuple(0.5 + 0.1 * np.log(w) for w in weights))
+    runs = study2.load_runs(archive)
+    table = study2.per_class_table(runs, TBFL, BCE, PAPER).set_index("class")
+    assert table[f"w_c of {TBFL}"].to_dict() == {"Long_a": "2.00", "Short_a": "0.50", "Short_b": "1.00"}
+    assert table.loc["Long_a", "mean [95% CI]"].startswith("+0.069")  # 0.1 ln 2
+    sentence = study2.class_gain_against_weight(runs, TBFL, BCE, PAPER)
+    assert sentence.startswith("Over the 3 classes, a class's mean difference against ln of its mean weight: +0.100 per unit of ln w_c")
+    assert study2.per_class_table(runs, BCE, TBFL, PAPER)[f"w_c of {BCE}"].eq("").all()  # BCE has no weights
+    assert study2.class_gain_against_weight(runs, BCE, TBFL, PAPER) == ""

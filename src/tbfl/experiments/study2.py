@@ -69,14 +69,13 @@ class DatasetName:
 
 
 RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", "weight_min", "weight_max",
-               "weight_ratio", *METRICS,
-               "per_class")
+               "weight_ratio", "class_weights", *METRICS, "per_class")
 
 
 def load_runs(runs_dir: str | Path) -> pd.DataFrame:
     """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
     epochs, k (the k used), weight_min, weight_max and weight_ratio (smallest and largest class weight, and largest /
-    smallest; all TBFL's only), the metrics of
+    smallest; all TBFL's only), class_weights (class -> w_c; empty but for TBFL), the metrics of
     :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
     synthetic-validation threshold)."""
     rows = []
@@ -103,6 +102,7 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
             "weight_min": float(np.min(weights["weights"])) if k is not None else np.nan,
             "weight_max": float(np.max(weights["weights"])) if k is not None else np.nan,
             "weight_ratio": float(np.max(weights["weights"]) / np.min(weights["weights"])) if k is not None else np.nan,
+            "class_weights": dict(zip(weights["classes"], map(float, weights["weights"]))) if k is not None else {},
             "psds1": metrics.psds1, "psds2": metrics.psds2, "event_f1": metrics.value("event_f1_synth_threshold"),
             "short_f1": float(np.mean([per_class[c] for c in short])) if short else np.nan,
             "long_f1": float(np.mean([per_class[c] for c in long])) if long else np.nan,
@@ -351,17 +351,38 @@ def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(league), _over_datasets(contrasts, complete)
 
 
-def per_class_table(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> pd.DataFrame:
-    """Exploratory: ``a - b`` of each class's event-F1 (synthetic-validation threshold), mean [95% CI] over datasets."""
+def _per_class_differences(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """Class -> (dataset -> ``a - b`` of its event-F1 at the synthetic-validation threshold), and class -> its mean
+    weight over the runs of ``a`` (empty for an unweighted ``a``)."""
     counted = runs[runs["plateau"] & runs["dataset"].isin(datasets)]
     classes = sorted({c for per_class in counted["per_class"] for c in per_class})
     expanded = counted.assign(**{f"class:{c}": [p.get(c, np.nan) for p in counted["per_class"]] for c in classes})
-    rows = []
-    for c in classes:
-        values = dataset_differences(expanded, a, b, f"class:{c}", datasets)
-        rows.append({"class": c, "datasets": len(values),
-                     "mean [95% CI]": paired_difference(values, {k: 0.0 for k in values}).format(unit=UNIT) if values else ""})
-    return pd.DataFrame(rows)
+    weighted = [w for w in counted.loc[counted["configuration"] == a, "class_weights"] if w]
+    differences = {c: dataset_differences(expanded, a, b, f"class:{c}", datasets) for c in classes}
+    return differences, ({c: float(np.mean([w[c] for w in weighted])) for c in classes} if weighted else {})
+
+
+def per_class_table(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> pd.DataFrame:
+    """Exploratory: ``a - b`` of each class's event-F1 (synthetic-validation threshold), mean [95% CI] over datasets,
+    and the class's mean weight in ``a`` (blank for an unweighted ``a``)."""
+    differences, weights = _per_class_differences(runs, a, b, datasets)
+    return pd.DataFrame([
+        {"class": c, f"w_c of {a}": f"{weights[c]:.2f}" if weights else "", "datasets": len(values),
+         "mean [95% CI]": paired_difference(values, {k: 0.0 for k in values}).format(unit=UNIT) if values else ""}
+        for c, values in differences.items()
+    ])
+
+
+def class_gain_against_weight(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> str:
+    """Exploratory, one sentence: the slope of each class's mean ``a - b`` event-F1 difference over ``datasets``
+    against ln of its mean weight in ``a``, over the classes (C - 2 degrees of freedom); empty until computable."""
+    differences, weights = _per_class_differences(runs, a, b, datasets)
+    gains = {c: float(np.mean(list(values.values()))) for c, values in differences.items() if values}
+    if not weights or len(gains) < 3:
+        return ""
+    test = slope_test([np.log(weights[c]) for c in gains], list(gains.values()))
+    return (f"Over the {test.n} classes, a class's mean difference against ln of its mean weight: "
+            f"{test.format(unit='unit of ln w_c')}, p {test.p_value:.3f} (exploratory; the classes are the units).")
 
 
 def progress_table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -432,10 +453,11 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
         "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
+        class_gain_against_weight(runs, TBFL, BCE, PAPER),
         *_learning_curve_sections(learning_curves(runs, configurations), out_dir),
     ]
     report = out_dir / "report.md"
-    atomic_write_text(report, "\n\n".join(sections) + "\n")
+    atomic_write_text(report, "\n\n".join(section for section in sections if section) + "\n")
     return report
 
 
