@@ -104,12 +104,13 @@ def test_seeds_give_no_common_source_waveform(tiny_root, tmp_path_factory, role)
 
 def test_cli_world_is_recorded_and_checked(tmp_path, capsys):
     out = tmp_path / "flat"
-    argv = ["synth", "--out", str(out), "--preset", "tiny", "--seed", "3", "--no-progress",
-            "--volume-spread", "0", "--duration-spread", "0", "--heldout-per-class", "2", "--n-validation", "4"]
+    argv = ["synth", "--out", str(out), "--preset", "tiny", "--seed", "3", "--no-progress", "--volume-spread", "0",
+            "--duration-spread", "0", "--event-count-spread", "0", "--heldout-per-class", "2", "--n-validation", "4"]
     assert main(argv) == 0
     manifest = json.loads((out / "tbfl_synth.json").read_text())
     world = manifest["world"]
     assert world["volume_spread"] == 0 and world["duration_spread"] == 0 and world["n_validation"] == 4
+    assert world["count_spread"] == 0 and world["event_share_targets"] == [0.1] * 10 and "frame_ratio_targets" not in world
     assert len(set(world["sources_per_class"])) == 1 and len(set(world["mean_source_length_s"])) == 1
     assert world["heldout_per_class"] == [2] * 10
     capsys.readouterr()
@@ -129,6 +130,7 @@ def test_cli_world_is_recorded_and_checked(tmp_path, capsys):
         (["--volume-spread", "-1"], "volume_spread must be a finite number >= 0, got -1.0"),
         (["--volume-scale", "0"], "volume_scale must be a finite number > 0, got 0.0"),
         (["--n-validation", "0"], "n_validation must be an integer >= 1, got 0"),
+        (["--event-count-spread", "-0.5"], "count_spread must be a finite number >= 0, got -0.5"),
     ],
 )
 def test_bad_world_options_exit_2_with_one_line(tmp_path, capsys, option, message):
@@ -155,3 +157,42 @@ def test_duration_spread_also_spreads_the_frame_shares_so_the_flat_world_is_flat
         labels = StrongLabels(pd.DataFrame(rows, columns=["filename", "onset", "offset", "event_label"]), tuple(p.filename for p in plans))
         measured = frame_ratios(labels)
         np.testing.assert_allclose(measured, target, atol=0.025 if spread < 2 else 0.06)
+
+
+def planned_events(preset, n_clips=1200):
+    """(events per class (C,), mean event length per class (C,) in s) of a set planned on one source per class at the
+    preset's mean lengths, three of each."""
+    foreground = tuple(SourceFile(c, f"/{c}_{i}.wav", int(length_s * 16000)) for c, length_s in zip(DESED_CLASSES, preset.mean_source_length_s)
+                       for i in range(3))
+    plans = plan_set("x", n_clips, 0, foreground, (SourceFile("noise", "/bg.wav", 20 * 16000),),
+                     frame_ratio_target=preset.frame_ratio_target(), event_share_target=preset.event_share_target())
+    events = pd.DataFrame([row for plan in plans for row in plan.strong_rows()], columns=["filename", "onset", "offset", "event_label"])
+    counts = events["event_label"].value_counts().reindex(DESED_CLASSES).to_numpy()
+    lengths_s = (events["offset"] - events["onset"]).groupby(events["event_label"]).mean().reindex(DESED_CLASSES).to_numpy()
+    return counts, lengths_s
+
+
+def test_event_count_spread_keeps_the_counts_while_the_duration_knob_moves_the_lengths():
+    """With --event-count-spread, the classes' shares of events follow Table 1's (r_c / event duration) at that
+    spread whatever the lengths; without it, the wide duration world gives Speech most of the events."""
+    from tbfl.synth.presets import PAPER_EVENT_COUNT_SHAPE
+
+    paper_shares = np.array(PAPER_EVENT_COUNT_SHAPE) / sum(PAPER_EVENT_COUNT_SHAPE)
+    study2 = get_preset("study2")
+    for spread in (0, 1, 2):
+        preset = apply_world(study2, World(count_spread=spread))
+        shares = np.array(preset.event_share_targets)
+        assert shares.sum() == pytest.approx(1.0, abs=1e-5) and preset.frame_ratio_target() is None
+        assert log_spread(shares) == pytest.approx(spread * log_spread(paper_shares), abs=1e-4)
+    kept = apply_world(study2, World(duration_spread=2, count_spread=1))
+    counts, lengths_s = planned_events(kept)
+    np.testing.assert_allclose(counts / counts.sum(), paper_shares, atol=0.02)  # the paper's counts ...
+    flat_lengths = apply_world(study2, World(duration_spread=0, count_spread=1))
+    flat_counts, flat_lengths_s = planned_events(flat_lengths)
+    # 4.13 s events clash more often with another of their class in a 10 s clip (a clash is redrawn): Speech, half
+    # of the events, reaches 0.42 of them there instead of 0.49
+    np.testing.assert_allclose(flat_counts / flat_counts.sum(), paper_shares, atol=0.08)
+    assert log_spread(lengths_s) > 3 * log_spread(flat_lengths_s)  # ... at wide or equal lengths
+    wide_counts, _ = planned_events(apply_world(study2, World(duration_spread=2)))
+    speech = DESED_CLASSES.index("Speech")
+    assert wide_counts[speech] / wide_counts.sum() > 0.85 > counts[speech] / counts.sum()  # study 2's duration-wide world

@@ -23,6 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     world = parser.add_argument_group("world", "reshape the preset's soundbank and validation set (docs/synth-worlds.md); recorded in tbfl_synth.json")
     world.add_argument("--volume-spread", type=float, metavar="S", help="spread of V_c in log units around their geometric mean: 0 flat, 1 the paper's Table 1, 2 twice as wide (total kept)")
     world.add_argument("--duration-spread", type=float, metavar="S", help="spread of the mean source (event) lengths, same scale: 0 all classes alike, 1 the paper's, 2 wider")
+    world.add_argument("--event-count-spread", type=float, metavar="S",
+                       help="spread of the classes' shares of events over Table 1's, same scale, whatever the lengths: with it, "
+                       "--duration-spread moves the event lengths alone (without it, the event counts spread too)")
     world.add_argument("--volume-scale", type=float, metavar="X", help="V_c as a multiple of Table 1's total (1 = the paper's V_c, 0.25 = small's)")
     world.add_argument("--heldout-per-class", type=int, metavar="N", help="held-out foreground sources per class, for the validation set")
     world.add_argument("--n-validation", type=int, metavar="N", help="clips of the validation set")
@@ -54,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.synth.generate import generate_dataset
     from tbfl.synth.presets import World
 
-    world = World(args.volume_spread, args.duration_spread, args.volume_scale, args.heldout_per_class, args.n_validation)
+    world = World(args.volume_spread, args.duration_spread, args.volume_scale, args.heldout_per_class, args.n_validation,
+                  count_spread=args.event_count_spread)
     try:
         report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress, world=world)
     except KeyboardInterrupt:

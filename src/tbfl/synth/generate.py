@@ -136,7 +136,7 @@ def generate_dataset(
             if not foreground or not background:
                 raise ValueError(f"{bank_folder(layout, 'foreground', set_spec.bank_split)}: no sources for the {set_spec.name} set")
             plans = plan_set(set_spec.name, getattr(preset, set_spec.count_field), seed, foreground, background, settings,
-                             preset.frame_ratio_target())
+                             preset.frame_ratio_target(), preset.event_share_target())
             audio_dir = layout.path(set_spec.audio)
             todo = [plan for plan in plans if not (audio_dir / plan.filename).exists()]
             write = functools.partial(_write_clip, audio_dir=audio_dir, settings=settings)
@@ -149,11 +149,13 @@ def generate_dataset(
 
 
 def plan_set(
-    name: str, n_clips: int, seed: int, foreground, background, settings: MixSettings = MixSettings(), frame_ratio_target: dict[str, float] | None = None
+    name: str, n_clips: int, seed: int, foreground, background, settings: MixSettings = MixSettings(),
+    frame_ratio_target: dict[str, float] | None = None, event_share_target: dict[str, float] | None = None,
 ) -> list[ClipPlan]:
     """Plans of clips ``{name}_00000.wav ...`` of one set; clip i draws from RNG ``(seed, name, i)``; events aim at
-    the frame shares ``frame_ratio_target`` (class -> r_c; None: Table 1's)."""
-    probabilities = class_probabilities(foreground, settings, frame_ratio_target)
+    the frame shares ``frame_ratio_target`` (class -> r_c; None: Table 1's), or are drawn in the shares
+    ``event_share_target`` (class -> share of events) when given."""
+    probabilities = class_probabilities(foreground, settings, frame_ratio_target, event_share_target)
     return [
         plan_clip(np.random.default_rng([seed, stable_id(name), index]), f"{name}_{index:05d}.wav", foreground, background, probabilities, settings)
         for index in range(n_clips)
@@ -232,6 +234,7 @@ def _claim_folder(layout: DesedLayout, preset: Preset, seed: int, soundbank: str
             **world.to_dict(), "sources_per_class": list(preset.sources_per_class), "mean_source_length_s": list(preset.mean_source_length_s),
             "heldout_per_class": [preset.heldout_foreground_count(n) for n in preset.sources_per_class], "n_validation": preset.n_validation,
             **({} if preset.frame_ratio_targets is None else {"frame_ratio_targets": list(preset.frame_ratio_targets)}),
+            **({} if preset.event_share_targets is None else {"event_share_targets": list(preset.event_share_targets)}),
         }
     manifest = layout.root / MANIFEST
     if manifest.exists():

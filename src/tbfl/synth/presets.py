@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from tbfl.data.table1 import PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
+from tbfl.data.table1 import PAPER_AVG_EVENT_DURATION_S, PAPER_AVG_SOURCE_LENGTH_S, PAPER_TABLE1
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,16 @@ class Preset:
     background_length_s: tuple[float, float] = (12.0, 20.0)
     #: The frame shares r_c (sum 1) the soundscapes aim at; None: Table 1's.
     frame_ratio_targets: tuple[float, ...] | None = None
+    #: The shares of events per class (sum 1) the soundscapes draw, whatever the lengths; replaces the r_c target.
+    event_share_targets: tuple[float, ...] | None = None
 
     def frame_ratio_target(self) -> dict[str, float] | None:
         """Class -> the r_c its soundscapes aim at (DESED order), or None for Table 1's."""
         return None if self.frame_ratio_targets is None else dict(zip(PAPER_TABLE1.classes, self.frame_ratio_targets))
+
+    def event_share_target(self) -> dict[str, float] | None:
+        """Class -> its share of the events (DESED order), or None to aim at :meth:`frame_ratio_target` instead."""
+        return None if self.event_share_targets is None else dict(zip(PAPER_TABLE1.classes, self.event_share_targets))
 
     def heldout_count(self, n_train: int) -> int:
         """Held-out sources for a class (or background kind) with ``n_train`` training ones (at least 1)."""
@@ -152,6 +158,9 @@ class World:
             preset's own, to two significant digits (0.25 for small and study2).
         heldout_per_class: held-out foreground sources per class for the validation set.
         n_validation: clips of the validation set.
+        count_spread: spread of the classes' shares of events over Table 1's (r_c / mean event duration), whatever
+            the lengths: with it, ``duration_spread`` moves the event lengths alone. Without it, ``duration_spread``
+            spreads the target r_c with the lengths, which also spreads the event counts (docs/synth-worlds.md).
     """
 
     volume_spread: float | None = None
@@ -159,9 +168,10 @@ class World:
     volume_scale: float | None = None
     heldout_per_class: int | None = None
     n_validation: int | None = None
+    count_spread: float | None = None
 
     def __post_init__(self) -> None:
-        for name, low, text in (("volume_spread", 0.0, ">= 0"), ("duration_spread", 0.0, ">= 0")):
+        for name, low, text in (("volume_spread", 0.0, ">= 0"), ("duration_spread", 0.0, ">= 0"), ("count_spread", 0.0, ">= 0")):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value >= low):
                 raise ValueError(f"{name} must be a finite number {text}, got {value!r}")
@@ -180,6 +190,9 @@ class World:
         """The knobs that were set (for the dataset's manifest)."""
         return {name: value for name, value in vars(self).items() if value is not None}
 
+
+#: Table 1's events per class, up to a factor: r_c / mean event duration (DESED's synthetic training set).
+PAPER_EVENT_COUNT_SHAPE = tuple(r / d for r, d in zip(PAPER_TABLE1.frame_ratios, PAPER_AVG_EVENT_DURATION_S))
 
 #: A world's mean source lengths are kept in this range (s): sources are at least 0.25 s long, and a source
 #: longer than the 10 s clip only ever gives a 7-10 s event (longer files would only cost rendering time).
@@ -215,6 +228,10 @@ def apply_world(preset: Preset, world: World) -> Preset:
         changes["mean_source_length_s"] = tuple(float(x) for x in np.round(lengths_s, 3))
         shares = spread_log(PAPER_TABLE1.frame_ratios, world.duration_spread)
         changes["frame_ratio_targets"] = tuple(float(x) for x in np.round(shares / shares.sum(), 6))
+    if world.count_spread is not None:
+        shares = spread_log(PAPER_EVENT_COUNT_SHAPE, world.count_spread)
+        changes["event_share_targets"] = tuple(float(x) for x in np.round(shares / shares.sum(), 6))
+        changes["frame_ratio_targets"] = None  # the events follow the shares, and r_c follows from the lengths
     if world.heldout_per_class is not None:
         changes["heldout_per_class"] = world.heldout_per_class
     if world.n_validation is not None:

@@ -90,8 +90,12 @@ def expected_event_frames(source: SourceFile, settings: MixSettings) -> float:
     return duration_s / FRAME_HOP_S + 1.0
 
 
-def class_probabilities(foreground: tuple[SourceFile, ...], settings: MixSettings, target_ratios: dict[str, float] | None = None) -> dict[str, float]:
-    """Event class probabilities p_c ∝ r_c / E[frames per event of c], so the frame ratios r_c match the target.
+def class_probabilities(
+    foreground: tuple[SourceFile, ...], settings: MixSettings, target_ratios: dict[str, float] | None = None,
+    event_shares: dict[str, float] | None = None,
+) -> dict[str, float]:
+    """Event class probabilities p_c ∝ r_c / E[frames per event of c], so the frame ratios r_c match the target;
+    with ``event_shares`` (class -> share of events), p_c ∝ that share instead, whatever the lengths.
 
     The default target is the paper's Table 1 (DESED synthetic training set).
     Classes with no source get no probability.
@@ -101,7 +105,8 @@ def class_probabilities(foreground: tuple[SourceFile, ...], settings: MixSetting
     for label in DESED_CLASSES:
         sources = [s for s in foreground if s.label == label]
         if sources:
-            weights[label] = target[label] / np.mean([expected_event_frames(s, settings) for s in sources])
+            weights[label] = (event_shares[label] if event_shares is not None
+                              else target[label] / np.mean([expected_event_frames(s, settings) for s in sources]))
     total = sum(weights.values())
     return {label: w / total for label, w in weights.items()}
 
