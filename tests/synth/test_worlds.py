@@ -110,7 +110,7 @@ def test_cli_world_is_recorded_and_checked(tmp_path, capsys):
     manifest = json.loads((out / "tbfl_synth.json").read_text())
     world = manifest["world"]
     assert world["volume_spread"] == 0 and world["duration_spread"] == 0 and world["n_validation"] == 4
-    assert world["count_spread"] == 0 and world["event_share_targets"] == [0.1] * 10 and "frame_ratio_targets" not in world
+    assert world["event_count_spread"] == 0 and world["event_share_targets"] == [0.1] * 10 and "frame_ratio_targets" not in world
     assert len(set(world["sources_per_class"])) == 1 and len(set(world["mean_source_length_s"])) == 1
     assert world["heldout_per_class"] == [2] * 10
     capsys.readouterr()
@@ -130,7 +130,7 @@ def test_cli_world_is_recorded_and_checked(tmp_path, capsys):
         (["--volume-spread", "-1"], "volume_spread must be a finite number >= 0, got -1.0"),
         (["--volume-scale", "0"], "volume_scale must be a finite number > 0, got 0.0"),
         (["--n-validation", "0"], "n_validation must be an integer >= 1, got 0"),
-        (["--event-count-spread", "-0.5"], "count_spread must be a finite number >= 0, got -0.5"),
+        (["--event-count-spread", "-0.5"], "event_count_spread must be a finite number >= 0, got -0.5"),
     ],
 )
 def test_bad_world_options_exit_2_with_one_line(tmp_path, capsys, option, message):
@@ -180,14 +180,14 @@ def test_event_count_spread_keeps_the_counts_while_the_duration_knob_moves_the_l
     paper_shares = np.array(PAPER_EVENT_COUNT_SHAPE) / sum(PAPER_EVENT_COUNT_SHAPE)
     study2 = get_preset("study2")
     for spread in (0, 1, 2):
-        preset = apply_world(study2, World(count_spread=spread))
+        preset = apply_world(study2, World(event_count_spread=spread))
         shares = np.array(preset.event_share_targets)
         assert shares.sum() == pytest.approx(1.0, abs=1e-5) and preset.frame_ratio_target() is None
         assert log_spread(shares) == pytest.approx(spread * log_spread(paper_shares), abs=1e-4)
-    kept = apply_world(study2, World(duration_spread=2, count_spread=1))
+    kept = apply_world(study2, World(duration_spread=2, event_count_spread=1))
     counts, lengths_s = planned_events(kept)
     np.testing.assert_allclose(counts / counts.sum(), paper_shares, atol=0.02)  # the paper's counts ...
-    flat_lengths = apply_world(study2, World(duration_spread=0, count_spread=1))
+    flat_lengths = apply_world(study2, World(duration_spread=0, event_count_spread=1))
     flat_counts, flat_lengths_s = planned_events(flat_lengths)
     # 4.13 s events clash more often with another of their class in a 10 s clip (a clash is redrawn): Speech, half
     # of the events, reaches 0.42 of them there instead of 0.49

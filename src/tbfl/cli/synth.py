@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from tbfl.synth.presets import World
 
     world = World(args.volume_spread, args.duration_spread, args.volume_scale, args.heldout_per_class, args.n_validation,
-                  count_spread=args.event_count_spread)
+                  event_count_spread=args.event_count_spread)
     try:
         report = generate_dataset(args.out, args.preset, seed=args.seed, jobs=args.jobs, soundbank=args.soundbank, progress=not args.no_progress, world=world)
     except KeyboardInterrupt:

@@ -158,7 +158,7 @@ class World:
             preset's own, to two significant digits (0.25 for small and study2).
         heldout_per_class: held-out foreground sources per class for the validation set.
         n_validation: clips of the validation set.
-        count_spread: spread of the classes' shares of events over Table 1's (r_c / mean event duration), whatever
+        event_count_spread: spread of the classes' shares of events over Table 1's (r_c / mean event duration), whatever
             the lengths: with it, ``duration_spread`` moves the event lengths alone. Without it, ``duration_spread``
             spreads the target r_c with the lengths, which also spreads the event counts (docs/synth-worlds.md).
     """
@@ -168,10 +168,10 @@ class World:
     volume_scale: float | None = None
     heldout_per_class: int | None = None
     n_validation: int | None = None
-    count_spread: float | None = None
+    event_count_spread: float | None = None
 
     def __post_init__(self) -> None:
-        for name, low, text in (("volume_spread", 0.0, ">= 0"), ("duration_spread", 0.0, ">= 0"), ("count_spread", 0.0, ">= 0")):
+        for name, low, text in (("volume_spread", 0.0, ">= 0"), ("duration_spread", 0.0, ">= 0"), ("event_count_spread", 0.0, ">= 0")):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value >= low):
                 raise ValueError(f"{name} must be a finite number {text}, got {value!r}")
@@ -228,8 +228,8 @@ def apply_world(preset: Preset, world: World) -> Preset:
         changes["mean_source_length_s"] = tuple(float(x) for x in np.round(lengths_s, 3))
         shares = spread_log(PAPER_TABLE1.frame_ratios, world.duration_spread)
         changes["frame_ratio_targets"] = tuple(float(x) for x in np.round(shares / shares.sum(), 6))
-    if world.count_spread is not None:
-        shares = spread_log(PAPER_EVENT_COUNT_SHAPE, world.count_spread)
+    if world.event_count_spread is not None:
+        shares = spread_log(PAPER_EVENT_COUNT_SHAPE, world.event_count_spread)
         changes["event_share_targets"] = tuple(float(x) for x in np.round(shares / shares.sum(), 6))
         changes["frame_ratio_targets"] = None  # the events follow the shares, and r_c follows from the lengths
     if world.heldout_per_class is not None:
