@@ -87,6 +87,7 @@ def test_geomean_rule_is_pinned_to_table1_and_proportional_to_the_volumes():
     assert auto_k(PAPER_TABLE1.volumes, PAPER_TABLE1.frame_ratios, rule="geomean") == 1000.0
     quarter = [v / 4 for v in PAPER_TABLE1.volumes]  # V_c / 4 at the same r_c: exactly a quarter of k
     assert auto_k(quarter, PAPER_TABLE1.frame_ratios, rule="geomean") == 250.0
+    assert auto_k(SMALL_VOLUMES, SMALL_RATIOS, rule="geomean") == 250.0  # study 1's best k; the median gives 290
     for volumes, ratios in ((SMALL_VOLUMES, SMALL_RATIOS), (WIDE_VOLUMES, WIDE_RATIOS_321), (WIDE_VOLUMES, WIDE_RATIOS_322)):
         for target in (0.25, 1.0, 4.0):
             assert auto_k(volumes, ratios, target, rule="geomean") == two_digit_geomean_k(volumes, ratios, target)
