@@ -68,14 +68,14 @@ class DatasetName:
         return cls(name, int(match["d"]), int(match["v"]), float(match["scale"]), int(match["seed"]))
 
 
-RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", "weight_min", "weight_max",
-               "weight_ratio", "class_weights", *METRICS, "per_class")
+RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", "weight_ratio", "class_weights",
+               *METRICS, "per_class")
 
 
 def load_runs(runs_dir: str | Path) -> pd.DataFrame:
     """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
-    epochs, k (the k used), weight_min, weight_max and weight_ratio (smallest and largest class weight, and largest /
-    smallest; all TBFL's only), class_weights (class -> w_c; empty but for TBFL), the metrics of
+    epochs, k (the k used), weight_ratio (largest / smallest class weight) and class_weights (class -> w_c), all
+    TBFL's only (NaN and empty otherwise), the metrics of
     :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
     synthetic-validation threshold)."""
     rows = []
@@ -99,8 +99,6 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
             "plateau": str(metrics.training.get("stop_reason", "")).startswith("plateau"),
             "epochs": metrics.training.get("epochs_trained"),
             "k": k["chosen"] if isinstance(k, dict) else k,
-            "weight_min": float(np.min(weights["weights"])) if k is not None else np.nan,
-            "weight_max": float(np.max(weights["weights"])) if k is not None else np.nan,
             "weight_ratio": float(np.max(weights["weights"]) / np.min(weights["weights"])) if k is not None else np.nan,
             "class_weights": dict(zip(weights["classes"], map(float, weights["weights"]))) if k is not None else {},
             "psds1": metrics.psds1, "psds2": metrics.psds2, "event_f1": metrics.value("event_f1_synth_threshold"),
@@ -232,7 +230,7 @@ def h2_datasets(runs: pd.DataFrame) -> pd.DataFrame:
             rows.append({
                 "world": world, "dataset": dataset, "duration spread": name.d, "volume spread": name.v,
                 "k chosen": "" if tbfl is None else f"{tbfl['k']:g}",
-                "weights min-max": "" if tbfl is None else f"{tbfl['weight_min']:.2f}-{tbfl['weight_max']:.2f}",
+                "weights min-max": "" if tbfl is None else f"{min(tbfl['class_weights'].values()):.2f}-{max(tbfl['class_weights'].values()):.2f}",
                 "weights max / min": "" if tbfl is None else f"{tbfl['weight_ratio']:.2f}",
                 f"PSDS2 {FOCAL}": psds2[FOCAL], f"PSDS2 {TBFL}": psds2[TBFL],
                 "difference": f"{here.loc[TBFL, 'psds2'] - here.loc[FOCAL, 'psds2']:+.3f}" if "" not in psds2.values() else "",
