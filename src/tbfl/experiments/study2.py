@@ -44,6 +44,9 @@ PAPER = tuple(f"d1v1s0.25-{seed}" for seed in (201, 202, 203, 204))
 H2_WORLDS = {"flat": ("d0v0s0.25-301", "d0v0s0.25-302"), "duration-flat": ("d0v1s0.25-311", "d0v1s0.25-312"),
              "duration-wide": ("d2v1s0.25-321", "d2v1s0.25-322"), "volume-flat": ("d1v0s0.25-331", "d1v0s0.25-332"),
              "volume-wide": ("d1v2s0.25-341", "d1v2s0.25-342")}
+#: The datasets of H2's five worlds besides the paper's, and all of H2's.
+H2_WORLD_DATASETS = tuple(d for pair in H2_WORLDS.values() for d in pair)
+H2_DATASETS = PAPER + H2_WORLD_DATASETS
 #: H3's V_c scales and their datasets; target 1 at scale 0.25 is H1's TBFL (k: auto) run of seed 1.
 H3_SCALES = {0.25: PAPER[:2], 1.0: ("d1v1s1-401", "d1v1s1-402")}
 #: What a mean over study 2's units is over: one value per dataset ("+0.011 (1 dataset)" when there is one).
@@ -167,10 +170,9 @@ def _tbfl_against_bce(runs: pd.DataFrame, metrics: Sequence[str]) -> list[tuple[
 
 def h2(runs: pd.DataFrame, metric: str = "psds2") -> pd.DataFrame:
     """H2: slopes of the TBFL - focal gain against the duration and the volume spread (Holm over 2); the flat world by TOST."""
-    all_datasets = PAPER + tuple(d for pair in H2_WORLDS.values() for d in pair)
-    complete, _ = _complete(runs, _expected(all_datasets, (FOCAL, TBFL), (1,)))
+    complete, _ = _complete(runs, _expected(H2_DATASETS, (FOCAL, TBFL), (1,)))
     # a metric undefined on a dataset (short-event F1 where no class is short) leaves that dataset out
-    gains = {d: g for d, g in dataset_differences(runs[runs["seed"] == 1], TBFL, FOCAL, metric, all_datasets).items() if not np.isnan(g)}
+    gains = {d: g for d, g in dataset_differences(runs[runs["seed"] == 1], TBFL, FOCAL, metric, H2_DATASETS).items() if not np.isnan(g)}
     rows, tests = [], []
     for axis, worlds in (("duration", ("duration-flat", "duration-wide")), ("volume", ("volume-flat", "volume-wide"))):
         members = [d for d in PAPER + H2_WORLDS[worlds[0]] + H2_WORLDS[worlds[1]] if d in gains]
@@ -202,7 +204,7 @@ def h2_exploratory(runs: pd.DataFrame) -> pd.DataFrame:
     ln(largest / smallest w_c), over every H2 dataset with both runs."""
     short = h2(runs, "short_f1").drop(columns=["Holm p", "verdict"])
     seed1 = runs[runs["seed"] == 1]
-    gains = dataset_differences(seed1, TBFL, FOCAL, "psds2", PAPER + tuple(d for pair in H2_WORLDS.values() for d in pair))
+    gains = dataset_differences(seed1, TBFL, FOCAL, "psds2", H2_DATASETS)
     tbfl = seed1[seed1["plateau"].astype(bool) & (seed1["configuration"] == TBFL)].set_index("dataset")["weight_ratio"]
     members = [d for d in gains if d in tbfl.index]
     try:
@@ -387,7 +389,7 @@ def progress_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per block of the protocol: runs finished of planned, and how many stopped on the plateau rule."""
     blocks = {
         "H1": _expected(PAPER, (BCE, TBFL), (1, 2)),
-        "H2": _expected(PAPER, (FOCAL,), (1,)) | _expected([d for p in H2_WORLDS.values() for d in p], (FOCAL, TBFL), (1,)),
+        "H2": _expected(PAPER, (FOCAL,), (1,)) | _expected(H2_WORLD_DATASETS, (FOCAL, TBFL), (1,)),
         "H4": _expected(PAPER[:3], (CBFL, "asl", "labce", "owbce"), (1,)),
         "H3": _expected(PAPER[:2], (H3_TARGETS[0.25], H3_TARGETS[4.0]), (1,)) | _expected(("d1v1s1-401", "d1v1s1-402"), tuple(H3_TARGETS.values()), (1,)),
     }
