@@ -155,6 +155,11 @@ K_AUTO_RULES = {
 PAPER_GEOMEAN_SAMPLE_RATIO = 0.7956595675795836
 
 
+def k_auto_condition(rule: str, target: float) -> str:
+    """The condition ``k: auto`` picks k by, as printed: ``median_c floor(k r_c) / V_c >= 1``."""
+    return K_AUTO_RULES[rule].format(target=target)
+
+
 def median_sample_ratio(volumes: Sequence[float], frame_ratios: Sequence[float], k: float | np.ndarray) -> np.ndarray:
     """Median over classes of floor(k * r_c) / V_c (mean of the two middle values for an even C).
 

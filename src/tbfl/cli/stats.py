@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tbfl.cli.weights import add_k_auto_arguments, k_value
-from tbfl.weights import K_AUTO_RULES
+from tbfl.weights import k_auto_condition
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -103,7 +103,7 @@ def _table(report: dict) -> str:
     source = "soundbank files" if report.get("volumes_from", "soundbank") == "soundbank" else "clips with the class (no soundbank)"
     lines = [
         f"Statistics of {report['dataset']} (the paper's Table 1); TBFL weights at k = {number(report['k'], 'g')}"
-        + (f" (k: auto, {K_AUTO_RULES[report['k_auto_rule']].format(target=report['k_auto_target'])})" if "k_auto_rule" in report else "") + "; "
+        + (f" (k: auto, {k_auto_condition(report['k_auto_rule'], report['k_auto_target'])})" if "k_auto_rule" in report else "") + "; "
         f"r_c on {report['frame_grid']['n_frames']} frames of {report['frame_grid']['frame_hop_s'] * 1000:.1f} ms; "
         f"V_c = {source}",
         f"{'class':<28} {'V_c':>5} {'avg len (s)':>11} {'r_c':>7} {'avg dur (s)':>11} {'events':>7} {'clips':>6} {'w_c':>6}",

@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 
-from tbfl.weights import K_AUTO_RULES, K_AUTO_TARGET
+from tbfl.weights import K_AUTO_RULES, K_AUTO_TARGET, k_auto_condition
 
 
 def add_k_auto_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"k": "inf" if math.isinf(k) else k, **auto, "classes": rows}, indent=2))
         return 0
-    chosen = f" (k: auto, {K_AUTO_RULES[args.k_auto_rule].format(target=args.k_auto_target)})" if auto else ""
+    chosen = f" (k: auto, {k_auto_condition(args.k_auto_rule, args.k_auto_target)})" if auto else ""
     print(f"TBFL weights, k = {k:g}{chosen} (sum = {sum(weights):.3f})")
     print(f"{'class':<28} {'V_c':>6} {'r_c':>8} {'floor(k r_c)':>13} {'w_c':>7}")
     for row in rows:

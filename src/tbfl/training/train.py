@@ -22,7 +22,7 @@ from tbfl.io import atomic_path, atomic_write_text, read_yaml
 from tbfl.run_folder import RunFolder, check_checkpoint, check_checkpoint_classes
 from tbfl.training.config import RecipeConfig, recipe_dataset, recipe_from_dict
 from tbfl.training.predict import predict_frames
-from tbfl.weights import K_AUTO_RULES
+from tbfl.weights import k_auto_condition
 
 
 @dataclass
@@ -51,7 +51,7 @@ def _measure_and_weigh(recipe: RecipeConfig, dataset: DatasetDescription) -> tup
         k = resolve_k(recipe.loss, stats)
         loss = recipe.loss
         record["k"] = {"auto": True, "chosen": k, "target": loss.k_auto_target, "rule": loss.k_auto_rule}
-        print(f"tbfl train: k: auto -> k = {k:g} ({K_AUTO_RULES[loss.k_auto_rule].format(target=loss.k_auto_target)})")
+        print(f"tbfl train: k: auto -> k = {k:g} ({k_auto_condition(loss.k_auto_rule, loss.k_auto_target)})")
     return weights, record
 
 
