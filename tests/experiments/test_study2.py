@@ -330,3 +330,44 @@ def test_per_class_table_shows_each_class_s_weight_and_the_gain_s_slope_against_
     assert sentence.startswith("Over the 3 classes, a class's mean difference against ln of its mean weight: +0.100 per unit of ln w_c")
     assert study2.per_class_table(runs, BCE, TBFL, PAPER)[f"w_c of {BCE}"].eq("").all()  # BCE has no weights
     assert study2.class_gain_against_weight(runs, BCE, TBFL, PAPER) == ""
+
+
+#: H4: each other loss's PSDS2 - TBFL's on datasets 201-203 (TBFL at 0.6). ASL, BCE and OWBCE are far below TBFL
+#: (t over 2 df: p 0.0007, 0.0028, 0.0092; Holm over 6: 0.004, 0.014, 0.037); the rest straddle 0.
+H4_DIFFERENCES = {BCE: (-0.10, -0.11, -0.12), FOCAL: (0.01, -0.01, 0.0), study2.CBFL: (-0.02, 0.03, -0.01),
+                  "asl": (-0.20, -0.21, -0.22), "labce": (0.05, 0.0, -0.05), "owbce": (-0.05, -0.06, -0.07)}
+
+
+def h4_archive(archive):
+    """Seed 1 of the league on datasets 201-203; class Short_a's event-F1 is 0.4 + 0.1 x the dataset's index for TBFL
+    and 0.3 for every other loss."""
+    for index, dataset in enumerate(PAPER[:3]):
+        write_run(archive, dataset, TBFL, 1, psds2=0.6, per_class=(0.4 + 0.1 * index, 0.5, 0.5))
+        for config, differences in H4_DIFFERENCES.items():
+            write_run(archive, dataset, config, 1, psds2=0.6 + differences[index], per_class=(0.3, 0.5, 0.5))
+    return archive
+
+
+def test_h4_contrasts_each_loss_with_tbfl_with_holm_over_six_and_ranks_the_losses(tmp_path):
+    runs = study2.load_runs(h4_archive(tmp_path / "runs"))
+    league, against = study2.h4(runs)
+    against = against.set_index("contrast")
+    asl = against.loc[f"asl - {TBFL}: PSDS2"]
+    expected = stats.ttest_1samp(H4_DIFFERENCES["asl"], 0.0)
+    assert expected.pvalue < 0.001 and asl["p"] == "<0.001" and asl["Holm p"] == f"{min(1.0, 6 * expected.pvalue):.3f}"
+    assert asl["mean [95% CI]"].startswith("-0.210 [") and asl["verdict"] == "refuted"  # TBFL higher
+    assert against.loc[f"owbce - {TBFL}: PSDS2", "Holm p"] == "0.037"  # 4 x 0.0092: third smallest of 6
+    assert against.loc[f"{FOCAL} - {TBFL}: PSDS2", "verdict"] == "inconclusive"
+    ranks = league.set_index("loss")["mean rank (PSDS2)"]
+    # TBFL is 3rd, tied 2nd-3rd with labce and tied 1st-2nd with focal: (3 + 2.5 + 1.5) / 3
+    assert ranks[TBFL] == "2.33" and ranks["labce"] == "2.50" and ranks["asl"] == "7.00"
+
+
+def test_h4_per_class_table_gives_each_loss_s_mean_class_f1_and_the_class_s_length(tmp_path):
+    archive = h4_archive(tmp_path / "runs")
+    table = study2.h4_per_class(study2.load_runs(archive)).set_index("class")
+    assert list(table.columns) == ["mean event (s)", *study2.LEAGUE]
+    assert table.loc["Short_a", TBFL] == "0.500" and table.loc["Short_a", "asl"] == "0.300"  # 0.4, 0.5, 0.6 averaged
+    assert table.loc["Long_a", "mean event (s)"] == "7.0"
+    text = study2.write_report(archive, tmp_path / "out").read_text()
+    assert "Per class (descriptive)" in text and text.index("Per class (descriptive)") < text.index("## Exploratory: per class")

@@ -72,15 +72,15 @@ class DatasetName:
 
 
 RUN_COLUMNS = ("run", "dataset", "d", "v", "scale", "configuration", "seed", "plateau", "epochs", "k", "weight_ratio", "class_weights",
-               *METRICS, "per_class")
+               *METRICS, "per_class", "event_duration_s")
 
 
 def load_runs(runs_dir: str | Path) -> pd.DataFrame:
     """One row per finished run under ``runs_dir``: run, dataset, d, v, scale, configuration, seed, plateau (bool),
     epochs, k (the k used), weight_ratio (largest / smallest class weight) and class_weights (class -> w_c), all
     TBFL's only (NaN and empty otherwise), the metrics of
-    :data:`METRICS`, and ``per_class`` (class -> event-F1 at the
-    synthetic-validation threshold)."""
+    :data:`METRICS`, ``per_class`` (class -> event-F1 at the synthetic-validation threshold) and
+    ``event_duration_s`` (class -> its mean strong-label event length, in seconds)."""
     rows = []
     for metrics_file in sorted(Path(runs_dir).glob(f"*/{METRICS_FILE}")):
         folder = RunFolder(metrics_file.parent)
@@ -108,6 +108,7 @@ def load_runs(runs_dir: str | Path) -> pd.DataFrame:
             "short_f1": float(np.mean([per_class[c] for c in short])) if short else np.nan,
             "long_f1": float(np.mean([per_class[c] for c in long])) if long else np.nan,
             "per_class": per_class,
+            "event_duration_s": dict(zip(statistics["classes"], map(float, statistics["avg_event_duration_s"]))),
         })
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
@@ -351,6 +352,22 @@ def h4(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.DataFrame(league), _over_datasets(contrasts, complete)
 
 
+def h4_per_class(runs: pd.DataFrame) -> pd.DataFrame:
+    """H4 per class (descriptive): each class's mean event length and, per loss of the league, its event-F1 at the
+    synthetic-validation threshold averaged over the datasets it has (seed 1, datasets 201-203, plateau runs)."""
+    seed1 = runs[(runs["seed"] == 1) & runs["plateau"] & runs["dataset"].isin(PAPER[:3])]
+    classes = sorted({c for per_class in seed1["per_class"] for c in per_class})
+    durations_s = {c: float(np.mean([d[c] for d in seed1["event_duration_s"] if c in d])) for c in classes}
+    table = []
+    for c in classes:
+        entry = {"class": c, "mean event (s)": f"{durations_s[c]:.1f}"}
+        for config in LEAGUE:
+            values = [p[c] for p in seed1.loc[seed1["configuration"] == config, "per_class"] if c in p]
+            entry[config] = f"{np.mean(values):.3f}" if values else ""
+        table.append(entry)
+    return pd.DataFrame(table)
+
+
 def _per_class_differences(runs: pd.DataFrame, a: str, b: str, datasets: Sequence[str]) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """Class -> (dataset -> ``a - b`` of its event-F1 at the synthetic-validation threshold), and class -> its mean
     weight over the runs of ``a`` (empty for an unweighted ``a``)."""
@@ -452,6 +469,10 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
         *_h3_sections(h3(runs)),
         "## H4: the league table (seed 1, datasets 201-203)", markdown_table(league, 3),
         markdown_table(against_tbfl, 3),
+        "Each contrast is the other loss - TBFL, read by the protocol's rules in the direction \"the other loss scores "
+        "higher\": `confirmed` means it did (Holm p < 0.05 over the 6); `refuted` means the 95% interval lies below 0 "
+        "(TBFL higher) or inside (-0.02, +0.02).",
+        *_h4_per_class_sections(h4_per_class(runs)),
         "## Exploratory: per class, TBFL - BCE over the paper world's datasets", markdown_table(per_class_table(runs, TBFL, BCE, PAPER), 3),
         class_gain_against_weight(runs, TBFL, BCE, PAPER),
         *_learning_curve_sections(learning_curves(runs, configurations), out_dir),
@@ -459,6 +480,14 @@ def write_report(runs_dir: str | Path, out_dir: str | Path, *, commit: str | Non
     report = out_dir / "report.md"
     atomic_write_text(report, "\n\n".join(section for section in sections if section) + "\n")
     return report
+
+
+def _h4_per_class_sections(table: pd.DataFrame) -> list[str]:
+    """H4's per-class table with its caption (none before the first league run)."""
+    if not len(table):
+        return []
+    return ["Per class (descriptive): event-F1 at the synthetic-validation threshold, the mean over the datasets each loss has.",
+            markdown_table(table, 3)]
 
 
 def _learning_curve_sections(curves: dict[str, list[np.ndarray]], out_dir: Path) -> list[str]:
